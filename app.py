@@ -1,0 +1,88 @@
+"""Sandyk: the records office of a university department.
+
+``create_app()`` builds the web application: configuration (embedded defaults under one data folder,
+``SANDYK_*`` environment overrides), the database, accounts and roles, translations, the blueprints
+of each area and the ``flask --app app ...`` commands.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from records import config as config_mod
+from records import db
+from records.i18n import _l
+
+ROOT = Path(__file__).resolve().parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    settings = config_mod.load(test_config)
+    app.config.update(settings)
+    data_dir = Path(settings["DATA_DIR"])
+    app.config.update(
+        SECRET_KEY=config_mod.secret_key(data_dir, settings["SECRET_KEY"]),
+        # Room for multipart overhead on top of the largest allowed file; the file limit itself is
+        # enforced while streaming.
+        MAX_CONTENT_LENGTH=settings["MAX_UPLOAD_BYTES"] + 1024 * 1024,
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings["HTTPS"],
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings["HTTPS"],
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings["SESSION_HOURS"]),
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_TRANSLATION_DIRECTORIES=str(ROOT / "translations"),
+        BABEL_DEFAULT_LOCALE=settings["DEFAULT_LANGUAGE"],
+    )
+
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    _init_extensions(app)
+
+    from records import web
+
+    web.register_boundary(app)
+    web.register_security_headers(app)
+
+    from records.views import register_blueprints
+
+    register_blueprints(app)
+
+    from records.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from records import web
+    from records.models import User
+
+    Babel(app, locale_selector=web.select_locale)
+    CSRFProtect(app)
+
+    login = LoginManager(app)
+    login.login_view = "auth.login"
+    login.login_message = _l("Please sign in to open this page.")
+    login.session_protection = "strong"
+
+    @login.user_loader
+    def _load_user(session_id: str) -> User | None:
+        try:
+            user_id, stamp = session_id.split(":", 1)
+            user = db.session().get(User, int(user_id))
+        except (ValueError, TypeError):
+            return None
+        if user is None or not user.active or user.get_id() != f"{user_id}:{stamp}":
+            return None
+        return user

@@ -1,0 +1,1 @@
+"""Sandyk's records domain: nomenclature, cases, documents, retention, disposal and audit."""

@@ -1,0 +1,178 @@
+"""People: accounts, roles, passwords, login throttling and API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from records import audit
+from records.db import utcnow
+from records.errors import Conflict, NotFound, UserError
+from records.i18n import _l
+from records.models import ApiToken, User, UserRole
+from records.permissions import Role
+
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+# A hash that no password matches, checked when the user does not exist so that timing does not
+# tell which usernames exist.
+_DUMMY_HASH = generate_password_hash("sandyk-dummy-password")
+
+
+def check_password_policy(password: str, min_length: int) -> None:
+    if len(password) < min_length:
+        raise UserError("weak_password", _l("The password must have at least %(n)s characters.", n=min_length))
+    if password.isdigit() or password.isalpha() or len(set(password)) < 4:
+        raise UserError("weak_password", _l("The password must mix letters with digits or other signs."))
+
+
+def normalise_username(name: str) -> str:
+    name = (name or "").strip().lower()
+    if not (2 <= len(name) <= 64) or not set(name) <= USERNAME_CHARS:
+        raise UserError(
+            "bad_username",
+            _l("A user name has 2 to 64 characters: Latin letters, digits, dot, dash or underscore."),
+        )
+    return name
+
+
+def parse_roles(roles: list[str] | set[str]) -> set[str]:
+    result = set()
+    for r in roles:
+        try:
+            result.add(Role(r.strip()).value)
+        except ValueError:
+            raise UserError(
+                "bad_role", _l("Unknown role %(role)s. Roles: %(roles)s.", role=r, roles=", ".join(Role))
+            ) from None
+    if not result:
+        raise UserError("bad_role", _l("Choose at least one role."))
+    return result
+
+
+def create_user(session: Session, username: str, password: str, roles: list[str] | set[str], *,
+                full_name: str = "", min_length: int = 10, actor: User | str | None = None) -> User:
+    username = normalise_username(username)
+    role_set = parse_roles(roles)
+    check_password_policy(password, min_length)
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Conflict("user_exists", _l("A user named %(name)s already exists.", name=username))
+    user = User(username=username, full_name=full_name.strip(), password_hash=generate_password_hash(password),
+                password_changed_at=utcnow())
+    user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
+    session.add(user)
+    session.flush()
+    audit.record(session, "user:create", user, actor=actor, username=username, roles=sorted(role_set))
+    return user
+
+
+def set_roles(session: Session, user: User, roles: list[str] | set[str], *, actor: User | None = None) -> None:
+    role_set = parse_roles(roles)
+    before = sorted(user.roles)
+    if set(before) == role_set:
+        return
+    user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
+    session.flush()
+    audit.record(session, "user:roles", user, actor=actor, before=before, after=sorted(role_set))
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    if user.active != active:
+        user.active = active
+        audit.record(session, "user:activate" if active else "user:deactivate", user, actor=actor)
+
+
+def set_password(session: Session, user: User, password: str, *, min_length: int,
+                 actor: User | None = None) -> None:
+    check_password_policy(password, min_length)
+    user.password_hash = generate_password_hash(password)
+    user.password_changed_at = utcnow()
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(session, "user:password", user, actor=actor)
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    if user is None:
+        raise NotFound("no_user", _l("There is no user named %(name)s.", name=username))
+    return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    return check_password_hash(user.password_hash, password or "")
+
+
+def _aware(dt: datetime | None) -> datetime | None:
+    if dt is not None and dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    return dt
+
+
+def authenticate(session: Session, username: str, password: str, *, max_failures: int,
+                 lockout_minutes: int, ip: str | None = None) -> User:
+    """Check a login; count failures and lock the account for a while after too many."""
+    name = (username or "").strip().lower()
+    user = session.scalar(select(User).where(User.username == name)) if name else None
+    now = utcnow()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        audit.record(session, "auth:login_failed", object_type="user", actor=name[:64], ip=ip, reason="unknown_user")
+        raise UserError("bad_login", _l("Wrong user name or password."), status=401)
+    locked_until = _aware(user.locked_until)
+    if locked_until and locked_until > now:
+        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason="locked")
+        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
+        raise UserError("locked", _l("Too many failed attempts. Try again in %(n)s minutes.", n=minutes), status=429)
+    if not check_password_hash(user.password_hash, password or ""):
+        user.failed_logins += 1
+        reason = "bad_password"
+        if user.failed_logins >= max_failures:
+            user.locked_until = now + timedelta(minutes=lockout_minutes)
+            user.failed_logins = 0
+            reason = "locked_now"
+        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason=reason)
+        raise UserError("bad_login", _l("Wrong user name or password."), status=401)
+    if not user.active:
+        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason="inactive")
+        raise UserError("inactive", _l("This account is switched off. Ask the administrator."), status=403)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    audit.record(session, "auth:login", user, actor=user, ip=ip)
+    return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User, *, actor: User | str | None = None) -> str:
+    """Create an API token; only its hash is stored, so this is the one time it can be shown."""
+    token = "sdk_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), prefix=token[:10]))
+    session.flush()
+    audit.record(session, "token:create", user, actor=actor or user, prefix=token[:10])
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    if not token or len(token) > 200:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user
+
+
+def revoke_tokens(session: Session, user: User, *, actor: User | None = None) -> int:
+    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+    for row in rows:
+        row.revoked_at = utcnow()
+    if rows:
+        audit.record(session, "token:revoke", user, actor=actor, count=len(rows))
+    return len(rows)

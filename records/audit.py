@@ -1,0 +1,106 @@
+"""The audit trail: every significant action becomes an append-only event chained by SHA-256.
+
+Each event's hash covers its own content and the previous event's hash, so editing, inserting or
+deleting any event breaks the chain from that point on, which :func:`verify_chain` reports.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from records.db import utcnow
+from records.models import AuditEvent
+
+GENESIS = "0" * 64
+
+
+def _canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(prev_hash: str, *, at: datetime, actor_id: int | None, actor: str, action: str,
+               object_type: str | None, object_id: str | None, detail: dict[str, Any], ip: str | None) -> str:
+    payload = json.dumps(
+        [prev_hash, _canonical_time(at), actor_id, actor, action, object_type, object_id, detail, ip],
+        ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise writers of the chain so two transactions never link to the same predecessor."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(727100)"))
+    # SQLite transactions start with BEGIN IMMEDIATE, which already serialises writers.
+
+
+def record(session: Session, action: str, obj: Any = None, *, object_type: str | None = None,
+           object_id: Any = None, actor: Any = None, ip: str | None = None, **detail: Any) -> AuditEvent:
+    """Append an event. ``obj`` may be a model instance (its table name and id are used)."""
+    if obj is not None:
+        object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
+        actor = current_user
+    if ip is None and has_request_context():
+        ip = request.remote_addr
+    actor_id = getattr(actor, "id", None)
+    actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
+    detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # what is hashed is what is stored
+
+    _lock_chain(session)
+    session.flush()
+    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    at = utcnow()
+    oid = None if object_id is None else str(object_id)
+    event = AuditEvent(
+        at=at, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type, object_id=oid,
+        detail=detail, ip=ip, prev_hash=prev,
+        hash=event_hash(prev, at=at, actor_id=actor_id, actor=actor_name, action=action,
+                        object_type=object_type, object_id=oid, detail=detail, ip=ip),
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    problem: str  # "altered" | "broken_link"
+    expected: str
+    found: str
+
+
+def verify_chain(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
+    """Walk the whole chain in id order, yielding every place where it does not hold."""
+    prev = GENESIS
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).all()
+        if not rows:
+            return
+        for ev in rows:
+            if ev.prev_hash != prev:
+                yield ChainProblem(ev.id, "broken_link", prev, ev.prev_hash)
+            computed = event_hash(ev.prev_hash, at=ev.at, actor_id=ev.actor_id, actor=ev.actor,
+                                  action=ev.action, object_type=ev.object_type, object_id=ev.object_id,
+                                  detail=ev.detail, ip=ev.ip)
+            if computed != ev.hash:
+                yield ChainProblem(ev.id, "altered", computed, ev.hash)
+            prev = ev.hash
+            last_id = ev.id
+        session.expunge_all()

@@ -1,0 +1,74 @@
+"""Cases: one nomenclature item for one year, opened when its first document arrives."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from records import audit, nomenclature
+from records.errors import NotFound
+from records.i18n import _l
+from records.models import Case, CaseState, Document, NomenclatureItem, User
+
+
+def find_item(session: Session, year: int, index: str) -> NomenclatureItem:
+    nom = nomenclature.require(session, year)
+    index = (index or "").strip()
+    for item in nom.items:
+        if item.index == index:
+            return item
+    raise NotFound("unknown_case", _l("The nomenclature of %(year)s has no item %(index)s.", year=year, index=index or "—"))
+
+
+def current_volume(session: Session, item: NomenclatureItem) -> Case | None:
+    return session.scalar(select(Case).where(Case.item_id == item.id).order_by(Case.volume.desc()).limit(1))
+
+
+def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, today: date | None = None) -> Case:
+    """The item's open case for its year, opened now if there is none yet (or the last volume is closed)."""
+    last = current_volume(session, item)
+    if last is not None and last.state == CaseState.OPEN:
+        return last
+    year = item.nomenclature.year
+    case = Case(item_id=item.id, year=year, index=item.index, volume=(last.volume + 1) if last else 1,
+                state=CaseState.OPEN, opened_on=today or date.today())
+    session.add(case)
+    session.flush()
+    audit.record(session, "case:open", case, actor=actor, index=item.index, year=year, volume=case.volume)
+    return case
+
+
+def case_for_filing(session: Session, year: int, index: str, *, actor: User | None) -> Case:
+    """The case a new document of ``year`` under ``index`` goes into; the year's nomenclature is drafted from
+    the nearest one when it does not exist yet (bringing in an old archive)."""
+    nomenclature.for_filing(session, year, actor=actor)
+    return open_case(session, find_item(session, year, index), actor=actor)
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no_case", _l("There is no such case."))
+    return case
+
+
+def list_cases(session: Session, year: int) -> list[tuple[Case, int]]:
+    """The year's cases in nomenclature order, each with its number of live documents."""
+    doc_count = (
+        select(func.count(Document.id))
+        .where(Document.case_id == Case.id, Document.state == "active")
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Case, doc_count)
+        .join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
+        .where(Case.year == year)
+        .order_by(NomenclatureItem.position, Case.volume)
+    ).all()
+    return [(case, n) for case, n in rows]
+
+
+def case_years(session: Session) -> list[int]:
+    return list(session.scalars(select(Case.year).distinct().order_by(Case.year.desc())))

@@ -1,0 +1,216 @@
+"""``flask --app app ...`` commands: setup, serve, users, db, nomenclature."""
+from __future__ import annotations
+
+import secrets
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+
+from records import accounts, migrate, nomenclature
+from records.db import get_database, session_scope
+from records.errors import UserError
+from records.models import User
+from records.permissions import Role
+
+
+def _fail(exc: UserError) -> None:
+    raise click.ClickException(str(exc.message))
+
+
+def setup_data(app: Flask, *, echo: bool = True) -> None:
+    """Bring a data folder to a ready state; running it again changes nothing."""
+    data_dir = Path(app.config["DATA_DIR"])
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "tmp").mkdir(exist_ok=True)
+    migrate.upgrade(app.config["DATABASE_URL"])
+    year = date.today().year
+    with session_scope(app) as session:
+        if nomenclature.get(session, year) is None:
+            nomenclature.ensure_shipped(session, year, actor="setup")
+            if echo:
+                click.echo(f"Loaded the department nomenclature for {year}.")
+        if not session.scalar(select(func.count(User.id))):
+            password = app.config["ADMIN_PASSWORD"]
+            generated = not password
+            if generated:
+                password = secrets.token_urlsafe(12) + "-7a"
+            accounts.create_user(session, "admin", password, [Role.ADMIN], full_name="Administrator",
+                                 min_length=app.config["PASSWORD_MIN_LENGTH"], actor="setup")
+            if echo:
+                if generated:
+                    click.echo("Created the administrator 'admin' with the password (shown only this once):")
+                    click.echo(f"    {password}")
+                else:
+                    click.echo("Created the administrator 'admin' with the password from SANDYK_ADMIN_PASSWORD.")
+    if echo:
+        click.echo(f"Data folder ready: {data_dir}")
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("setup")
+    @with_appcontext
+    def setup_command() -> None:
+        """Create or upgrade the data folder: schema, nomenclature of this year, first administrator."""
+        setup_data(current_app)
+
+    @app.cli.command("serve")
+    @click.option("--host", default=None, help="Address to listen on (SANDYK_HOST, default 127.0.0.1).")
+    @click.option("--port", default=None, type=int, help="Port (SANDYK_PORT, default 8080).")
+    @with_appcontext
+    def serve_command(host: str | None, port: int | None) -> None:
+        """Set up the data folder, then serve the app with the production WSGI server (waitress)."""
+        from waitress import serve
+
+        app_obj = current_app._get_current_object()
+        setup_data(app_obj)
+        host = host or app_obj.config["HOST"]
+        port = port or app_obj.config["PORT"]
+        click.echo(f"Sandyk is serving on http://{host}:{port}/")
+        serve(app_obj, host=host, port=port, threads=app_obj.config["THREADS"], ident="sandyk")
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(nomenclature_cli)
+
+
+users_cli = AppGroup("users", help="Accounts and API tokens.")
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice([r.value for r in Role]), help="Role; repeat for several.")
+@click.option("--full-name", default="", help="The person's name as shown in the app.")
+def users_create(name: str, roles: tuple[str, ...], full_name: str) -> None:
+    """Create a user; the password is read from standard input or asked for."""
+    password = _read_password()
+    try:
+        with session_scope() as session:
+            user = accounts.create_user(session, name, password, list(roles), full_name=full_name,
+                                        min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor="cli")
+            click.echo(f"Created user {user.username} ({', '.join(sorted(user.roles))}).")
+    except UserError as exc:
+        _fail(exc)
+
+
+@users_cli.command("token")
+@click.argument("name")
+def users_token(name: str) -> None:
+    """Print a new API bearer token for a user (shown only this once)."""
+    try:
+        with session_scope() as session:
+            token = accounts.issue_token(session, accounts.get_user(session, name), actor="cli")
+    except UserError as exc:
+        _fail(exc)
+    click.echo(token)
+
+
+@users_cli.command("password")
+@click.argument("name")
+def users_password(name: str) -> None:
+    """Set a user's password (read from standard input or asked for) and unlock the account."""
+    password = _read_password()
+    try:
+        with session_scope() as session:
+            accounts.set_password(session, accounts.get_user(session, name), password,
+                                  min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor="cli")
+    except UserError as exc:
+        _fail(exc)
+    click.echo(f"Password of {name} changed.")
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    """List users and their roles."""
+    with session_scope() as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            state = "active" if user.active else "off"
+            click.echo(f"{user.username:20} {state:7} {','.join(sorted(user.roles))}")
+
+
+db_cli = AppGroup("db", help="Database schema.")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations."""
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is at the latest revision.")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail if the database is not at the latest revision or differs from the models."""
+    url = current_app.config["DATABASE_URL"]
+    engine = get_database().engine
+    current, head = migrate.current_revision(engine), migrate.head_revision(url)
+    if current != head:
+        raise click.ClickException(f"Database is at {current}, the latest revision is {head}.")
+    diffs = migrate.drift(engine)
+    if diffs:
+        raise click.ClickException("The models differ from the migrations:\n" + "\n".join(map(str, diffs)))
+    click.echo("Database matches the models.")
+
+
+nomenclature_cli = AppGroup("nomenclature", help="The yearly nomenclature of cases.")
+
+
+@nomenclature_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--year", type=int, required=True)
+def nomenclature_import(path: Path, year: int) -> None:
+    """Import a nomenclature table (CSV or XLSX) into a year's draft."""
+    data = path.read_bytes()
+    try:
+        rows = nomenclature.read_xlsx(data) if data[:2] == b"PK" else nomenclature.read_csv(data)
+        with session_scope() as session:
+            nom = nomenclature.get(session, year)
+            if nom is None:
+                nomenclature.create(session, year, rows, actor="cli", source=path.name)
+            else:
+                nomenclature.replace_items(session, nom, rows, actor="cli", source=path.name)
+    except UserError as exc:
+        _fail(exc)
+    click.echo(f"Imported {len(rows)} items into {year}.")
+
+
+@nomenclature_cli.command("export")
+@click.option("--year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+def nomenclature_export(year: int, fmt: str, dest: Path) -> None:
+    """Export a year's nomenclature to CSV or XLSX."""
+    try:
+        with session_scope() as session:
+            nom = nomenclature.require(session, year)
+            if fmt == "csv":
+                dest.write_text(nomenclature.export_csv(nom), encoding="utf-8")
+            else:
+                dest.write_bytes(nomenclature.export_xlsx(nom))
+    except UserError as exc:
+        _fail(exc)
+    click.echo(f"Wrote {dest}.")
+
+
+@nomenclature_cli.command("copy")
+@click.argument("from_year", type=int)
+@click.argument("to_year", type=int)
+def nomenclature_copy(from_year: int, to_year: int) -> None:
+    """Draft TO_YEAR's nomenclature as a copy of FROM_YEAR's."""
+    try:
+        with session_scope() as session:
+            nomenclature.copy_to_year(session, from_year, to_year, actor=None)
+    except UserError as exc:
+        _fail(exc)
+    click.echo(f"Drafted {to_year} from {from_year}.")

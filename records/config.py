@@ -1,0 +1,98 @@
+"""Configuration: embedded defaults under one data folder, overridden by SANDYK_* environment variables.
+
+Backends are chosen by URL-like strings (``sqlite:///...``, ``postgresql://...``, ``file:///...``,
+``s3://bucket/prefix``, ``whoosh:///...``, ``postgres-fts:``) so another database, blob store or index
+plugs in without code changes elsewhere.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SANDYK_"
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "./data",
+    "DATABASE_URL": "",  # empty: sqlite:///<DATA_DIR>/sandyk.db
+    "BLOB_STORE_URL": "",  # empty: file://<DATA_DIR>/blobs
+    "INDEX_URL": "",  # empty: whoosh://<DATA_DIR>/index
+    "SECRET_KEY": "",  # empty: generated once into <DATA_DIR>/secret_key
+    "ADMIN_PASSWORD": "",
+    "MAX_UPLOAD_BYTES": 100 * 1024 * 1024,
+    "ALLOWED_TYPES": ["pdf", "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "jpeg", "png", "tiff"],
+    "OCR_LANGS": "kir+rus+eng",
+    "OCR_TIMEOUT": 120,
+    # "thread": the web process extracts text and updates the index itself; "off": an external worker does.
+    "WORKER": "thread",
+    "LANGUAGES": ["ky", "ru", "en"],
+    "DEFAULT_LANGUAGE": "ky",
+    "UNIVERSITY_NAME": "",
+    "DEPARTMENT_NAME": "",
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 10,
+    "SESSION_HOURS": 12,
+    "HOST": "127.0.0.1",
+    "PORT": 8080,
+    "THREADS": 8,
+    "HTTPS": False,
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default it overrides."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, list):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    return raw
+
+
+def load(test_config: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Return the effective settings: defaults < environment < test_config, with derived paths filled in."""
+    environ = os.environ if environ is None else environ
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(ENV_PREFIX + key)
+        if raw is not None and raw != "":
+            settings[key] = _coerce(raw, default)
+    settings.update(test_config or {})
+
+    data_dir = Path(settings["DATA_DIR"]).expanduser().resolve()
+    settings["DATA_DIR"] = str(data_dir)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{data_dir / 'sandyk.db'}"
+    if not settings["BLOB_STORE_URL"]:
+        settings["BLOB_STORE_URL"] = f"file://{data_dir / 'blobs'}"
+    if not settings["INDEX_URL"]:
+        settings["INDEX_URL"] = f"whoosh://{data_dir / 'index'}"
+    settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Let people write ``postgresql://`` and still get the psycopg 3 driver."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def secret_key(data_dir: Path, configured: str) -> str:
+    """The configured key, or one generated once and kept in the data folder (mode 0600)."""
+    if configured:
+        return configured
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key

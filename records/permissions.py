@@ -1,0 +1,76 @@
+"""Roles and what each may do. Views and API endpoints ask for a permission, never for a role."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from records.i18n import _l
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SECRETARY = "secretary"
+    AUDITOR = "auditor"
+    ARCHIVIST = "archivist"
+    HEAD = "head"
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.SECRETARY: _l("Secretary"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.ARCHIVIST: _l("Records officer"),
+    Role.HEAD: _l("Head of department"),
+}
+
+
+class Perm(StrEnum):
+    VIEW_RECORDS = "view_records"  # nomenclature, cases, document metadata
+    READ_FILES = "read_files"  # preview and download files
+    SEARCH = "search"
+    FILE_DOCUMENTS = "file_documents"  # upload, new versions
+    EDIT_DOCUMENTS = "edit_documents"  # metadata, moving between cases
+    MANAGE_NOMENCLATURE = "manage_nomenclature"  # edit items, import, copy to next year
+    APPROVE_NOMENCLATURE = "approve_nomenclature"
+    MANAGE_CASES = "manage_cases"  # close years, sheet counts, carry-over, overrides
+    MANAGE_HOLDS = "manage_holds"
+    VIEW_REPORTS = "view_reports"  # expiry lists, inventories, acts
+    DRAFT_ACTS = "draft_acts"
+    APPROVE_ACTS = "approve_acts"
+    EXECUTE_ACTS = "execute_acts"
+    TRANSFER_CASES = "transfer_cases"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+    MANAGE_SYSTEM = "manage_system"
+
+
+_READ = {Perm.VIEW_RECORDS, Perm.READ_FILES, Perm.SEARCH}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset({Perm.VIEW_RECORDS, Perm.MANAGE_USERS, Perm.MANAGE_SYSTEM, Perm.VIEW_AUDIT}),
+    Role.SECRETARY: frozenset(_READ | {Perm.FILE_DOCUMENTS, Perm.EDIT_DOCUMENTS}),
+    Role.AUDITOR: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.VIEW_AUDIT}),
+    Role.ARCHIVIST: frozenset(
+        _READ
+        | {
+            Perm.MANAGE_NOMENCLATURE,
+            Perm.MANAGE_CASES,
+            Perm.MANAGE_HOLDS,
+            Perm.VIEW_REPORTS,
+            Perm.DRAFT_ACTS,
+            Perm.EXECUTE_ACTS,
+            Perm.TRANSFER_CASES,
+            Perm.EDIT_DOCUMENTS,
+        }
+    ),
+    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS}),
+}
+
+
+def permissions_for(roles: set[str] | frozenset[str]) -> frozenset[Perm]:
+    perms: set[Perm] = set()
+    for role in roles:
+        try:
+            perms |= ROLE_PERMISSIONS[Role(role)]
+        except ValueError:
+            continue
+    return frozenset(perms)

@@ -1,0 +1,13 @@
+"""Blueprints, one per area of the records office. Views validate input, call one service, and
+redirect or render; they never touch files or the index directly."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from records.views import admin, api, auth, cases, main, nomenclature
+
+    for module in (main, auth, nomenclature, cases, admin):
+        app.register_blueprint(module.bp)
+    api.register(app)

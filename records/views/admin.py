@@ -1,0 +1,78 @@
+"""User management for the administrator."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from records import accounts, db
+from records.errors import UserError
+from records.i18n import _
+from records.models import User
+from records.permissions import ROLE_LABELS, Perm, Role
+from records.web import require
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/users")
+@require(Perm.MANAGE_USERS)
+def users() -> Any:
+    rows = db.session().scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=rows, role_labels=ROLE_LABELS)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@require(Perm.MANAGE_USERS)
+def new_user() -> Any:
+    error = None
+    if request.method == "POST":
+        session = db.session()
+        try:
+            user = accounts.create_user(
+                session, request.form.get("username", ""), request.form.get("password", ""),
+                request.form.getlist("roles"), full_name=request.form.get("full_name", ""),
+                min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user,
+            )
+        except UserError as exc:
+            session.rollback()
+            error = str(exc.message)
+        else:
+            flash(_("User %(name)s was created.", name=user.username), "success")
+            return redirect(url_for(".users"))
+    return render_template("admin/user_form.html", user=None, roles=list(Role), role_labels=ROLE_LABELS,
+                           error=error, form=request.form), (400 if error else 200)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@require(Perm.MANAGE_USERS)
+def edit_user(user_id: int) -> Any:
+    session = db.session()
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("no_user", _("There is no such user."), status=404)
+    error = None
+    if request.method == "POST":
+        try:
+            active = request.form.get("active") == "1"
+            if user.id == current_user.id and not active:
+                raise UserError("self_deactivate", _("You cannot switch off your own account."))
+            user.full_name = request.form.get("full_name", user.full_name).strip()
+            accounts.set_roles(session, user, request.form.getlist("roles"), actor=current_user)
+            accounts.set_active(session, user, active, actor=current_user)
+            if request.form.get("password"):
+                accounts.set_password(session, user, request.form["password"],
+                                      min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)
+            if request.form.get("unlock") == "1":
+                user.locked_until = None
+                user.failed_logins = 0
+        except UserError as exc:
+            session.rollback()
+            error = str(exc.message)
+        else:
+            flash(_("User %(name)s was saved.", name=user.username), "success")
+            return redirect(url_for(".users"))
+    return render_template("admin/user_form.html", user=user, roles=list(Role), role_labels=ROLE_LABELS,
+                           error=error, form=request.form), (400 if error else 200)

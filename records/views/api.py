@@ -1,0 +1,71 @@
+"""The JSON API under /api/v1/, authenticated by bearer tokens (``flask users token NAME``).
+
+Other university systems depend on this contract: every refusal is a 4xx with
+``{"error": {"code": ..., "message": ...}}``.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Flask, g, jsonify, request
+
+from records import accounts, db, nomenclature
+from records.i18n import _
+from records.permissions import Perm, permissions_for
+from records.retention import parse_retention
+from records.web import json_error
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def register(app: Flask) -> None:
+    app.register_blueprint(bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one
+
+
+@bp.before_request
+def _authenticate() -> Any:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    user = accounts.user_for_token(db.session(), token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        resp = json_error("unauthorized", _("A valid API token is required (Authorization: Bearer ...)."), 401)
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="sandyk"'
+        return resp
+    # current_user for this request only; nothing goes into a session cookie.
+    g._login_user = user
+    g.api_user = user
+    g.api_perms = permissions_for(user.roles)
+    return None
+
+
+def api_require(perm: Perm) -> Any:
+    if perm not in g.api_perms:
+        return json_error("forbidden", _("You do not have permission for this."), 403)
+    return None
+
+
+@bp.get("/nomenclature")
+def get_nomenclature() -> Any:
+    if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
+        return denied
+    raw = request.args.get("year")
+    year = nomenclature.check_year(raw) if raw else date.today().year
+    nom = nomenclature.require(db.session(), year)
+    items = []
+    for item in nom.items:
+        items.append({
+            "index": item.index,
+            "title_ky": item.title_ky,
+            "title_ru": item.title_ru,
+            "title_en": item.title_en,
+            "retention": item.retention,
+            "rule": parse_retention(item.retention).to_json(),
+            "note": item.note,
+            "not_to_state_archive": item.not_to_state_archive,
+        })
+    return jsonify({"year": nom.year, "status": nom.status,
+                    "approved_at": nom.approved_at.isoformat() if nom.approved_at else None, "items": items})

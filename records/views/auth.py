@@ -1,0 +1,74 @@
+"""Signing in and out, and changing one's own password."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from records import accounts, audit, db
+from records.errors import UserError
+from records.i18n import _
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    error = None
+    status = 200
+    if request.method == "POST":
+        session = db.session()
+        try:
+            user = accounts.authenticate(
+                session, request.form.get("username", ""), request.form.get("password", ""),
+                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
+                lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"], ip=request.remote_addr,
+            )
+        except UserError as exc:
+            # The failure itself (counter, lockout, audit event) must be kept.
+            session.commit()
+            error, status = str(exc.message), exc.status
+        else:
+            login_user(user, remember=False)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", error=error), status
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Any:
+    audit.record(db.session(), "auth:logout", current_user._get_current_object())
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    error = None
+    if request.method == "POST":
+        user = current_user._get_current_object()
+        if not accounts.verify_password(user, request.form.get("current", "")):
+            error = _("The current password is wrong.")
+        elif request.form.get("new") != request.form.get("repeat"):
+            error = _("The two new passwords differ.")
+        else:
+            try:
+                accounts.set_password(db.session(), user, request.form.get("new", ""),
+                                      min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=user)
+            except UserError as exc:
+                error = str(exc.message)
+            else:
+                login_user(user)  # the session id includes the password stamp
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("main.home"))
+    return render_template("password.html", error=error), (400 if error else 200)

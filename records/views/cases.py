@@ -1,0 +1,31 @@
+"""Cases of a year, and one case with its documents."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, render_template, request
+
+from records import cases, db, nomenclature
+from records.permissions import Perm
+from records.web import require, select_locale
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.get("/")
+@require(Perm.VIEW_RECORDS)
+def index() -> Any:
+    session = db.session()
+    raw = request.args.get("year")
+    year = nomenclature.check_year(raw) if raw else date.today().year
+    years = sorted(set(cases.case_years(session)) | set(nomenclature.years(session)) | {year}, reverse=True)
+    return render_template("cases/index.html", year=year, rows=cases.list_cases(session, year), years=years,
+                           lang=select_locale())
+
+
+@bp.get("/<int:case_id>")
+@require(Perm.VIEW_RECORDS)
+def show(case_id: int) -> Any:
+    case = cases.get_case(db.session(), case_id)
+    return render_template("cases/show.html", case=case, lang=select_locale())

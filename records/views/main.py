@@ -1,0 +1,63 @@
+"""Home page, language switch and the health check."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from records import db
+from records.i18n import _
+from records.web import LANGUAGE_NAMES, can, perms, select_locale
+
+bp = Blueprint("main", __name__)
+
+
+@bp.app_context_processor
+def _template_globals() -> dict[str, Any]:
+    return {"can": can, "perms": perms, "LANGUAGE_NAMES": LANGUAGE_NAMES, "current_locale": select_locale,
+            "this_year": date.today().year, "case_state_label": case_state_label}
+
+
+def case_state_label(state: str) -> str:
+    labels = {
+        "open": _("open"),
+        "closed": _("closed"),
+        "transferred": _("transferred to the archive"),
+        "destroyed": _("destroyed"),
+    }
+    return labels.get(state, state)
+
+
+@bp.get("/")
+def home() -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("home.html")
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str) -> Any:
+    target = request.args.get("next") or url_for("main.home")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.home")
+    resp = redirect(target)
+    if code in current_app.config["LANGUAGES"]:
+        resp.set_cookie("lang", code, max_age=3600 * 24 * 365, samesite="Lax", httponly=True,
+                        secure=current_app.config["HTTPS"])
+    return resp
+
+
+@bp.get("/healthz")
+def healthz() -> Any:
+    try:
+        db.session().execute(text("SELECT 1"))
+        ok = True
+    except Exception:  # the health check reports, it does not raise
+        current_app.logger.exception("health check: database unreachable")
+        ok = False
+    resp = jsonify({"status": "ok" if ok else "error", "database": ok})
+    resp.status_code = 200 if ok else 503
+    return resp

@@ -1,0 +1,155 @@
+"""Web plumbing shared by the blueprints: permission checks, the request boundary, error pages,
+security headers and the language of the page."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from records import db
+from records.errors import UserError
+from records.i18n import _
+from records.permissions import Perm, permissions_for
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+
+def perms() -> frozenset[Perm]:
+    if not current_user or not current_user.is_authenticated:
+        return frozenset()
+    if "_perms" not in g:
+        g._perms = permissions_for(current_user.roles)
+    return g._perms
+
+
+def can(perm: Perm) -> bool:
+    return perm in perms()
+
+
+def require(perm: Perm) -> Callable[[F], F]:
+    """Let the view run only for signed-in users holding ``perm``; others get 403 (or the login page)."""
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if perm not in perms():
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.required_permission = perm  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+    return decorator
+
+
+def select_locale() -> str:
+    langs = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get("lang")
+    if chosen in langs:
+        return chosen
+    if current_user and current_user.is_authenticated and current_user.language in langs:
+        return current_user.language
+    return request.accept_languages.best_match(langs) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(code: str, message: Any, status: int, **extra: Any) -> Any:
+    body: dict[str, Any] = {"error": {"code": code, "message": str(message)}}
+    if extra:
+        body["error"].update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+_HTTP_MESSAGES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+    500: "server_error",
+}
+
+
+def _http_message(status: int) -> str:
+    messages = {
+        400: _("The request could not be understood."),
+        401: _("Please sign in."),
+        403: _("You do not have permission for this."),
+        404: _("Nothing was found at this address."),
+        405: _("This action is not allowed here."),
+        413: _("The upload is larger than allowed."),
+        429: _("Too many requests. Please wait a little."),
+        500: _("Something went wrong on our side. It has been logged; please try again."),
+    }
+    return messages.get(status, _("The request could not be completed."))
+
+
+def register_boundary(app: Flask) -> None:
+    """One transaction per request: committed after the view, rolled back on any error."""
+
+    @app.after_request
+    def _commit(response: Any) -> Any:
+        if "_db_session" in g and not g.get("_db_failed"):
+            g._db_session.commit()
+        return response
+
+    @app.errorhandler(UserError)
+    def _user_error(exc: UserError) -> Any:
+        g._db_failed = True
+        db.session().rollback()
+        if wants_json():
+            return json_error(exc.code, exc.message, exc.status, **exc.extra)
+        return render_template("error.html", status=exc.status, message=str(exc.message)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        status = exc.code or 500
+        if status >= 500 or "_db_session" in g:
+            g._db_failed = True
+            if "_db_session" in g:
+                g._db_session.rollback()
+        if wants_json():
+            return json_error(_HTTP_MESSAGES.get(status, "error"), _http_message(status), status)
+        return render_template("error.html", status=status, message=_http_message(status)), status
+
+    @app.errorhandler(Exception)
+    def _server_error(exc: Exception) -> Any:
+        g._db_failed = True
+        if "_db_session" in g:
+            g._db_session.rollback()
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return json_error("server_error", _http_message(500), 500)
+        return render_template("error.html", status=500, message=_http_message(500)), 500
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'self'; "
+            "base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("HTTPS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint and not request.endpoint.endswith("static"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
