@@ -5,6 +5,7 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -20,6 +21,12 @@ USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 # A hash that no password matches, checked when the user does not exist so that timing does not
 # tell which usernames exist.
 _DUMMY_HASH = generate_password_hash("sandyk-dummy-password")
+
+
+def hash_password(password: str) -> str:
+    # Deployments keep Werkzeug's default (scrypt); the test suite may choose a cheaper method.
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method=method) if method else generate_password_hash(password)
 
 
 def check_password_policy(password: str, min_length: int) -> None:
@@ -60,7 +67,7 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     check_password_policy(password, min_length)
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict("user_exists", _l("A user named %(name)s already exists.", name=username))
-    user = User(username=username, full_name=full_name.strip(), password_hash=generate_password_hash(password),
+    user = User(username=username, full_name=full_name.strip(), password_hash=hash_password(password),
                 password_changed_at=utcnow())
     user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
     session.add(user)
@@ -88,7 +95,7 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
 def set_password(session: Session, user: User, password: str, *, min_length: int,
                  actor: User | None = None) -> None:
     check_password_policy(password, min_length)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     user.failed_logins = 0
     user.locked_until = None

@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "WORKER": "thread",
     "LANGUAGES": ["ky", "ru", "en"],
     "DEFAULT_LANGUAGE": "ky",
+    "CLI_LANGUAGE": "en",
     "UNIVERSITY_NAME": "",
     "DEPARTMENT_NAME": "",
     "LOGIN_MAX_FAILURES": 5,

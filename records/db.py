@@ -53,7 +53,8 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -79,6 +80,7 @@ def init_app(app: Flask) -> Database:
     database = Database(app.config["DATABASE_URL"])
     app.extensions["sandyk.db"] = database
 
+    @app.teardown_request
     @app.teardown_appcontext
     def _close_session(exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)
@@ -87,6 +89,7 @@ def init_app(app: Flask) -> Database:
                 # Anything not committed at the boundary is abandoned.
                 session.rollback()
             session.close()
+        g.pop("_db_failed", None)
 
     return database
 

@@ -6,7 +6,7 @@ documents kept as tombstones) are never deleted by the application.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -107,7 +107,10 @@ class User(Base):
 
     def get_id(self) -> str:
         # The password-change time is part of the session id, so changing a password ends other sessions.
-        stamp = int(self.password_changed_at.timestamp()) if self.password_changed_at else 0
+        changed = self.password_changed_at
+        if changed is not None and changed.tzinfo is None:  # SQLite returns naive UTC
+            changed = changed.replace(tzinfo=UTC)
+        stamp = int(changed.timestamp() * 1_000_000) if changed else 0
         return f"{self.id}:{stamp}"
 
 

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, jsonify, render_template, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -23,9 +23,7 @@ LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "Engli
 def perms() -> frozenset[Perm]:
     if not current_user or not current_user.is_authenticated:
         return frozenset()
-    if "_perms" not in g:
-        g._perms = permissions_for(current_user.roles)
-    return g._perms
+    return permissions_for(current_user.roles)
 
 
 def can(perm: Perm) -> bool:
@@ -49,6 +47,9 @@ def require(perm: Perm) -> Callable[[F], F]:
 
 def select_locale() -> str:
     langs = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        # Commands and background work speak the administrator's language.
+        return current_app.config["CLI_LANGUAGE"]
     chosen = request.cookies.get("lang")
     if chosen in langs:
         return chosen

@@ -9,7 +9,6 @@ Python writer (DOC, XLS) are assembled byte by byte.
 """
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 from collections.abc import Sequence
@@ -39,8 +38,13 @@ WORDS = KY_WORDS + RU_WORDS
 # --- well-formed documents -------------------------------------------------
 
 
-def make_txt(dir: Path, text: str = TEXT, encoding: str = "utf-8", name: str | None = None) -> Path:
-    """Plain text; ``encoding`` may be utf-8, utf-8-sig, utf-16 (with BOM), utf-16-le or cp1251."""
+def make_txt(dir: Path, text: str | None = None, encoding: str = "utf-8", name: str | None = None) -> Path:
+    """Plain text in utf-8, utf-8-sig, utf-16 (with BOM) or cp1251.
+
+    cp1251 has no ө ү ң, so its default text is the Russian sentence only.
+    """
+    if text is None:
+        text = RU_TEXT if encoding.replace("-", "").lower() == "cp1251" else TEXT
     path = Path(dir) / (name or f"text-{encoding}.txt")
     path.write_bytes(text.encode(encoding))
     return path
@@ -265,7 +269,7 @@ def make_html_as_txt(dir: Path, name: str = "notes.txt") -> Path:
     return path
 
 
-def make_png_as_pdf(dir: Path, name: str = "scan.pdf") -> Path:
+def make_png_as_pdf(dir: Path, name: str = "lie.pdf") -> Path:
     """A genuine PNG scan whose name claims PDF."""
     path = Path(dir) / name
     render_page("Протокол", dpi=50).save(path, "PNG")
@@ -292,7 +296,7 @@ def make_broken_zip(dir: Path, name: str = "broken.docx") -> Path:
     return path
 
 
-def make_corrupt_image(dir: Path, name: str = "scan.png") -> Path:
+def make_corrupt_image(dir: Path, name: str = "corrupt.png") -> Path:
     """A PNG header followed by garbage."""
     path = Path(dir) / name
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\xff" * 200)
@@ -319,7 +323,16 @@ def make_js_pdf(dir: Path, name: str = "script.pdf") -> Path:
 
     source = make_text_pdf(dir, name="_plain.pdf")
     writer = PdfWriter(clone_from=PdfReader(source))
-    writer.add_js("app.alert('Кафедра');")
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    # A document-level script in the /Names /JavaScript tree, as authoring tools write it.
+    action = DictionaryObject(
+        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('Кафедра');")}
+    )
+    names = DictionaryObject(
+        {NameObject("/Names"): ArrayObject([TextStringObject("open"), writer._add_object(action)])}
+    )
+    writer.root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): writer._add_object(names)})
     source.unlink()
     path = Path(dir) / name
     with path.open("wb") as out:
@@ -368,7 +381,10 @@ def make_macro_docx(dir: Path, name: str = "macro.docx") -> Path:
 
 def make_docx_with_exe(dir: Path, name: str = "payload.docx", member: str = "word/embeddings/update.exe") -> Path:
     """A DOCX with a Windows executable packed inside."""
-    return _docx_with_part(dir, name, member, make_exe_as_pdf(dir, name="_stub").read_bytes())
+    stub = make_exe_as_pdf(dir, name="_stub")
+    data = stub.read_bytes()
+    stub.unlink()
+    return _docx_with_part(dir, name, member, data)
 
 
 def make_odt_with_macro(dir: Path, name: str = "macro.odt") -> Path:

@@ -12,11 +12,11 @@ import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from xml.etree.ElementTree import ParseError
 
 import olefile
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from xml.etree.ElementTree import ParseError
 
 from records.intake.base import (
     DEFAULT_ALLOWED,

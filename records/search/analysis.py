@@ -1,0 +1,149 @@
+"""Text analysis shared by every search backend: words, folding and stemming.
+
+Documents and queries go through the same steps, so an inflected form in a
+query meets the other forms of the word in a document:
+
+1. Unicode NFC, then words are runs of letters and digits (``_`` and
+   punctuation separate them, so ``12-4-7`` and ``protocol_5.pdf`` split);
+2. folding: ``str.casefold`` (correct for Cyrillic, ө ү ң included) and ё -> е;
+3. stemming. A Cyrillic word yields its Kyrgyz stem, its Russian Snowball stem
+   and the Russian stem of the Kyrgyz stem (Russian loanwords in Kyrgyz text
+   carry Kyrgyz endings: кафедра-нын, so "кафедры" meets it through "кафедр").
+   A Latin word yields its English Snowball stem; anything else stays as is.
+
+``analyze`` feeds a database full-text backend; ``stemming_analyzer`` and
+``exact_analyzer`` are the same steps as Whoosh analyzers, giving every stem of
+a word the word's position so phrase positions stay right.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+import snowballstemmer
+from whoosh.analysis import Token, Tokenizer
+
+from records.search import kyrgyz
+
+__all__ = [
+    "analyze",
+    "analyze_exact",
+    "exact_analyzer",
+    "fold",
+    "normalize_number",
+    "stemming_analyzer",
+    "stems",
+    "words",
+]
+
+_WORD = re.compile(r"[^\W_]+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+_LATIN = re.compile(r"[a-z\u00c0-\u024f]")
+
+# Snowball stemmer objects keep state while stemming one word, so threads share
+# them under a lock; the caches below make that lock rarely contended.
+_SNOWBALL_LOCK = threading.Lock()
+_SNOWBALL: dict[str, Any] = {}
+
+
+def fold(text: str) -> str:
+    """Lower-case the way search compares words: NFC, casefold, ё -> е."""
+    return unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
+
+
+def words(text: str) -> Iterator[tuple[str, int, int]]:
+    """Yield ``(folded word, start, end)`` for each word of NFC-normalised ``text``."""
+    for match in _WORD.finditer(text):
+        yield fold(match.group()), match.start(), match.end()
+
+
+def _snowball(language: str, word: str) -> str:
+    with _SNOWBALL_LOCK:
+        stemmer = _SNOWBALL.get(language)
+        if stemmer is None:
+            stemmer = _SNOWBALL[language] = snowballstemmer.stemmer(language)
+        return str(stemmer.stemWord(word))
+
+
+@lru_cache(maxsize=200_000)
+def stems(word: str) -> tuple[str, ...]:
+    """Every stem a folded word is indexed and searched under, most specific first."""
+    if _CYRILLIC.search(word):
+        kyrgyz_stem = kyrgyz.stem(word)
+        found = (kyrgyz_stem, _snowball("russian", word), _snowball("russian", kyrgyz_stem))
+        return tuple(dict.fromkeys(stem for stem in found if stem))
+    if _LATIN.search(word):
+        return (_snowball("english", word) or word,)
+    return (word,)
+
+
+def analyze(text: str) -> list[str]:
+    """Stems of every word of ``text``, in order (all stems of a word side by side)."""
+    return [stem for word, _, _ in words(unicodedata.normalize("NFC", text)) for stem in stems(word)]
+
+
+def analyze_exact(text: str) -> list[str]:
+    """Folded words of ``text``, unstemmed, for phrase matching."""
+    return [word for word, _, _ in words(unicodedata.normalize("NFC", text))]
+
+
+def normalize_number(value: str) -> str:
+    """Canonical form of a document number: folded, without "№"/"No." and spaces."""
+    folded = re.sub(r"\s+", "", fold(value))
+    return re.sub(r"^(?:№|no\.?|n)(?=\d)", "", folded)
+
+
+class _WordTokenizer(Tokenizer):  # type: ignore[misc]
+    """Whoosh tokenizer running the steps above; with ``stemming`` off it only folds."""
+
+    def __init__(self, stemming: bool) -> None:
+        self.stemming = stemming
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.stemming == self.stemming  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.stemming))
+
+    def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        text = unicodedata.normalize("NFC", value)
+        for pos, (word, start, end) in enumerate(words(text)):
+            for form in stems(word) if self.stemming else (word,):
+                token.text = form
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = word
+                if positions:
+                    token.pos = start_pos + pos
+                if chars:
+                    token.startchar = start_char + start
+                    token.endchar = start_char + end
+                yield token
+
+
+def stemming_analyzer() -> Tokenizer:
+    """Whoosh analyzer for the stemmed fields."""
+    return _WordTokenizer(stemming=True)
+
+
+def exact_analyzer() -> Tokenizer:
+    """Whoosh analyzer for the unstemmed field used by phrases and prefixes."""
+    return _WordTokenizer(stemming=False)

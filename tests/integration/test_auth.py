@@ -1,0 +1,86 @@
+"""Signing in: throttling, lockout, CSRF, password policy, sessions ended by a password change."""
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from records.models import AuditEvent
+from tests.conftest import PASSWORD, do_login
+
+
+def test_login_success_and_failure_are_audited(app: Flask, client, make_user, db_session) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("secretary")
+    resp = do_login(client, user.username, "wrong-password-1")
+    assert resp.status_code == 401 and "Wrong user name or password" in resp.get_data(as_text=True)
+    assert do_login(client, user.username).status_code == 302
+    actions = [e.action for e in db_session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(user.id)))]
+    assert "auth:login_failed" in actions and "auth:login" in actions
+
+
+def test_unknown_user_gets_the_same_answer(client) -> None:  # type: ignore[no-untyped-def]
+    resp = do_login(client, "nobody", "whatever-123")
+    assert resp.status_code == 401 and "Wrong user name or password" in resp.get_data(as_text=True)
+
+
+def test_account_locks_after_repeated_failures(app: Flask, client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("secretary")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        do_login(client, user.username, "bad-password-9")
+    resp = do_login(client, user.username)  # even the right password is refused while locked
+    assert resp.status_code == 429 and "Try again in" in resp.get_data(as_text=True)
+
+
+def test_pages_need_login_and_logout_needs_post(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    resp = client.get("/nomenclature/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    c = login_as("auditor")
+    assert c.get("/logout").status_code == 405
+    assert c.post("/logout").status_code == 302
+    assert c.get("/nomenclature/").status_code == 302
+
+
+def test_csrf_is_enforced_on_forms(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    app.config["WTF_CSRF_ENABLED"] = True
+    user = make_user("secretary")
+    client = app.test_client()
+    resp = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 400
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    resp = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    assert resp.status_code == 302
+
+
+def test_password_change_policy_and_other_sessions_end(app: Flask, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("secretary")
+    first, second = app.test_client(), app.test_client()
+    assert do_login(first, user.username).status_code == 302
+    assert do_login(second, user.username).status_code == 302
+    resp = first.post("/account/password", data={"current": PASSWORD, "new": "short", "repeat": "short"})
+    assert resp.status_code == 400
+    resp = first.post("/account/password", data={"current": PASSWORD, "new": "new-secret-42", "repeat": "new-secret-42"})
+    assert resp.status_code == 302
+    assert first.get("/nomenclature/").status_code == 200
+    assert second.get("/nomenclature/").status_code == 302  # the other session is over
+    assert do_login(app.test_client(), user.username, "new-secret-42").status_code == 302
+
+
+def test_security_headers_and_cookie_flags(client, make_user) -> None:  # type: ignore[no-untyped-def]
+    user = make_user("auditor")
+    resp = do_login(client, user.username)
+    cookie = resp.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/nomenclature/")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_language_switch(client, login_as) -> None:  # type: ignore[no-untyped-def]
+    c = login_as("auditor")
+    c.get("/lang/ru")
+    assert "Номенклатура" in c.get("/nomenclature/").get_data(as_text=True)
+    c.get("/lang/en")
+    assert "Nomenclature of cases" in c.get("/nomenclature/").get_data(as_text=True)
+    resp = c.get("/lang/ky?next=//evil.example/")
+    assert resp.headers["Location"] == "/"
