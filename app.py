@@ -58,6 +58,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from records import worker
+
+    worker.init_app(app)
+
     from records.cli import register_commands
 
     register_commands(app)

@@ -154,9 +154,9 @@ def db_check() -> None:
     """Fail if the database is not at the latest revision or differs from the models."""
     url = current_app.config["DATABASE_URL"]
     engine = get_database().engine
-    current, head = migrate.current_revision(engine), migrate.head_revision(url)
-    if current != head:
-        raise click.ClickException(f"Database is at {current}, the latest revision is {head}.")
+    current, heads = migrate.current_revisions(engine), migrate.head_revisions(url)
+    if current != heads:
+        raise click.ClickException(f"Database is at {sorted(current)}, the latest is {sorted(heads)}.")
     diffs = migrate.drift(engine)
     if diffs:
         raise click.ClickException("The models differ from the migrations:\n" + "\n".join(map(str, diffs)))

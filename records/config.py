@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_TYPES": ["pdf", "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "jpeg", "png", "tiff"],
     "OCR_LANGS": "kir+rus+eng",
     "OCR_TIMEOUT": 120,
-    # "thread": the web process extracts text and updates the index itself; "off": an external worker does.
+    # "thread": the web process extracts text and updates the index itself; "inline": the same work runs
+    # synchronously after each commit (tests, scripts); "off": an external worker does (`flask worker run`).
     "WORKER": "thread",
     "LANGUAGES": ["ky", "ru", "en"],
     "DEFAULT_LANGUAGE": "ky",

@@ -103,7 +103,12 @@ def register_boundary(app: Flask) -> None:
     @app.after_request
     def _commit(response: Any) -> Any:
         if "_db_session" in g and not g.get("_db_failed"):
-            g._db_session.commit()
+            session = g._db_session
+            session.commit()
+            if session.info.pop("index_dirty", False):
+                from records import worker
+
+                worker.kick(app)
         return response
 
     @app.errorhandler(UserError)

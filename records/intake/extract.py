@@ -292,9 +292,11 @@ def _rtf(job: _Job) -> Result:
 def _xlsx(job: _Job) -> Result:
     import openpyxl
 
-    with warnings.catch_warnings():
+    # A file object, not a path: openpyxl refuses paths without an .xlsx extension, and spooled
+    # uploads have none.
+    with warnings.catch_warnings(), job.path.open("rb") as handle:
         warnings.simplefilter("ignore")  # openpyxl warns about unsupported extensions it skips
-        book = openpyxl.load_workbook(str(job.path), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
         try:
 
             def rows() -> Iterator[str]:

@@ -345,9 +345,10 @@ def _inspect_xlsx(path: Path, limits: Limits) -> Verdict:
     try:
         import openpyxl
 
-        with warnings.catch_warnings():
+        # A file object, not a path: openpyxl refuses paths without an .xlsx extension.
+        with warnings.catch_warnings(), path.open("rb") as handle:
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(str(path), read_only=True, data_only=True)
+            book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
             book.close()
     except Exception as exc:
         raise refuse("damaged") from exc

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from records import accounts, db, nomenclature
+from records import accounts, audit, db, documents, downloads, nomenclature
 from records.i18n import _
 from records.permissions import Perm, permissions_for
 from records.retention import parse_retention
@@ -69,3 +69,51 @@ def get_nomenclature() -> Any:
         })
     return jsonify({"year": nom.year, "status": nom.status,
                     "approved_at": nom.approved_at.isoformat() if nom.approved_at else None, "items": items})
+
+
+def _doc_or_404(document_id: int) -> Any:
+    return documents.get_document(db.session(), document_id)
+
+
+@bp.post("/documents")
+def post_document() -> Any:
+    if (denied := api_require(Perm.FILE_DOCUMENTS)) is not None:
+        return denied
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return json_error("no_file", _("Attach the file in the multipart field “file”."), 400)
+    if not request.form.get("index"):
+        return json_error("no_index", _("Give the nomenclature index of the case, for example 12-4-7."), 400)
+    meta = documents.validate_metadata(request.form)
+    filed = documents.file_document(
+        current_app._get_current_object(), db.session(), year=request.form.get("year") or date.today().year,
+        index=request.form["index"], meta=meta, upload=documents.Upload(upload.stream, upload.filename),
+        actor=g.api_user, allow_duplicate=request.form.get("allow_duplicate") in {"1", "true"},
+    )
+    db.session().flush()
+    body = documents.document_json(filed.document)
+    body["index"], body["year"] = filed.document.case.index, filed.document.case.year
+    resp = jsonify(body)
+    resp.status_code = 201
+    resp.headers["Location"] = f"/api/v1/documents/{filed.document.id}"
+    return resp
+
+
+@bp.get("/documents/<int:document_id>")
+def get_document(document_id: int) -> Any:
+    if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
+        return denied
+    document = _doc_or_404(document_id)
+    audit.record(db.session(), "document:view", document, via="api")
+    body = documents.document_json(document)
+    body["index"], body["year"] = document.case.index, document.case.year
+    return jsonify(body)
+
+
+@bp.get("/documents/<int:document_id>/file")
+def get_document_file(document_id: int) -> Any:
+    if (denied := api_require(Perm.READ_FILES)) is not None:
+        return denied
+    document = _doc_or_404(document_id)
+    version = request.args.get("version", type=int)
+    return downloads.send_version(document, version, inline=False, via="api")

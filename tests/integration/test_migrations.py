@@ -14,7 +14,7 @@ def test_empty_sqlite_upgrades_to_head_without_drift(tmp_path: Path) -> None:
     migrate.upgrade(url)
     engine = create_engine(url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(url)
+        assert migrate.current_revisions(engine) == migrate.head_revisions(url)
         assert migrate.drift(engine) == []
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
@@ -25,7 +25,7 @@ def test_empty_sqlite_upgrades_to_head_without_drift(tmp_path: Path) -> None:
 def test_postgresql_schema_is_at_head_without_drift(pg_url: str) -> None:
     engine = create_engine(pg_url)
     try:
-        assert migrate.current_revision(engine) == migrate.head_revision(pg_url)
+        assert migrate.current_revisions(engine) == migrate.head_revisions(pg_url)
         assert migrate.drift(engine) == []
     finally:
         engine.dispose()

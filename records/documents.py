@@ -1,0 +1,374 @@
+"""Capture: filing documents into cases.
+
+upload -> spool to a temp file (size limit, SHA-256 while streaming) -> type and safety from the
+bytes -> text now (or later, for scans) -> blob stored by hash -> catalogue rows, text and index
+task in one transaction. Anything refused before the catalogue rows are written leaves nothing
+behind; a blob written for a transaction that then fails is an orphan that ``storage gc`` collects.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records import audit, cases, indexing
+from records.blobs import get_store
+from records.db import utcnow
+from records.errors import Conflict, NotFound, UserError
+from records.i18n import _l
+from records.intake import FileCheck, Limits, Refusal, check_file, extract_text
+from records.models import Blob, Case, CaseState, DocType, Document, DocumentFile, DocumentText, TextStatus, User
+from storage import UploadTooLarge, spool_upload
+
+LANGUAGES = ("ky", "ru", "en")
+MAX_TITLE = 500
+# Fields of the type-specific details, with the types they belong to.
+DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
+    DocType.PROTOCOL: ("agenda",),
+    DocType.ORDER: ("subject",),
+    DocType.CONTRACT: ("valid_from", "valid_to", "student_group"),
+    DocType.SAC: ("sac_kind", "programme", "sac_year"),
+    DocType.REPORT: ("period",),
+    DocType.OTHER: (),
+}
+SAC_KINDS = ("order", "application", "notice", "report")
+DATE_DETAILS = {"valid_from", "valid_to"}
+
+
+@dataclass
+class Upload:
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass
+class Metadata:
+    doc_type: str
+    title: str
+    doc_date: date | None
+    number: str | None = None
+    counterparty: str | None = None
+    language: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Filed:
+    document: Document
+    version: DocumentFile
+
+
+def clean_text(value: Any, limit: int) -> str:
+    """Printable text only: control characters and direction overrides are dropped."""
+    text = unicodedata.normalize("NFC", str(value or ""))
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t")
+    return " ".join(text.split())[:limit]
+
+
+def safe_filename(name: str) -> str:
+    """The name to keep and offer on download: no path, no control characters, bounded length."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = clean_text(base, 255).strip(". ")
+    return base or "document"
+
+
+def parse_date(value: Any, what: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        parsed = date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UserError("bad_date", _l("%(field)s must be a date written as YYYY-MM-DD.", field=what)) from None
+    if not 1900 <= parsed.year <= 2100:
+        raise UserError("bad_date", _l("%(field)s must be a date written as YYYY-MM-DD.", field=what))
+    return parsed
+
+
+def validate_metadata(raw: dict[str, Any]) -> Metadata:
+    doc_type = str(raw.get("doc_type") or "").strip()
+    if doc_type not in set(DocType):
+        raise UserError("bad_doc_type", _l("Choose the document type: %(types)s.", types=", ".join(DocType)))
+    title = clean_text(raw.get("title"), MAX_TITLE)
+    if not title:
+        raise UserError("no_title", _l("Give the document a title."))
+    language = str(raw.get("language") or "").strip() or None
+    if language is not None and language not in LANGUAGES:
+        raise UserError("bad_language", _l("The language must be one of: ky, ru, en."))
+    details: dict[str, Any] = {}
+    for name in DETAIL_FIELDS[doc_type]:
+        value = raw.get(name)
+        if name in DATE_DETAILS:
+            parsed = parse_date(value, name)
+            if parsed:
+                details[name] = parsed.isoformat()
+        elif value not in (None, ""):
+            details[name] = clean_text(value, 300)
+    if details.get("sac_kind") and details["sac_kind"] not in SAC_KINDS:
+        raise UserError("bad_sac_kind", _l("The SAC document kind must be one of: %(kinds)s.", kinds=", ".join(SAC_KINDS)))
+    if details.get("valid_from") and details.get("valid_to") and details["valid_from"] > details["valid_to"]:
+        raise UserError("bad_date", _l("The contract cannot end before it starts."))
+    return Metadata(
+        doc_type=doc_type, title=title, doc_date=parse_date(raw.get("doc_date"), _l("The document date")),
+        number=clean_text(raw.get("number"), 64) or None, counterparty=clean_text(raw.get("counterparty"), 300) or None,
+        language=language, details=details,
+    )
+
+
+def limits_for(app: Flask) -> Limits:
+    return Limits(max_bytes=app.config["MAX_UPLOAD_BYTES"], ocr_timeout_s=app.config["OCR_TIMEOUT"])
+
+
+@dataclass
+class Accepted:
+    """A file that passed the checks, spooled on local disk, with its text if found at once."""
+
+    path: Path
+    sha256: str
+    size: int
+    check: FileCheck
+    filename: str
+    text_status: str
+    text: str = ""
+    text_method: str | None = None
+    text_error: str | None = None
+    pages: int | None = None
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def accept_file(app: Flask, upload: Upload) -> Accepted:
+    """Spool, check and (for non-scans) extract. Raises UserError for every refusal, leaving no file."""
+    tmp_dir = Path(app.config["DATA_DIR"]) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    limits = limits_for(app)
+    try:
+        spooled = spool_upload(upload.stream, tmp_dir, limits.max_bytes)
+    except UploadTooLarge:
+        raise UserError("too_large", _l("The file is too large. Files up to %(limit)s MB are accepted.",
+                                        limit=limits.max_bytes // 2**20), status=413) from None
+    except OSError:
+        raise UserError("storage_full", _l("The file could not be saved: the server's disk is full or failing. "
+                                           "Nothing was filed; please tell the administrator."), status=507) from None
+    filename = safe_filename(upload.filename)
+    try:
+        check = check_file(spooled.path, filename, frozenset(app.config["ALLOWED_TYPES"]), limits)
+    except Refusal as exc:
+        spooled.discard()
+        raise UserError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from None
+    except BaseException:
+        spooled.discard()
+        raise
+    accepted = Accepted(path=spooled.path, sha256=spooled.sha256, size=spooled.size, check=check,
+                        filename=filename, text_status=TextStatus.PENDING)
+    # Scans wait for the worker (OCR takes seconds); everything else gets its text now.
+    if not check.needs_ocr or app.config["WORKER"] == "inline":
+        try:
+            _apply_extraction(accepted, extract_text(spooled.path, check, limits, app.config["OCR_LANGS"]))
+        except BaseException:
+            accepted.discard()
+            raise
+    return accepted
+
+
+def _apply_extraction(target: Any, result: Any) -> None:
+    target.text_status = {"done": TextStatus.DONE, "none": TextStatus.NONE}.get(result.status, TextStatus.FAILED)
+    target.text = result.text
+    target.text_method = result.method or None
+    target.text_error = result.error
+    target.pages = result.pages
+
+
+def where_stored(session: Session, sha256: str) -> list[Document]:
+    """Live documents that already hold these exact bytes."""
+    holders = select(DocumentFile.document_id).where(DocumentFile.sha256 == sha256)
+    return list(session.scalars(
+        select(Document).where(Document.id.in_(holders), Document.state == "active").order_by(Document.id)
+    ))
+
+
+def _duplicate_error(found: list[Document]) -> Conflict:
+    where = "; ".join(f"{d.case.index}/{d.case.year} №{d.id} «{d.title}»" for d in found[:5])
+    return Conflict("duplicate", _l("This file is already filed: %(where)s.", where=where),
+                    existing=[{"id": d.id, "index": d.case.index, "year": d.case.year, "title": d.title} for d in found])
+
+
+def _store(app: Flask, session: Session, accepted: Accepted) -> None:
+    get_store(app).put(accepted.path, accepted.sha256)
+    blob = session.get(Blob, accepted.sha256)
+    if blob is None:
+        session.add(Blob(sha256=accepted.sha256, size=accepted.size, mime=accepted.check.mime))
+    elif blob.deleted_at is not None:
+        blob.deleted_at = None  # the same bytes came back after a destruction
+
+
+def _new_version(session: Session, document: Document, accepted: Accepted, number: int, actor: User | None,
+                 comment: str = "") -> DocumentFile:
+    version = DocumentFile(
+        version=number, sha256=accepted.sha256, size=accepted.size, mime=accepted.check.mime,
+        kind=accepted.check.kind, original_filename=accepted.filename, active_content=accepted.check.active_content,
+        uploaded_by_id=getattr(actor, "id", None), text_status=accepted.text_status, text_method=accepted.text_method,
+        text_error=accepted.text_error, pages=accepted.pages, comment=clean_text(comment, 500),
+    )
+    document.versions.append(version)
+    session.flush()
+    session.add(DocumentText(file_id=version.id, text=accepted.text))
+    document.text_status = version.text_status
+    return version
+
+
+def _check_case_open_for_filing(case: Case) -> None:
+    if case.state in (CaseState.DESTROYED, CaseState.TRANSFERRED):
+        raise Conflict("case_closed", _l("Case %(index)s of %(year)s is no longer kept here.", index=case.index, year=case.year))
+
+
+def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: Metadata, upload: Upload,
+                  actor: User | None, allow_duplicate: bool = False) -> Filed:
+    """File a new document into the case of ``index`` for ``year`` (opened when needed)."""
+    year_int = cases.nomenclature.check_year(year)
+    case = cases.case_for_filing(session, year_int, index, actor=actor)
+    _check_case_open_for_filing(case)
+    accepted = accept_file(app, upload)
+    try:
+        if not allow_duplicate:
+            found = where_stored(session, accepted.sha256)
+            if found:
+                raise _duplicate_error(found)
+        _store(app, session, accepted)
+        document = Document(case_id=case.id, doc_type=meta.doc_type, title=meta.title, doc_date=meta.doc_date,
+                            number=meta.number, counterparty=meta.counterparty, language=meta.language,
+                            details=meta.details, created_by_id=getattr(actor, "id", None))
+        session.add(document)
+        session.flush()
+        version = _new_version(session, document, accepted, 1, actor)
+        _note_dates(case, meta.doc_date)
+        indexing.enqueue(session, document.id)
+        audit.record(session, "document:file", document, actor=actor, case=f"{case.index}/{case.year}",
+                     sha256=accepted.sha256, size=accepted.size, filename=accepted.filename, type=accepted.check.kind)
+        return Filed(document, version)
+    finally:
+        accepted.discard()
+
+
+def _note_dates(case: Case, when: date | None) -> None:
+    if when is None:
+        return
+    if case.first_doc_date is None or when < case.first_doc_date:
+        case.first_doc_date = when
+    if case.last_doc_date is None or when > case.last_doc_date:
+        case.last_doc_date = when
+
+
+def add_version(app: Flask, session: Session, document: Document, upload: Upload, *, actor: User | None,
+                comment: str = "") -> DocumentFile:
+    """A new version of a document's file; the earlier ones stay, each downloadable."""
+    require_live(document)
+    accepted = accept_file(app, upload)
+    try:
+        if any(v.sha256 == accepted.sha256 for v in document.versions):
+            raise Conflict("same_version", _l("This file is already a version of this document."))
+        _store(app, session, accepted)
+        version = _new_version(session, document, accepted, len(document.versions) + 1, actor, comment)
+        document.updated_at = utcnow()
+        indexing.enqueue(session, document.id)
+        audit.record(session, "document:version", document, actor=actor, version=version.version,
+                     sha256=accepted.sha256, filename=accepted.filename)
+        return version
+    finally:
+        accepted.discard()
+
+
+def require_live(document: Document) -> None:
+    if document.state != "active":
+        raise Conflict("destroyed", _l("This document was destroyed under a disposal act."))
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise NotFound("no_document", _l("There is no such document."))
+    return document
+
+
+def update_metadata(session: Session, document: Document, meta: Metadata, *, actor: User | None) -> dict[str, Any]:
+    require_live(document)
+    before = {"doc_type": document.doc_type, "title": document.title,
+              "doc_date": document.doc_date.isoformat() if document.doc_date else None,
+              "number": document.number, "counterparty": document.counterparty, "language": document.language,
+              "details": document.details}
+    document.doc_type, document.title, document.doc_date = meta.doc_type, meta.title, meta.doc_date
+    document.number, document.counterparty, document.language = meta.number, meta.counterparty, meta.language
+    document.details = meta.details
+    after = {"doc_type": document.doc_type, "title": document.title,
+             "doc_date": document.doc_date.isoformat() if document.doc_date else None,
+             "number": document.number, "counterparty": document.counterparty, "language": document.language,
+             "details": document.details}
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if changes:
+        document.updated_at = utcnow()
+        _note_dates(document.case, meta.doc_date)
+        indexing.enqueue(session, document.id)
+        audit.record(session, "document:edit", document, actor=actor, changes=changes)
+    return changes
+
+
+def move_document(session: Session, document: Document, *, year: Any, index: str, actor: User | None) -> Case:
+    require_live(document)
+    source = document.case
+    target = cases.case_for_filing(session, cases.nomenclature.check_year(year), index, actor=actor)
+    _check_case_open_for_filing(target)
+    if target.id == source.id:
+        return target
+    document.case_id = target.id
+    document.case = target
+    document.updated_at = utcnow()
+    _note_dates(target, document.doc_date)
+    indexing.enqueue(session, document.id)
+    audit.record(session, "document:move", document, actor=actor, source=f"{source.index}/{source.year}",
+                 target=f"{target.index}/{target.year}")
+    return target
+
+
+def get_version(document: Document, number: int | None) -> DocumentFile:
+    if not document.versions:
+        raise NotFound("no_file", _l("This document has no file."))
+    if number is None:
+        return document.versions[-1]
+    for version in document.versions:
+        if version.version == number:
+            return version
+    raise NotFound("no_version", _l("This document has no version %(n)s.", n=number))
+
+
+def document_json(document: Document) -> dict[str, Any]:
+    current = document.current
+    return {
+        "id": document.id,
+        "title": document.title,
+        "doc_type": document.doc_type,
+        "doc_date": document.doc_date.isoformat() if document.doc_date else None,
+        "number": document.number,
+        "counterparty": document.counterparty,
+        "language": document.language,
+        "details": document.details,
+        "state": document.state,
+        "case": {"id": document.case.id, "index": document.case.index, "year": document.case.year},
+        "sha256": current.sha256 if current else None,
+        "mime": current.mime if current else None,
+        "size": current.size if current else None,
+        "filename": current.original_filename if current else None,
+        "text_status": document.text_status,
+        "versions": [{"version": v.version, "sha256": v.sha256, "size": v.size, "mime": v.mime,
+                      "filename": v.original_filename, "uploaded_at": v.uploaded_at.isoformat(),
+                      "text_status": v.text_status} for v in document.versions],
+        "created_at": document.created_at.isoformat(),
+    }

@@ -1,0 +1,165 @@
+"""Keeping the search index in step with the catalogue.
+
+Every catalogue change that affects search writes an ``IndexTask`` row in the same transaction.
+After the commit, :func:`sync` applies the waiting tasks to the index and deletes them; a crash in
+between leaves the rows, which the next start (or ``flask index sync``) applies. :func:`reindex`
+rebuilds everything from the catalogue and :func:`check` reports any drift.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, selectinload
+
+from records.db import session_scope
+from records.models import Document, DocumentText, IndexTask
+from records.search.base import IndexDoc, SearchIndex, open_index
+
+log = logging.getLogger(__name__)
+_sync_lock = threading.Lock()
+
+
+def get_index(app: Flask | None = None) -> SearchIndex:
+    app = app or current_app._get_current_object()
+    index = app.extensions.get("sandyk.index")
+    if index is None:
+        url = app.config["INDEX_URL"]
+        index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
+        app.extensions["sandyk.index"] = index
+    return index
+
+
+def _open_pg_index(app: Flask) -> SearchIndex:
+    from records.search.pg_index import PgIndex  # the PostgreSQL full-text backend
+
+    return PgIndex(app)
+
+
+def enqueue(session: Session, document_id: int, op: str = "upsert") -> None:
+    session.add(IndexTask(document_id=document_id, op=op))
+    # Read by the request boundary: after the commit, background work is woken.
+    session.info["index_dirty"] = True
+
+
+def index_doc(document: Document, text: str) -> IndexDoc:
+    current = document.current
+    return IndexDoc(
+        id=document.id,
+        title=document.title,
+        text=text,
+        case_index=document.case.index,
+        year=document.case.year,
+        doc_type=document.doc_type,
+        doc_date=document.doc_date,
+        number=document.number,
+        counterparty=document.counterparty,
+        language=document.language,
+        filenames=[v.original_filename for v in document.versions],
+        version=current.version if current else None,
+    )
+
+
+def _texts(session: Session, docs: list[Document]) -> dict[int, str]:
+    """The text of each document's current version."""
+    file_ids = {d.current.id: d.id for d in docs if d.current is not None}
+    if not file_ids:
+        return {}
+    rows = session.execute(select(DocumentText.file_id, DocumentText.text).where(DocumentText.file_id.in_(file_ids)))
+    return {file_ids[fid]: text for fid, text in rows}
+
+
+def _load(session: Session, ids: Iterable[int]) -> list[Document]:
+    return list(session.scalars(
+        select(Document).where(Document.id.in_(list(ids)))
+        .options(selectinload(Document.versions), selectinload(Document.case))
+    ))
+
+
+def sync(app: Flask, batch: int = 200) -> int:
+    """Apply waiting index tasks; returns how many were applied. Safe to call from several threads
+    or processes: upserts and deletes are idempotent and rows are removed only once applied."""
+    index = get_index(app)
+    applied = 0
+    with _sync_lock:
+        while True:
+            with session_scope(app) as session:
+                tasks = session.scalars(select(IndexTask).order_by(IndexTask.id).limit(batch)).all()
+                if not tasks:
+                    return applied
+                latest: dict[int, str] = {}
+                for task in tasks:
+                    latest[task.document_id] = task.op
+                docs = {d.id: d for d in _load(session, [i for i, op in latest.items() if op == "upsert"])}
+                texts = _texts(session, list(docs.values()))
+                upserts = [index_doc(d, texts.get(d.id, "")) for d in docs.values() if d.state == "active"]
+                deletes = [i for i in latest if i not in docs or docs[i].state != "active"]
+                if upserts:
+                    index.add(upserts)
+                if deletes:
+                    index.delete(deletes)
+                max_id = tasks[-1].id
+                session.execute(delete(IndexTask).where(IndexTask.id <= max_id,
+                                                        IndexTask.id.in_([t.id for t in tasks])))
+                applied += len(tasks)
+
+
+def pending(session: Session) -> int:
+    from sqlalchemy import func
+
+    return session.scalar(select(func.count(IndexTask.id))) or 0
+
+
+def _live_ids(session: Session, batch: int) -> Iterator[list[int]]:
+    last = 0
+    while True:
+        ids = list(session.scalars(
+            select(Document.id).where(Document.state == "active", Document.id > last)
+            .order_by(Document.id).limit(batch)))
+        if not ids:
+            return
+        yield ids
+        last = ids[-1]
+
+
+def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the index from the catalogue, in batches so memory stays bounded."""
+    index = get_index(app)
+    index.clear()
+    done = 0
+    with session_scope(app) as session:
+        session.execute(delete(IndexTask))
+        for ids in _live_ids(session, batch):
+            docs = _load(session, ids)
+            texts = _texts(session, docs)
+            index.add([index_doc(d, texts.get(d.id, "")) for d in docs])
+            done += len(docs)
+            session.expunge_all()
+            if progress:
+                progress(len(docs))
+    return done
+
+
+@dataclass(frozen=True)
+class Drift:
+    missing: list[int]  # live documents the index lacks
+    extra: list[int]  # index entries without a live document
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.extra
+
+
+def check(app: Flask) -> Drift:
+    index = get_index(app)
+    with session_scope(app) as session:
+        live: set[int] = set()
+        for ids in _live_ids(session, 5000):
+            live.update(ids)
+    indexed = index.ids()
+    return Drift(missing=sorted(live - indexed), extra=sorted(indexed - live))
+

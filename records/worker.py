@@ -1,0 +1,176 @@
+"""Background work of the web process: text extraction for scans, and applying index tasks.
+
+On the embedded defaults the web process alone brings every document to a final text state: a
+daemon thread wakes when something is filed (and every few seconds anyway), claims pending file
+versions one at a time, runs OCR outside any transaction, and saves the result. Claims are
+optimistic (compare-and-set on the attempt counter), so several processes can run it at once.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from records import documents, indexing
+from records.blobs import get_store
+from records.db import session_scope
+from records.intake import FileCheck, extract_text
+from records.models import Document, DocumentFile, DocumentText, TextStatus
+
+log = logging.getLogger(__name__)
+_start_lock = threading.Lock()
+MAX_ATTEMPTS = 3
+IDLE_SECONDS = 5.0
+
+
+def _claim(app: Flask, file_id: int, attempts: int) -> bool:
+    with session_scope(app) as session:
+        result = session.execute(
+            update(DocumentFile)
+            .where(DocumentFile.id == file_id, DocumentFile.text_status == TextStatus.PENDING,
+                   DocumentFile.text_attempts == attempts)
+            .values(text_attempts=attempts + 1)
+        )
+        return result.rowcount == 1
+
+
+def _local_copy(app: Flask, sha256: str, tmp_dir: Path) -> tuple[Path, bool]:
+    store = get_store(app)
+    local = store.local_path(sha256)
+    if local is not None:
+        return local, False
+    fd, name = tempfile.mkstemp(dir=tmp_dir, prefix=".tmp-extract-")
+    with store.open(sha256) as src, open(fd, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
+    return Path(name), True
+
+
+def extract_one(app: Flask, file_id: int) -> bool:
+    """Extract the text of one pending file version; False if another worker had it."""
+    with session_scope(app) as session:
+        version = session.get(DocumentFile, file_id)
+        if version is None or version.text_status != TextStatus.PENDING:
+            return False
+        attempts, sha256 = version.text_attempts, version.sha256
+        check = FileCheck(kind=version.kind, mime=version.mime, active_content=version.active_content,
+                          is_image=version.kind in {"jpeg", "png", "tiff"}, needs_ocr=True)
+    if not _claim(app, file_id, attempts):
+        return False
+    tmp_dir = Path(app.config["DATA_DIR"]) / "tmp"
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    path, is_copy = _local_copy(app, sha256, tmp_dir)
+    try:
+        result = extract_text(path, check, documents.limits_for(app), app.config["OCR_LANGS"])
+    except Exception as exc:  # extraction must never leave a version pending for ever
+        log.exception("text extraction of file %s failed", file_id)
+        result = None
+        error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if is_copy:
+            path.unlink(missing_ok=True)
+    with session_scope(app) as session:
+        version = session.get(DocumentFile, file_id)
+        if version is None:
+            return True
+        if result is None:
+            version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
+            version.text_error = error
+        else:
+            documents._apply_extraction(version, result)
+            text_row = session.get(DocumentText, file_id)
+            if text_row is None:
+                session.add(DocumentText(file_id=file_id, text=result.text))
+            else:
+                text_row.text = result.text
+        document = session.get(Document, version.document_id)
+        if document is not None and document.current is version:
+            document.text_status = version.text_status
+            indexing.enqueue(session, document.id)
+    return True
+
+
+def pending_files(app: Flask, limit: int = 50) -> list[int]:
+    with session_scope(app) as session:
+        return list(session.scalars(
+            select(DocumentFile.id).where(DocumentFile.text_status == TextStatus.PENDING)
+            .order_by(DocumentFile.id).limit(limit)))
+
+
+def run_once(app: Flask) -> int:
+    """Extract every pending version and apply index tasks; returns versions processed."""
+    done = 0
+    while True:
+        ids = pending_files(app)
+        if not ids:
+            break
+        progressed = False
+        for file_id in ids:
+            if extract_one(app, file_id):
+                done += 1
+                progressed = True
+        indexing.sync(app)
+        if not progressed:
+            break
+    indexing.sync(app)
+    return done
+
+
+def retry_failed(app: Flask) -> int:
+    """Send failed extractions back to pending (after tesseract was installed, say)."""
+    with session_scope(app) as session:
+        result = session.execute(
+            update(DocumentFile).where(DocumentFile.text_status == TextStatus.FAILED)
+            .values(text_status=TextStatus.PENDING, text_attempts=0, text_error=None))
+        return result.rowcount
+
+
+class Worker:
+    """The daemon thread of one web process."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.wake = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="sandyk-worker", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                run_once(self.app)
+            except Exception:  # keep the thread alive; the next round retries
+                log.exception("background work failed")
+            self.wake.wait(IDLE_SECONDS)
+            self.wake.clear()
+
+
+def kick(app: Flask) -> None:
+    """Tell the background work that something was committed."""
+    mode = app.config["WORKER"]
+    if mode == "inline":
+        run_once(app)
+    elif mode == "thread":
+        with _start_lock:
+            worker: Worker | None = app.extensions.get("sandyk.worker")
+            if worker is None:
+                worker = app.extensions["sandyk.worker"] = Worker(app)
+                worker.start()
+        worker.wake.set()
+
+
+def init_app(app: Flask) -> None:
+    """Start (lazily, on the first request) the worker, which first finishes what a crash left behind."""
+    if app.config["WORKER"] != "thread":
+        return
+
+    @app.before_request
+    def _ensure_worker() -> None:
+        if "sandyk.worker" not in app.extensions:
+            kick(app)
