@@ -1,0 +1,131 @@
+"""Every route and API endpoint x every role, anonymous, and a bad token.
+
+``ACCESS`` names, for each endpoint, the roles allowed to use it. The test walks the app's URL map,
+so a new route without its row here fails the suite. Allowed means: not refused (no 401/403, no
+redirect to the login page) and no server error; refused means 403 for signed-in users (401 JSON
+for API tokens) and the login page for anonymous visitors. Ids in URLs point at nothing (999999):
+permission is checked before any lookup, so a refused role never learns whether an object exists.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+
+ALL = frozenset({"admin", "secretary", "auditor", "archivist", "head"})
+READERS = frozenset({"secretary", "auditor", "archivist", "head"})  # read files and search
+VIEWERS = READERS | {"admin"}  # catalogue metadata
+PUBLIC = "public"
+
+ACCESS: dict[str, Any] = {
+    # --- foundation ---
+    "static": PUBLIC,
+    "main.healthz": PUBLIC,
+    "main.set_language": PUBLIC,
+    "auth.login": PUBLIC,
+    "main.home": ALL,
+    "auth.logout": ALL,
+    "auth.change_password": ALL,
+    "nomenclature.show": VIEWERS,
+    "nomenclature.export_csv": VIEWERS,
+    "nomenclature.export_xlsx": VIEWERS,
+    "nomenclature.create": {"archivist"},
+    "nomenclature.import_table": {"archivist"},
+    "nomenclature.approve": {"head"},
+    "nomenclature.edit_item": {"archivist"},
+    "cases.index": VIEWERS,
+    "cases.show": VIEWERS,
+    "admin.users": {"admin"},
+    "admin.new_user": {"admin"},
+    "admin.edit_user": {"admin"},
+    "api.get_nomenclature": VIEWERS,
+    # --- capture ---
+    "api.post_document": {"secretary"},
+    "api.get_document": VIEWERS,
+    "api.get_document_file": READERS,
+    # --- search ---
+    # --- disposition ---
+    # --- trust ---
+}
+
+URL_ARG_VALUES = {"year": 2031, "code": "ru", "filename": "sandyk.css", "fmt": "csv"}
+
+
+def _url(rule: Any) -> str:
+    args = {}
+    for name in rule.arguments:
+        if name in URL_ARG_VALUES:
+            args[name] = URL_ARG_VALUES[name]
+        elif "int" in type(rule._converters.get(name)).__name__.lower():
+            args[name] = 999999
+        else:
+            args[name] = "x"
+    return rule.build(args, append_unknown=False)[1]
+
+
+def _routes(app: Flask) -> list[tuple[str, str, str]]:
+    result = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            result.append((rule.endpoint, method, _url(rule)))
+    return sorted(result)
+
+
+def test_every_route_has_a_row(app: Flask) -> None:
+    missing = sorted({endpoint for endpoint, _m, _u in _routes(app)} - set(ACCESS))
+    assert not missing, f"routes without a row in ACCESS: {missing}"
+    stale = sorted(set(ACCESS) - {endpoint for endpoint, _m, _u in _routes(app)})
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def _call(client: Any, method: str, url: str, headers: dict[str, str] | None = None) -> Any:
+    resp = client.open(url, method=method, headers=headers or {}, data={} if method != "GET" else None)
+    resp.get_data()
+    resp.close()
+    return resp
+
+
+ROLES = sorted(ALL)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_role_matrix(app: Flask, login_as: Any, api_token: Any, role: str) -> None:
+    client = login_as(role)
+    token = api_token(role)
+    failures = []
+    for endpoint, method, url in _routes(app):
+        allowed = ACCESS[endpoint]
+        if endpoint in {"auth.logout"}:
+            continue  # would end this client's session for the rest of the walk
+        is_api = url.startswith("/api/")
+        resp = _call(app.test_client() if is_api else client, method, url,
+                     {"Authorization": f"Bearer {token}"} if is_api else None)
+        status = resp.status_code
+        if allowed == PUBLIC or role in allowed:
+            refused = status in (401, 403) or (status == 302 and "/login" in resp.headers.get("Location", ""))
+            if refused or status >= 500:
+                failures.append(f"{role} {method} {url}: {status}, expected allowed")
+        elif status != 403:
+            failures.append(f"{role} {method} {url}: {status}, expected 403")
+    assert not failures, "\n".join(failures)
+
+
+def test_anonymous_and_bad_token(app: Flask) -> None:
+    client = app.test_client()
+    failures = []
+    for endpoint, method, url in _routes(app):
+        allowed = ACCESS[endpoint]
+        if allowed == PUBLIC:
+            continue
+        if url.startswith("/api/"):
+            for headers in ({}, {"Authorization": "Bearer sdk_not_a_token"}):
+                resp = _call(client, method, url, headers)
+                if resp.status_code != 401 or resp.get_json()["error"]["code"] != "unauthorized":
+                    failures.append(f"anonymous {method} {url}: {resp.status_code}, expected 401 JSON")
+        else:
+            resp = _call(client, method, url)
+            redirected = resp.status_code == 302 and "/login" in resp.headers.get("Location", "")
+            if not redirected and resp.status_code not in (400, 401):
+                failures.append(f"anonymous {method} {url}: {resp.status_code}, expected the login page")
+    assert not failures, "\n".join(failures)
