@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from records.db import Base, utcnow
@@ -439,3 +440,35 @@ class Setting(Base):
     value: Mapped[Any] = mapped_column(JSON)
     updated_at: Mapped[datetime] = _dt()
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+# A tsvector on PostgreSQL; the table exists on SQLite too (one schema everywhere) but stays empty there.
+_TSVECTOR = TSVECTOR().with_variant(Text(), "sqlite")
+
+
+class SearchEntry(Base):
+    """One document as the PostgreSQL full-text search backend (``INDEX_URL=postgres-fts:``) holds it.
+
+    Derived data, rebuilt by ``index reindex``: the vectors are built in Python by the same Kyrgyz/
+    Russian analysis as the Whoosh index, so both backends match the same word forms.
+    """
+
+    __tablename__ = "search_entry"
+    __table_args__ = (
+        Index("ix_search_entry_stems", "stems", postgresql_using="gin"),
+        Index("ix_search_entry_words", "words", postgresql_using="gin"),
+        Index("ix_search_entry_counterparty_stems", "counterparty_stems", postgresql_using="gin"),
+    )
+
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text)
+    case_index: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(Integer)
+    doc_type: Mapped[str] = mapped_column(String(16))
+    doc_date: Mapped[date | None] = mapped_column(Date)
+    number: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))
+    excerpt: Mapped[str] = mapped_column(Text)  # the beginning of the text, for snippets
+    stems: Mapped[str] = mapped_column(_TSVECTOR)  # stemmed words of title (weight A) and content
+    words: Mapped[str] = mapped_column(_TSVECTOR)  # folded, unstemmed words with positions: phrases, prefixes
+    counterparty_stems: Mapped[str] = mapped_column(_TSVECTOR)

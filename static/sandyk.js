@@ -6,3 +6,18 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// Show only the metadata fields of the chosen document type.
+(function () {
+  var select = document.getElementById("doc_type");
+  if (!select) { return; }
+  function sync() {
+    document.querySelectorAll(".type-fields").forEach(function (box) {
+      var on = box.getAttribute("data-type") === select.value;
+      box.hidden = !on;
+      box.querySelectorAll("input, select").forEach(function (el) { el.disabled = !on; });
+    });
+  }
+  select.addEventListener("change", sync);
+  sync();
+})();

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from records.views import admin, api, auth, cases, main, nomenclature
+    from records.views import admin, api, auth, cases, documents, main, nomenclature
 
-    for module in (main, auth, nomenclature, cases, admin):
+    for module in (main, auth, nomenclature, cases, documents, admin):
         app.register_blueprint(module.bp)
     api.register(app)

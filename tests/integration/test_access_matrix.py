@@ -44,6 +44,14 @@ ACCESS: dict[str, Any] = {
     "api.post_document": {"secretary"},
     "api.get_document": VIEWERS,
     "api.get_document_file": READERS,
+    "documents.new": {"secretary"},
+    "documents.create": {"secretary"},
+    "documents.show": VIEWERS,
+    "documents.download": READERS,
+    "documents.preview": READERS,
+    "documents.add_version": {"secretary"},
+    "documents.edit": {"secretary", "archivist"},
+    "documents.move": {"secretary", "archivist"},
     # --- search ---
     # --- disposition ---
     # --- trust ---

@@ -1,0 +1,178 @@
+"""Filing documents in the browser, and the document page (metadata, versions, preview, download)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from records import audit, db, documents, downloads, nomenclature
+from records.errors import UserError
+from records.i18n import _
+from records.models import DocType
+from records.permissions import Perm
+from records.web import require, select_locale
+
+bp = Blueprint("documents", __name__, url_prefix="/documents")
+
+
+def doc_type_labels() -> dict[str, str]:
+    return {
+        DocType.PROTOCOL: _("Protocol (minutes)"),
+        DocType.ORDER: _("Order"),
+        DocType.CONTRACT: _("Practice contract"),
+        DocType.SAC: _("SAC document"),
+        DocType.REPORT: _("Report"),
+        DocType.OTHER: _("Other"),
+    }
+
+
+def sac_kind_labels() -> dict[str, str]:
+    return {"order": _("order"), "application": _("application"), "notice": _("notice"), "report": _("report")}
+
+
+def detail_label(key: str) -> str:
+    labels = {
+        "agenda": _("Agenda (one line)"),
+        "subject": _("Subject of the order"),
+        "valid_from": _("Valid from"),
+        "valid_to": _("Valid to"),
+        "student_group": _("Student group"),
+        "sac_kind": _("SAC document kind"),
+        "programme": _("Programme"),
+        "sac_year": _("Year of the SAC"),
+        "period": _("Reporting period"),
+    }
+    return labels.get(key, key)
+
+
+def text_status_label(status: str) -> str:
+    labels = {
+        "done": _("extracted, searchable"),
+        "pending": _("being read (OCR)…"),
+        "failed": _("could not be read"),
+        "none": _("no text found (blank or picture only)"),
+    }
+    return labels.get(status, status)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"doc_type_labels": doc_type_labels, "sac_kind_labels": sac_kind_labels, "detail_label": detail_label,
+            "text_status_label": text_status_label}
+
+
+@bp.get("/new")
+@require(Perm.FILE_DOCUMENTS)
+def new() -> Any:
+    session = db.session()
+    raw = request.args.get("year")
+    year = nomenclature.check_year(raw) if raw else date.today().year
+    nom = nomenclature.get(session, year) or nomenclature.nearest(session, year)
+    return render_template("documents/new.html", year=year, nom=nom, lang=select_locale(),
+                           preselect=request.args.get("index", ""), max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 2**20)
+
+
+@bp.post("/")
+@require(Perm.FILE_DOCUMENTS)
+def create() -> Any:
+    """One file per request: the page sends each dropped file on its own, with a progress bar each."""
+    wants_json = request.accept_mimetypes.best == "application/json"
+    try:
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            raise UserError("no_file", _("Choose a file to file."))
+        index = (request.form.get("index") or "").split(" ")[0].strip()
+        if not index:
+            raise UserError("no_index", _("Choose the nomenclature item (case) to file into."))
+        meta = documents.validate_metadata(request.form)
+        filed = documents.file_document(
+            current_app._get_current_object(), db.session(), year=request.form.get("year"), index=index,
+            meta=meta, upload=documents.Upload(upload.stream, upload.filename), actor=current_user,
+            allow_duplicate=request.form.get("allow_duplicate") == "1",
+        )
+    except UserError as exc:
+        db.session().rollback()
+        if wants_json:
+            body = {"error": {"code": exc.code, "message": str(exc.message), **exc.extra}}
+            return jsonify(body), exc.status
+        flash(str(exc.message), "error")
+        return redirect(url_for(".new", year=request.form.get("year") or None, index=request.form.get("index") or None))
+    document = filed.document
+    if wants_json:
+        return jsonify({"id": document.id, "url": url_for(".show", document_id=document.id),
+                        "title": document.title, "text_status": document.text_status,
+                        "case": f"{document.case.index} · {document.case.year}"}), 201
+    flash(_("Filed into %(index)s of %(year)s.", index=document.case.index, year=document.case.year), "success")
+    return redirect(url_for(".show", document_id=document.id))
+
+
+@bp.get("/<int:document_id>")
+@require(Perm.VIEW_RECORDS)
+def show(document_id: int) -> Any:
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    audit.record(session, "document:view", document)
+    current = document.current
+    return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
+                           can_preview=current is not None and downloads.can_preview(current) and document.state == "active")
+
+
+@bp.get("/<int:document_id>/file")
+@require(Perm.READ_FILES)
+def download(document_id: int) -> Any:
+    document = documents.get_document(db.session(), document_id)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=False)
+
+
+@bp.get("/<int:document_id>/preview")
+@require(Perm.READ_FILES)
+def preview(document_id: int) -> Any:
+    document = documents.get_document(db.session(), document_id)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=True)
+
+
+@bp.post("/<int:document_id>/versions")
+@require(Perm.FILE_DOCUMENTS)
+def add_version(document_id: int) -> Any:
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise UserError("no_file", _("Choose a file to file."))
+    version = documents.add_version(current_app._get_current_object(), session, document,
+                                    documents.Upload(upload.stream, upload.filename), actor=current_user,
+                                    comment=request.form.get("comment", ""))
+    flash(_("Version %(n)s was added.", n=version.version), "success")
+    return redirect(url_for(".show", document_id=document.id))
+
+
+@bp.route("/<int:document_id>/edit", methods=["GET", "POST"])
+@require(Perm.EDIT_DOCUMENTS)
+def edit(document_id: int) -> Any:
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    error = None
+    if request.method == "POST":
+        try:
+            documents.update_metadata(session, document, documents.validate_metadata(request.form), actor=current_user)
+        except UserError as exc:
+            session.rollback()
+            error = str(exc.message)
+        else:
+            flash(_("The document was saved."), "success")
+            return redirect(url_for(".show", document_id=document.id))
+    return render_template("documents/edit.html", document=document, error=error,
+                           form=request.form if request.method == "POST" else None), (400 if error else 200)
+
+
+@bp.post("/<int:document_id>/move")
+@require(Perm.EDIT_DOCUMENTS)
+def move(document_id: int) -> Any:
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    index = (request.form.get("index") or "").split(" ")[0].strip()
+    target = documents.move_document(session, document, year=request.form.get("year"), index=index, actor=current_user)
+    flash(_("Moved to %(index)s of %(year)s.", index=target.index, year=target.year), "success")
+    return redirect(url_for(".show", document_id=document.id))
