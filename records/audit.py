@@ -2,6 +2,9 @@
 
 Each event's hash covers its own content and the previous event's hash, so editing, inserting or
 deleting any event breaks the chain from that point on, which :func:`verify_chain` reports.
+Deleting the newest events leaves a shorter chain that is still whole, so every append also moves a
+checkpoint of the chain head (last id, hash and event count, in the ``setting`` table, written in the
+same transaction); verification compares the end of the chain with it.
 """
 from __future__ import annotations
 
@@ -18,9 +21,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from records.db import utcnow
-from records.models import AuditEvent
+from records.models import AuditEvent, Setting
 
 GENESIS = "0" * 64
+HEAD_KEY = "audit_chain_head"
 
 
 def _canonical_time(at: datetime) -> str:
@@ -72,13 +76,29 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     )
     session.add(event)
     session.flush()
+    _move_head(session, event)
     return event
+
+
+def _move_head(session: Session, event: AuditEvent) -> None:
+    """Point the checkpoint at the new head; runs under the chain lock, like the append itself."""
+    head = session.get(Setting, HEAD_KEY)
+    count = int(head.value.get("count", 0)) + 1 if head is not None and isinstance(head.value, dict) else 1
+    value = {"id": event.id, "hash": event.hash, "count": count}
+    if head is None:
+        session.add(Setting(key=HEAD_KEY, value=value, updated_at=event.at))
+    else:
+        head.value = value
+        head.updated_at = event.at
+    session.flush()
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int
-    problem: str  # "altered" | "broken_link"
+    # "altered" | "broken_link" | "truncated" (events after the last one are gone) |
+    # "count" (events missing or added with the links rewritten) | "no_checkpoint"
+    problem: str
     expected: str
     found: str
 
@@ -87,12 +107,15 @@ def verify_chain(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
     """Walk the whole chain in id order, yielding every place where it does not hold."""
     prev = GENESIS
     last_id = 0
+    count = 0
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).all()
         if not rows:
+            yield from _check_head(session, last_id, prev, count)
             return
+        count += len(rows)
         for ev in rows:
             if ev.prev_hash != prev:
                 yield ChainProblem(ev.id, "broken_link", prev, ev.prev_hash)
@@ -104,3 +127,17 @@ def verify_chain(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
             prev = ev.hash
             last_id = ev.id
         session.expunge_all()
+
+
+def _check_head(session: Session, last_id: int, last_hash: str, count: int) -> Iterator[ChainProblem]:
+    """Compare where the chain ends with the checkpoint the last append left."""
+    head = session.get(Setting, HEAD_KEY)
+    value = head.value if head is not None and isinstance(head.value, dict) else None
+    if value is None:
+        if count:
+            yield ChainProblem(last_id, "no_checkpoint", "checkpoint", "none")
+        return
+    if value.get("id") != last_id or value.get("hash") != last_hash:
+        yield ChainProblem(int(value.get("id") or 0), "truncated", str(value.get("hash")), last_hash)
+    elif value.get("count") != count:
+        yield ChainProblem(last_id, "count", str(value.get("count")), str(count))
