@@ -76,6 +76,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(nomenclature_cli)
+    from records.cli_import import import_cli
+
+    app.cli.add_command(import_cli)
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")
