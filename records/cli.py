@@ -76,9 +76,17 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(nomenclature_cli)
+    __import__("records.cli_trust", fromlist=["register"]).register(app)
+    from records.cli_worker import text_cli, worker_cli
+
+    app.cli.add_command(text_cli)
+    app.cli.add_command(worker_cli)
     from records.cli_import import import_cli
 
     app.cli.add_command(import_cli)
+    from records.cli_index import index_cli
+
+    app.cli.add_command(index_cli)
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")

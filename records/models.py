@@ -386,6 +386,10 @@ class DisposalActRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     heading: Mapped[str] = mapped_column(Text)
     date_range: Mapped[str] = mapped_column(String(64), default="")
+    # The heading in both languages of the paper form, frozen with the row so that the act prints the
+    # same whichever language it is printed in and however the nomenclature item is edited later.
+    heading_ky: Mapped[str] = mapped_column(Text, default="")
+    heading_ru: Mapped[str] = mapped_column(Text, default="")
     case_index: Mapped[str] = mapped_column(String(32))
     case_year: Mapped[int] = mapped_column(Integer)
     volumes: Mapped[int] = mapped_column(Integer, default=1)

@@ -41,6 +41,17 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture
+def ocr_ready() -> None:
+    """Skip (visibly) where tesseract with Kyrgyz and Russian data is missing; CI makes that an error."""
+    from records.intake import ocr_available
+
+    if not ocr_available():
+        if os.environ.get("SANDYK_TEST_REQUIRE_OCR") == "1":
+            pytest.fail("OCR is required but tesseract with kir+rus data is not installed")
+        pytest.skip("tesseract is not installed; OCR tests need it with kir and rus data")
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
     """A migrated PostgreSQL schema of this test session."""

@@ -6,8 +6,8 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from records.views import admin, api, auth, cases, documents, main, nomenclature
+    from records.views import admin, api, auth, cases, documents, main, nomenclature, search
 
-    for module in (main, auth, nomenclature, cases, documents, admin):
+    for module in (main, auth, nomenclature, cases, documents, search, admin):
         app.register_blueprint(module.bp)
     api.register(app)

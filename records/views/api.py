@@ -14,6 +14,7 @@ from records import accounts, audit, db, documents, downloads, nomenclature
 from records.i18n import _
 from records.permissions import Perm, permissions_for
 from records.retention import parse_retention
+from records.search import service as searching
 from records.web import json_error
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -117,3 +118,22 @@ def get_document_file(document_id: int) -> Any:
     document = _doc_or_404(document_id)
     version = request.args.get("version", type=int)
     return downloads.send_version(document, version, inline=False, via="api")
+
+
+@bp.get("/search")
+def search() -> Any:
+    """Full-text search: ``q`` (the one-box query language), ``index``, ``year``, ``type``, ``sort``, ``page``."""
+    if (denied := api_require(Perm.SEARCH)) is not None:
+        return denied
+    wanted = searching.parse_search_request(request.args)
+    result = searching.search_documents(current_app._get_current_object(), db.session(), wanted, actor=g.api_user,
+                                        via="api")
+    return jsonify({
+        "total": result.total,
+        "page": wanted.page,
+        "per_page": searching.PER_PAGE,
+        "results": [{"id": hit.id, "title": hit.title, "index": hit.case_index, "year": hit.year,
+                     "doc_type": hit.doc_type, "doc_date": hit.doc_date.isoformat() if hit.doc_date else None,
+                     "snippet": str(hit.snippet)} for hit in result.hits],
+        "facets": result.facets,
+    })

@@ -53,6 +53,8 @@ ACCESS: dict[str, Any] = {
     "documents.edit": {"secretary", "archivist"},
     "documents.move": {"secretary", "archivist"},
     # --- search ---
+    "search.index": READERS,
+    "api.search": READERS,
     # --- disposition ---
     # --- trust ---
 }

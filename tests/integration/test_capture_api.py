@@ -176,11 +176,7 @@ def test_auditor_cannot_file_and_secretary_reads(app: Flask, client, api_token, 
 
 
 @pytest.mark.ocr
-def test_scans_come_back_with_their_words(app: Flask, client, secretary_token, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from records.intake import ocr_available
-
-    if not ocr_available():
-        pytest.skip("tesseract is not installed")
+def test_scans_come_back_with_their_words(app: Flask, client, secretary_token, tmp_path, ocr_ready) -> None:  # type: ignore[no-untyped-def]
     ky = post(client, secretary_token, samples.make_scan_image(tmp_path, samples.KY_TEXT, name="ky.png"))
     ru = post(client, secretary_token, samples.make_scan_image(tmp_path, samples.RU_TEXT, fmt="jpeg", name="ru.jpg"),
               title="Скан")
@@ -191,10 +187,7 @@ def test_scans_come_back_with_their_words(app: Flask, client, secretary_token, t
     assert ru.get_json()["id"] in [h.id for h in index.search("договор", snippets=False).hits]
 
 
-def test_blank_scan_is_filed_with_no_text(app: Flask, client, secretary_token, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from records.intake import ocr_available
-
-    if not ocr_available():
-        pytest.skip("tesseract is not installed")
+@pytest.mark.ocr
+def test_blank_scan_is_filed_with_no_text(app: Flask, client, secretary_token, tmp_path, ocr_ready) -> None:  # type: ignore[no-untyped-def]
     resp = post(client, secretary_token, samples.make_blank_scan(tmp_path))
     assert resp.status_code == 201 and resp.get_json()["text_status"] == "none"

@@ -25,12 +25,6 @@ def assert_has_words(text: str, words: tuple[str, ...]) -> None:
     assert not missing, f"missing {missing} in {text[:300]!r}"
 
 
-@pytest.fixture()
-def ocr_ready() -> None:
-    if not ocr_available():
-        pytest.skip("tesseract is not installed; OCR tests need it with kir and rus data")
-
-
 @pytest.mark.parametrize(
     ("make", "method"),
     [
