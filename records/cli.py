@@ -76,7 +76,12 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(nomenclature_cli)
-    __import__("records.cli_trust", fromlist=["register"]).register(app)
+    from records import cli_disposal
+
+    cli_disposal.register(app)
+    from records import cli_trust
+
+    cli_trust.register(app)
     from records.cli_worker import text_cli, worker_cli
 
     app.cli.add_command(text_cli)
@@ -172,6 +177,15 @@ def db_check() -> None:
     if diffs:
         raise click.ClickException("The models differ from the migrations:\n" + "\n".join(map(str, diffs)))
     click.echo("Database matches the models.")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from alembic import command
+
+    command.revision(migrate.alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True)
 
 
 nomenclature_cli = AppGroup("nomenclature", help="The yearly nomenclature of cases.")
