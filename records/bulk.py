@@ -237,8 +237,9 @@ def _where(found: list[Any]) -> str:
 
 
 def import_item(app: Flask, item: ImportItem, *, actor_id: int, draft_years: bool = False,
-                dry_run: bool = False) -> ItemResult:
-    """File one item in a transaction of its own (or, on a dry run, only check it)."""
+                dry_run: bool = False, planned: dict[str, str] | None = None) -> ItemResult:
+    """File one item in a transaction of its own (or, on a dry run, only check it; ``planned`` then
+    collects the files the run would file, by SHA-256, so a second copy is reported as a duplicate)."""
     try:
         if item.problem is not None:
             raise item.problem
@@ -251,7 +252,11 @@ def import_item(app: Flask, item: ImportItem, *, actor_id: int, draft_years: boo
             if found:
                 return ItemResult(item, Outcome.ALREADY_FILED, _where(found), found[0].id)
             if dry_run:
+                if planned is not None and sha256 in planned:
+                    return ItemResult(item, Outcome.ALREADY_FILED, planned[sha256])
                 _check_bytes(app, item.path, size)
+                if planned is not None:
+                    planned[sha256] = str(item.label)
                 return ItemResult(item, Outcome.FILED)
             actor = session.get(User, actor_id)
             with item.path.open("rb") as stream:
@@ -284,9 +289,11 @@ def import_items(app: Flask, items: Iterable[ImportItem], *, actor_id: int, draf
                  report: ImportReport | None = None) -> ImportReport:
     """File every item in turn; Ctrl-C stops after the file in hand is rolled back, keeping the rest."""
     report = report or ImportReport()
+    planned: dict[str, str] = {}
     try:
         for item in items:
-            result = import_item(app, item, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run)
+            result = import_item(app, item, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run,
+                                 planned=planned)
             report.add(result)
             if on_result is not None:
                 on_result(result)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from records.db import session_scope
@@ -22,6 +22,9 @@ from records.search.base import IndexDoc, SearchIndex, open_index
 
 log = logging.getLogger(__name__)
 _sync_lock = threading.Lock()
+# Several processes may sync at once; on PostgreSQL they take turns (SQLite's BEGIN IMMEDIATE already
+# serialises them), so none applies a document state read before another process applied a newer one.
+_PG_SYNC_LOCK = 727201
 
 
 def get_index(app: Flask | None = None) -> SearchIndex:
@@ -80,6 +83,15 @@ def _load(session: Session, ids: Iterable[int]) -> list[Document]:
     ))
 
 
+def _lock_sync(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK})
+    else:
+        # SQLite: the first statement opens the transaction with BEGIN IMMEDIATE, which holds the
+        # database write lock until the commit.
+        session.execute(text("SELECT 1"))
+
+
 def sync(app: Flask, batch: int = 200) -> int:
     """Apply waiting index tasks; returns how many were applied. Safe to call from several threads
     or processes: upserts and deletes are idempotent and rows are removed only once applied."""
@@ -88,6 +100,7 @@ def sync(app: Flask, batch: int = 200) -> int:
     with _sync_lock:
         while True:
             with session_scope(app) as session:
+                _lock_sync(session)
                 tasks = session.scalars(select(IndexTask).order_by(IndexTask.id).limit(batch)).all()
                 if not tasks:
                     return applied
@@ -109,17 +122,23 @@ def sync(app: Flask, batch: int = 200) -> int:
 
 
 def pending(session: Session) -> int:
-    from sqlalchemy import func
-
     return session.scalar(select(func.count(IndexTask.id))) or 0
 
 
-def _live_ids(session: Session, batch: int) -> Iterator[list[int]]:
+def live_count(app: Flask) -> int:
+    """How many documents the index should hold."""
+    with session_scope(app) as session:
+        return session.scalar(select(func.count(Document.id)).where(Document.state == "active")) or 0
+
+
+def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
+    """Ids of live documents in ascending batches, each read in a short transaction of its own."""
     last = 0
     while True:
-        ids = list(session.scalars(
-            select(Document.id).where(Document.state == "active", Document.id > last)
-            .order_by(Document.id).limit(batch)))
+        with session_scope(app) as session:
+            ids = list(session.scalars(
+                select(Document.id).where(Document.state == "active", Document.id > last)
+                .order_by(Document.id).limit(batch)))
         if not ids:
             return
         yield ids
@@ -127,20 +146,27 @@ def _live_ids(session: Session, batch: int) -> Iterator[list[int]]:
 
 
 def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the index from the catalogue, in batches so memory stays bounded."""
+    """Rebuild the index from the catalogue, ``batch`` documents at a time so memory stays bounded.
+
+    Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
+    leaves an index task that the next sync applies (upserts are idempotent).
+    """
     index = get_index(app)
-    index.clear()
-    done = 0
-    with session_scope(app) as session:
+    # Emptied while no sync can run, so no change applied in between is wiped out unrecorded.
+    with _sync_lock, session_scope(app) as session:
+        _lock_sync(session)
         session.execute(delete(IndexTask))
-        for ids in _live_ids(session, batch):
+        index.clear()
+    done = 0
+    for ids in _live_ids(app, batch):
+        with session_scope(app) as session:
             docs = _load(session, ids)
             texts = _texts(session, docs)
-            index.add([index_doc(d, texts.get(d.id, "")) for d in docs])
-            done += len(docs)
-            session.expunge_all()
-            if progress:
-                progress(len(docs))
+            entries = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == "active"]
+        index.add(entries)
+        done += len(entries)
+        if progress:
+            progress(len(ids))
     return done
 
 
@@ -156,10 +182,9 @@ class Drift:
 
 def check(app: Flask) -> Drift:
     index = get_index(app)
-    with session_scope(app) as session:
-        live: set[int] = set()
-        for ids in _live_ids(session, 5000):
-            live.update(ids)
+    live: set[int] = set()
+    for ids in _live_ids(app, 5000):
+        live.update(ids)
     indexed = index.ids()
     return Drift(missing=sorted(live - indexed), extra=sorted(indexed - live))
 

@@ -2,6 +2,7 @@
 security headers and the language of the page."""
 from __future__ import annotations
 
+import errno
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -16,6 +17,8 @@ from records.i18n import _
 from records.permissions import Perm, permissions_for
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
 
@@ -136,6 +139,13 @@ def register_boundary(app: Flask) -> None:
         if "_db_session" in g:
             g._db_session.rollback()
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            # A full disk is the administrator's to fix, and the user should know nothing was kept.
+            message = _("The file could not be saved: the server's disk is full or failing. "
+                        "Nothing was filed; please tell the administrator.")
+            if wants_json():
+                return json_error("storage_full", message, 507)
+            return render_template("error.html", status=507, message=message), 507
         if wants_json():
             return json_error("server_error", _http_message(500), 500)
         return render_template("error.html", status=500, message=_http_message(500)), 500

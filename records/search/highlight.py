@@ -83,13 +83,16 @@ def _marks(text: str, highlighter: Highlighter) -> list[tuple[int, int]]:
 
 
 def _best_window(spans: list[tuple[int, int]], width: int) -> int:
-    """Start offset of the window holding the most marks (the earliest on ties)."""
+    """Start offset of the window holding the most marks (the earliest on ties); one pass over the marks."""
     best_start, best_count = 0, 0
+    last = 0  # the marks first..last-1 end inside the window opening at mark ``first``
     for first, (start, _) in enumerate(spans):
         window_start = max(0, start - _LEAD_CHARS)
-        count = sum(1 for s, e in spans[first:] if e <= window_start + width)
-        if count > best_count:
-            best_start, best_count = window_start, count
+        last = max(last, first)
+        while last < len(spans) and spans[last][1] <= window_start + width:
+            last += 1
+        if last - first > best_count:
+            best_start, best_count = window_start, last - first
     return best_start
 
 

@@ -26,7 +26,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
-from whoosh.reading import EmptyReader, IndexReader
+from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, IndexWriter, LockError
 
@@ -284,22 +284,19 @@ class WhooshIndex:
     # -- reading -------------------------------------------------------------
 
     def _fresh_searcher(self) -> Searcher:
-        """The shared searcher, reopened when any process has committed since."""
+        """The shared searcher, reopened when any process has committed since.
+
+        Not ``Searcher.refresh()``: Whoosh's reader reuse adds the previous reader's segments that the
+        new generation no longer lists, so a refreshed searcher can still see deleted documents or
+        cleared segments. Opening afresh costs a TOC read and reopening segment files, only after a change.
+        """
         current = self._searcher
         if current is not None and current.up_to_date():
             return current
-        fresh: Searcher | None = None
-        if current is not None and not isinstance(current.reader(), EmptyReader):
-            # refresh() reuses unchanged segments and closes the rest of ``current``.
-            fresh = current.refresh()
-            if fresh.reader().generation() != self._ix.latest_generation():
-                # Whoosh keeps the old segments when the new generation has none
-                # (after clear); only a searcher opened afresh sees the empty index.
-                fresh.close()
-                fresh = None
-        elif current is not None:
+        if current is not None:
             current.close()
-        self._searcher = fresh or self._ix.searcher()
+            self._searcher = None
+        self._searcher = self._ix.searcher()
         return self._searcher
 
     def doc_count(self) -> int:

@@ -6,8 +6,11 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from records.views import admin, api, auth, cases, documents, main, nomenclature, search
+    from records.views import admin, api, audit, auth, cases, documents, main, nomenclature, search
 
-    for module in (main, auth, nomenclature, cases, documents, search, admin):
+    for module in (main, auth, nomenclature, cases, documents, search, admin, audit):
         app.register_blueprint(module.bp)
+    from records.views import disposal
+
+    app.register_blueprint(disposal.bp)
     api.register(app)

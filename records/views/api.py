@@ -137,3 +137,24 @@ def search() -> Any:
                      "snippet": str(hit.snippet)} for hit in result.hits],
         "facets": result.facets,
     })
+
+
+@bp.get("/reports/expiry")
+def get_expiry_report() -> Any:
+    """The yearly expiry list: ``year`` (default this year), ``format=json|csv``, ``lang`` of titles and rules."""
+    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
+        return denied
+    from records import disposal, reports
+    from records.web import select_locale
+
+    raw = request.args.get("year")
+    report = disposal.expiry_list(db.session(), nomenclature.check_year(raw) if raw else date.today().year)
+    lang = reports.form_language(request.args.get("lang") or select_locale())
+    fmt = request.args.get("format", "json")
+    if fmt == "csv":
+        return current_app.response_class(
+            reports.expiry_csv(report, lang, machine=True).encode("utf-8"), mimetype="text/csv",
+            headers={"Content-Disposition": f"attachment; filename=expiry-{report.year}.csv"})
+    if fmt != "json":
+        return json_error("bad_format", _("The format must be json or csv."), 400)
+    return jsonify(disposal.expiry_json(report, lang))

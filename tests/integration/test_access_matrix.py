@@ -56,7 +56,33 @@ ACCESS: dict[str, Any] = {
     "search.index": READERS,
     "api.search": READERS,
     # --- disposition ---
+    "disposal.expiry": {"auditor", "archivist", "head"},
+    "disposal.expiry_file": {"auditor", "archivist", "head"},
+    "disposal.closing": {"archivist"},
+    "disposal.close_year": {"archivist"},
+    "disposal.case": {"auditor", "archivist", "head"},
+    "disposal.override": {"archivist"},
+    "disposal.keeping": {"archivist"},
+    "disposal.close_case": {"archivist"},
+    "disposal.hold_case": {"archivist", "head"},
+    "disposal.hold_document": {"archivist", "head"},
+    "disposal.release_hold": {"archivist", "head"},
+    "disposal.holds": {"auditor", "archivist", "head"},
+    "disposal.acts": {"auditor", "archivist", "head"},
+    "disposal.draft_act": {"archivist"},
+    "disposal.act": {"auditor", "archivist", "head"},
+    "disposal.act_pdf": {"auditor", "archivist", "head"},
+    "disposal.approve_act": {"head"},
+    "disposal.reject_act": {"head"},
+    "disposal.execute_act": {"archivist"},
+    "disposal.inventories": {"auditor", "archivist", "head"},
+    "disposal.transfer": {"archivist"},
+    "disposal.inventory_file": {"auditor", "archivist", "head"},
+    "api.get_expiry_report": {"auditor", "archivist", "head"},
     # --- trust ---
+    "audit.events": {"admin", "auditor"},
+    "audit.export_csv": {"admin", "auditor"},
+    "audit.inspection": {"admin", "auditor"},
 }
 
 URL_ARG_VALUES = {"year": 2031, "code": "ru", "filename": "sandyk.css", "fmt": "csv"}

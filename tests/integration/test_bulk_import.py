@@ -75,6 +75,7 @@ def stop_when(proc: subprocess.Popen[str], db_session: Any, at_least: int, sig: 
     return proc.returncode, out + err
 
 
+@pytest.mark.slow
 def test_interrupted_import_continues_and_files_each_file_once(app: Flask, db_session: Any, tmp_path: Path) -> None:
     tree = tmp_path / "archive"
     files = make_tree(tree, 300)
@@ -187,19 +188,24 @@ def test_semicolon_cp1251_manifest_from_excel_is_read(app: Flask, db_session: An
 def test_folder_dry_run_files_nothing_then_import_reports_misplaced_files(
         app: Flask, db_session: Any, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
     tree = tmp_path / "archive"
-    make_tree(tree, 4, n_pdfs=1)
+    files = make_tree(tree, 4, n_pdfs=1)
+    copy = tree / str(YEAR) / INDEXES[1] / "copy.txt"
+    copy.write_bytes(next(p for p in files.values() if p.suffix == ".txt").read_bytes())
     (tree / "loose.txt").write_text("no case", encoding="utf-8")
     (tree / str(YEAR) / "99-9-9").mkdir()
     (tree / str(YEAR) / "99-9-9" / "x.txt").write_text("unknown index", encoding="utf-8")
     (tree / str(YEAR) / INDEXES[0] / "Thumbs.db").write_bytes(b"\0" * 10)
 
     dry = run_cli("folder", str(tree), "--dry-run")
-    assert dry.exit_code == 1 and "Would file: 4" in dry.output and "Refused: 2" in dry.output, dry.output
+    assert dry.exit_code == 1, dry.output
+    assert "Would file: 4" in dry.output and "Skipped as already filed: 1" in dry.output
+    assert "Refused: 2" in dry.output
     assert documents_filed(db_session) == 0
 
     real = run_cli("folder", str(tree))
     assert real.exit_code == 1, real.output
-    assert "Filed: 4" in real.output and "Ignored system files: 1" in real.output
+    assert "Filed: 4" in real.output and "Skipped as already filed: 1" in real.output
+    assert "Ignored system files: 1" in real.output
     assert "  loose.txt: " in real.output and f"  {YEAR}/99-9-9/x.txt: " in real.output
     docs = list(db_session.scalars(select(Document)))
     assert {d.doc_type for d in docs} == {"other"}

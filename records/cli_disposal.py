@@ -1,0 +1,118 @@
+"""``flask --app app cases ...`` and ``acts ...``: year-end closing, the expiry list, and executing an
+approved destruction act (resumable: run it again after an interruption)."""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from records import accounts, disposal, reports
+from records.db import session_scope
+from records.errors import UserError
+from records.models import ActStatus
+from records.permissions import Perm, permissions_for
+
+cases_cli = AppGroup("cases", help="Closing years and the yearly expiry list.")
+acts_cli = AppGroup("acts", help="Destruction acts.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(cases_cli)
+    app.cli.add_command(acts_cli)
+
+
+def _fail(exc: UserError) -> None:
+    raise click.ClickException(str(exc.message))
+
+
+def _actor(session: object, name: str, perm: Perm) -> object:
+    user = accounts.get_user(session, name)  # type: ignore[arg-type]
+    if perm not in permissions_for(user.roles):
+        raise click.ClickException(f"{name} may not do this (needs {perm.value}).")
+    return user
+
+
+@cases_cli.command("close-year")
+@click.argument("year", type=int)
+@click.option("--by", "by", required=True, help="User name of the records officer closing the year.")
+@click.option("--yes", is_flag=True, help="Close even when the checklist finds problems, without asking.")
+def close_year(year: int, by: str, yes: bool) -> None:
+    """Close all open cases of YEAR except those carried over, after showing the checklist; then draft
+    next year's nomenclature from this one if it does not exist."""
+    try:
+        disposal.check_closable_year(year)
+        with session_scope() as session:
+            checklist = disposal.closing_checklist(session, year)
+            click.echo(f"Open cases to close: {len(checklist.to_close)}")
+            click.echo(f"Carried over (stay open): {len(checklist.carried_over)}")
+            for title, found in (("Cases with no documents", checklist.empty),
+                                 ("Paper cases without a sheet count", checklist.paper_without_sheets)):
+                click.echo(f"{title}: {len(found)}")
+                for case in found:
+                    click.echo(f"    {case.index} / {case.year} (volume {case.volume})")
+            if not checklist.to_close:
+                click.echo("Nothing to close.")
+                return
+            if not yes:
+                question = "Close the year anyway?" if checklist.problems else f"Close {len(checklist.to_close)} case(s)?"
+                if not sys.stdin.isatty() or not click.confirm(question):
+                    raise click.ClickException("Nothing was closed (use --yes to confirm).")
+            actor = _actor(session, by, Perm.MANAGE_CASES)
+            result = disposal.close_year(session, year, actor=actor, acknowledged=True)
+    except UserError as exc:
+        _fail(exc)
+    click.echo(f"Closed {result.closed} case(s) of {year}.")
+    if result.next_nomenclature:
+        click.echo(f"Drafted the nomenclature for {result.next_nomenclature} for approval.")
+
+
+@cases_cli.command("expiry")
+@click.argument("year", type=int, required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text")
+@click.option("--lang", type=click.Choice(list(reports.LANGUAGES)), default="ru")
+def expiry(year: int | None, fmt: str, lang: str) -> None:
+    """Print the expiry list of YEAR (default: this year)."""
+    try:
+        with session_scope() as session:
+            report = disposal.expiry_list(session, year or date.today().year)
+    except UserError as exc:
+        _fail(exc)
+    if fmt == "csv":
+        click.echo(reports.expiry_csv(report, lang, machine=True), nl=False)
+    elif fmt == "json":
+        click.echo(json.dumps(disposal.expiry_json(report, lang), ensure_ascii=False, indent=2))
+    else:
+        for name, rows in report.parts():
+            click.echo(f"{name}: {len(rows)}")
+            for r in rows:
+                click.echo(f"    {r.index:10} {r.year}  due {r.due_year}  {r.documents:5} doc(s)  {r.title(lang)}")
+
+
+@acts_cli.command("list")
+def list_acts() -> None:
+    """List destruction acts."""
+    with session_scope() as session:
+        for act in disposal.list_acts(session):
+            click.echo(f"{act.id:5}  No. {act.number:10} {act.act_date}  {act.status:10} {len(act.rows)} case(s)")
+
+
+@acts_cli.command("execute")
+@click.argument("act_id", type=int)
+@click.option("--by", "by", required=True, help="User name of the records officer executing the act.")
+def execute(act_id: int, by: str) -> None:
+    """Execute an approved act; run it again to finish an interrupted execution."""
+    try:
+        with session_scope() as session:
+            actor_id = _actor(session, by, Perm.EXECUTE_ACTS).id  # type: ignore[attr-defined]
+        result = disposal.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
+    except UserError as exc:
+        _fail(exc)
+    if result.already_done:
+        click.echo(f"Act {act_id} was already executed; nothing left to do.")
+    else:
+        click.echo(f"Act {act_id} {ActStatus.EXECUTED.value}: {result.cases} case(s), {result.documents} document(s), "
+                   f"{result.blobs_deleted} file(s) deleted, {result.blobs_shared} kept (shared with kept documents).")

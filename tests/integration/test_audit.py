@@ -1,0 +1,113 @@
+"""The audit trail is tamper-evident: editing, inserting or deleting any event, including the newest
+ones, is found by ``audit verify``, which says where and exits 1."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import delete, select, update
+
+from records import audit
+from records.db import session_scope
+from records.models import AuditEvent, Setting
+
+
+def _add_events(app: Flask, n: int) -> list[int]:
+    ids = []
+    with app.app_context(), session_scope(app) as session:
+        for i in range(n):
+            ids.append(audit.record(session, "test:event", object_type="thing", object_id=i, actor="tester",
+                                    ip="10.0.0.1", n=i, text="Протокол №5").id)
+    return ids
+
+
+def _verify(app: Flask) -> Any:
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def test_untouched_chain_verifies(app: Flask) -> None:
+    _add_events(app, 5)
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    assert "verified" in result.output
+
+
+def test_edited_event_is_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 5)
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(actor="someone-else"))
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"event #{ids[2]}" in result.output and "altered" in result.output
+
+
+def test_edited_detail_is_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 3)
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == ids[1]).values(detail={"n": 99}))
+    result = _verify(app)
+    assert result.exit_code == 1 and f"event #{ids[1]}" in result.output
+
+
+def test_deleted_middle_event_is_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 5)
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id == ids[2]))
+    result = _verify(app)
+    assert result.exit_code == 1
+    # The break shows at the event after the gap.
+    assert f"event #{ids[3]}" in result.output and "broken_link" in result.output
+
+
+def test_inserted_event_is_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 3)
+    before = db_session.get(AuditEvent, ids[1])
+    forged_hash = audit.event_hash(before.hash, at=before.at, actor_id=None, actor="forger", action="test:event",
+                                   object_type=None, object_id=None, detail={}, ip=None)
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(id=ids[2] + 1000))
+    db_session.add(AuditEvent(id=ids[2], at=before.at, actor="forger", action="test:event", detail={},
+                              prev_hash=before.hash, hash=forged_hash))
+    db_session.flush()
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert f"event #{ids[2] + 1000}" in result.output
+
+
+def test_deleted_newest_events_are_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 5)
+    # The chain that remains is whole; only the head checkpoint tells that events are gone.
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id >= ids[3]))
+    result = _verify(app)
+    assert result.exit_code == 1
+    assert "truncated" in result.output and f"event #{ids[4]}" in result.output
+
+
+def test_deleted_newest_events_then_new_ones_are_found(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 5)
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id >= ids[3]))
+    _add_events(app, 1)  # the chain grows again from the shortened end
+    result = _verify(app)
+    assert result.exit_code == 1 and "count" in result.output
+
+
+def test_removed_checkpoint_is_found(app: Flask, db_session: Any) -> None:
+    _add_events(app, 2)
+    db_session.execute(delete(Setting).where(Setting.key == audit.HEAD_KEY))
+    result = _verify(app)
+    assert result.exit_code == 1 and "no_checkpoint" in result.output
+
+
+def test_checkpoint_follows_every_append(app: Flask, db_session: Any) -> None:
+    ids = _add_events(app, 3)
+    head = db_session.get(Setting, audit.HEAD_KEY)
+    last = db_session.get(AuditEvent, ids[-1])
+    total = len(db_session.scalars(select(AuditEvent.id)).all())
+    assert head.value == {"id": last.id, "hash": last.hash, "count": total}
+
+
+def test_export_writes_matching_events_as_csv(app: Flask, tmp_path: Any) -> None:
+    _add_events(app, 3)
+    out = tmp_path / "audit.csv"
+    result = app.test_cli_runner().invoke(args=["audit", "export", "--action", "test:event", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("id,at,actor")
+    assert len(lines) == 4 and all("test:event" in line for line in lines[1:])
+    assert "Протокол №5" in lines[1]
