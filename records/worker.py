@@ -56,6 +56,8 @@ def extract_one(app: Flask, file_id: int) -> bool:
         version = session.get(DocumentFile, file_id)
         if version is None or version.text_status != TextStatus.PENDING:
             return False
+        if version.document.state != "active":
+            return False  # destroyed meanwhile: its text must not come back
         attempts, sha256 = version.text_attempts, version.sha256
         check = FileCheck(kind=version.kind, mime=version.mime, active_content=version.active_content,
                           is_image=version.kind in {"jpeg", "png", "tiff"}, needs_ocr=True)
@@ -77,6 +79,8 @@ def extract_one(app: Flask, file_id: int) -> bool:
         version = session.get(DocumentFile, file_id)
         if version is None:
             return True
+        if version.document.state != "active":
+            return True  # destroyed while being read: drop the text
         if result is None:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
             version.text_error = error
