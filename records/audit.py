@@ -76,7 +76,7 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     )
     session.add(event)
     session.flush()
-    pass  # _move_head(session, event)
+    _move_head(session, event)
     return event
 
 

@@ -141,11 +141,13 @@ def event_row(ev: AuditEvent) -> list[str]:
                                ev.ip, json.dumps(ev.detail, ensure_ascii=False, sort_keys=True), ev.hash)]
 
 
-def export_csv(session: Session, flt: AuditFilter) -> Iterator[str]:
-    """The matching events as CSV text, chunk by chunk (UTF-8 with a byte-order mark for spreadsheets)."""
+def export_csv(session: Session, flt: AuditFilter, *, bom: bool = True) -> Iterator[str]:
+    """The matching events as CSV text, chunk by chunk (by default with the byte-order mark that tells
+    spreadsheets the file is UTF-8)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")
+    if bom:
+        buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     for n, ev in enumerate(iter_events(session, flt), 1):
         writer.writerow(event_row(ev))

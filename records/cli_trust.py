@@ -71,7 +71,7 @@ def audit_export(since: str, until: str, person: str, action: str, obj: str, out
         with session_scope() as session:
             audit.record(session, "audit:export", actor="cli", via="cli", filters=flt.query_args())
         with session_scope() as session:
-            chunks = audit_log.export_csv(session, flt)
+            chunks = audit_log.export_csv(session, flt, bom=output is not None)
             if output is None:
                 for chunk in chunks:
                     click.echo(chunk, nl=False)

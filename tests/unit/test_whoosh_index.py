@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from whoosh.writing import LockError
 
-from records.search.base import IndexDoc, SearchIndex, SearchResult, open_index
-from records.search.query import QueryError
-from records.search.whoosh_index import PREFIX_EXPANSION_LIMIT, SNIPPET_SOURCE_CHARS, WhooshIndex, open_whoosh_index
+from records.search.base import IndexDoc, SearchIndex, open_index
+from records.search.whoosh_index import PREFIX_EXPANSION_LIMIT, WhooshIndex, open_whoosh_index
 
 REPO = Path(__file__).resolve().parents[2]
 
