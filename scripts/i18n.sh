@@ -9,12 +9,12 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 KEYWORDS="-k _ -k _l -k gettext -k ngettext:1,2 -k lazy_gettext"
 case "${1:-}" in
   extract)
-    $PYBABEL extract -F babel.cfg $KEYWORDS --no-location --sort-output --omit-header -o translations/messages.pot . ;;
+    $PYBABEL extract -F babel.cfg $KEYWORDS --no-location --sort-output --project Sandyk --copyright-holder "Sandyk contributors" -o translations/messages.pot . ;;
   update)
     "$0" extract
     for lang in ky ru en; do
       if [ -f "translations/$lang/LC_MESSAGES/messages.po" ]; then
-        $PYBABEL update -i translations/messages.pot -d translations -l "$lang" --no-fuzzy-matching --omit-header
+        $PYBABEL update -i translations/messages.pot -d translations -l "$lang" --no-fuzzy-matching --ignore-obsolete
       else
         $PYBABEL init -i translations/messages.pot -d translations -l "$lang"
       fi
