@@ -15,9 +15,10 @@ from records.models import Case, CaseState, Document, NomenclatureItem, User
 def find_item(session: Session, year: int, index: str) -> NomenclatureItem:
     nom = nomenclature.require(session, year)
     index = (index or "").strip()
-    for item in nom.items:
-        if item.index == index:
-            return item
+    item = session.scalar(select(NomenclatureItem).where(NomenclatureItem.nomenclature_id == nom.id,
+                                                         NomenclatureItem.index == index))
+    if item is not None:
+        return item
     raise NotFound("unknown_case", _l("The nomenclature of %(year)s has no item %(index)s.", year=year, index=index or "—"))
 
 

@@ -99,6 +99,44 @@ def _collect(parts: Iterable[str], job: _Job) -> str:
 
 
 def _pdf(job: _Job) -> Result:
+    """Text layer through PDFium (several times faster than pure-Python parsing); pages without a
+    text layer are rendered from the same document and read by OCR."""
+    try:
+        document = _open_pdfium(job.path)
+    except Exception:  # PDFium refuses some files that pypdf can still read
+        return _pdf_pypdf(job)
+    count = min(len(document), job.limits.max_pages)  # type: ignore[arg-type]
+    texts: list[str] = []
+    methods: set[str] = set()
+    total = 0
+    try:
+        for index in range(count):
+            job.tick()
+            page = document[index]  # type: ignore[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_range() or ""
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if sum(ch.isalnum() for ch in text) >= _MIN_LAYER_CHARS:
+                methods.add("pdf-text")
+            else:
+                text = job.ocr(_render_pdf_page(document, index, job.limits.ocr_dpi))
+                methods.add("ocr")
+            texts.append(text)
+            total += len(text)
+            if total >= job.limits.max_text_chars:
+                break
+    finally:
+        document.close()  # type: ignore[attr-defined]
+    return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
+
+
+def _pdf_pypdf(job: _Job) -> Result:
     from pypdf import PdfReader
 
     reader = PdfReader(job.path, strict=False)

@@ -21,7 +21,7 @@ from records import audit
 from records.blobs import get_store
 from records.db import Base, get_database, session_scope
 from records.indexing import get_index
-from records.models import AuditEvent, DisposalAct, DisposalActRow, Document, Setting
+from records.models import DisposalAct, DisposalActRow, Document
 from tests import samples
 from tests.conftest import PG_DEFAULT, _pg_schema_url
 
@@ -214,8 +214,3 @@ def test_backup_while_documents_are_filed(app: Flask, client: Any, api_token: An
         stored = {p.name for p in (tmp_path / "backup" / "blobs").rglob("*") if p.is_file()}
         assert shas <= stored
 
-
-def test_setting_rows_survive(app: Flask, tmp_path: Path) -> None:
-    with app.app_context(), session_scope(app) as session:
-        assert session.get(Setting, audit.HEAD_KEY) is not None
-        assert session.scalar(select(AuditEvent.id).limit(1)) is not None
