@@ -34,6 +34,7 @@ __all__ = [
     "analyze_exact",
     "exact_analyzer",
     "fold",
+    "folded_words",
     "normalize_number",
     "stemming_analyzer",
     "stems",
@@ -59,6 +60,15 @@ def words(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(folded word, start, end)`` for each word of NFC-normalised ``text``."""
     for match in _WORD.finditer(text):
         yield fold(match.group()), match.start(), match.end()
+
+
+# Words repeat a great deal within and across documents, so indexing folds each distinct word once.
+_fold_word = lru_cache(maxsize=200_000)(fold)
+
+
+def folded_words(text: str) -> list[str]:
+    """The folded words of NFC-normalised ``text`` without offsets: what ``words`` yields, for indexing."""
+    return [_fold_word(word) for word in _WORD.findall(text)]
 
 
 @lru_cache(maxsize=200_000)

@@ -14,6 +14,9 @@ from __future__ import annotations
 import threading
 import time
 import unicodedata
+import heapq
+import math
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -24,13 +27,22 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
-from whoosh.reading import IndexReader
+from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
-from whoosh.writing import CLEAR, IndexWriter, LockError
+from whoosh.system import pack_uint
+from whoosh.writing import CLEAR, IndexWriter, LockError, SegmentWriter
 
-from records.search.analysis import analyze_exact, exact_analyzer, fold, normalize_number, stemming_analyzer
+from records.search.analysis import (
+    analyze_exact,
+    exact_analyzer,
+    fold,
+    folded_words,
+    normalize_number,
+    stemming_analyzer,
+)
 from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
 from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
@@ -72,6 +84,49 @@ _FACET_FIELDS = {"year": "year", "index": "case_index", "type": "doc_type"}
 _TERM_FIELDS = {"index": "case_index", "year": "year", "type": "doc_type", "number": "number", "lang": "language"}
 
 
+class DocumentWords:
+    """The folded words of one document, split once and handed to every field that indexes them."""
+
+    __slots__ = ("counts", "words")
+
+    def __init__(self, text: str) -> None:
+        self.words = folded_words(text)
+        self.counts = Counter(self.words)
+
+
+class AnalyzedText(TEXT):  # type: ignore[misc]
+    """A text field that also takes ``DocumentWords``, indexing them without running the analyzer again.
+
+    The postings are the ones the field's analyzer would give: a stemmed field (frequencies, no
+    positions) counts every stem of every word; an unstemmed one with positions lists each word's
+    positions. Strings still go through the analyzer, so queries and small fields are unchanged.
+    """
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, DocumentWords):
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        if self.analyzer.stemming:
+            counts: Counter[str] = Counter()
+            for word, count in value.counts.items():
+                for stem in word_stems(word):
+                    counts[stem] += count
+            for stem, count in counts.items():
+                yield stem.encode("utf-8"), count, count * boost, pack_uint(count)
+            return
+        positions: dict[str, list[int]] = {}
+        for position, word in enumerate(value.words):
+            found = positions.get(word)
+            if found is None:
+                positions[word] = [position]
+            else:
+                found.append(position)
+        encode = self.format.encode
+        for word, places in positions.items():
+            yield word.encode("utf-8"), len(places), len(places) * boost, encode(places)
+
+
 def build_schema() -> Schema:
     """The one Whoosh schema; a change here needs a reindex."""
     stemmed = stemming_analyzer()
@@ -79,9 +134,9 @@ def build_schema() -> Schema:
         id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=stemmed, stored=True, phrase=False),
         # title + text + counterparty + number + index + file names, stemmed:
-        content=TEXT(analyzer=stemmed, phrase=False),
+        content=AnalyzedText(analyzer=stemmed, phrase=False),
         # the same words unstemmed, with positions, for phrases and prefixes:
-        exact=TEXT(analyzer=exact_analyzer(), phrase=True),
+        exact=AnalyzedText(analyzer=exact_analyzer(), phrase=True),
         counterparty=TEXT(analyzer=stemmed, phrase=False),
         case_index=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
@@ -104,11 +159,12 @@ def _document_fields(doc: IndexDoc) -> dict[str, Any]:
     searchable = "\n".join(
         part for part in (doc.title, text, doc.counterparty, doc.number, doc.case_index, *doc.filenames) if part
     )
+    analyzed = DocumentWords(searchable)
     fields: dict[str, Any] = {
         "id": str(doc.id),
         "title": doc.title,
-        "content": searchable,
-        "exact": searchable,
+        "content": analyzed,
+        "exact": analyzed,
         "case_index": normalize_case_index(doc.case_index),
         "year": str(doc.year),
         "doc_type": fold(doc.doc_type),

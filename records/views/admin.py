@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select
 
-from records import accounts, db
+from records import accounts, audit, db
 from records.errors import UserError
 from records.i18n import _
 from records.models import User
@@ -59,15 +59,19 @@ def edit_user(user_id: int) -> Any:
             active = request.form.get("active") == "1"
             if user.id == current_user.id and not active:
                 raise UserError("self_deactivate", _("You cannot switch off your own account."))
-            user.full_name = request.form.get("full_name", user.full_name).strip()
+            full_name = request.form.get("full_name", user.full_name).strip()
+            if full_name != user.full_name:
+                audit.record(session, "user:rename", user, before=user.full_name, after=full_name)
+                user.full_name = full_name
             accounts.set_roles(session, user, request.form.getlist("roles"), actor=current_user)
             accounts.set_active(session, user, active, actor=current_user)
             if request.form.get("password"):
                 accounts.set_password(session, user, request.form["password"],
                                       min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)
-            if request.form.get("unlock") == "1":
+            if request.form.get("unlock") == "1" and user.locked_until is not None:
                 user.locked_until = None
                 user.failed_logins = 0
+                audit.record(session, "user:unlock", user)
         except UserError as exc:
             session.rollback()
             error = str(exc.message)

@@ -151,6 +151,8 @@ def get_expiry_report() -> Any:
     report = disposal.expiry_list(db.session(), nomenclature.check_year(raw) if raw else date.today().year)
     lang = reports.form_language(request.args.get("lang") or select_locale())
     fmt = request.args.get("format", "json")
+    audit.record(db.session(), "report:export", object_type="expiry_list", object_id=report.year, year=report.year,
+                 format=fmt, via="api")
     if fmt == "csv":
         return current_app.response_class(
             reports.expiry_csv(report, lang, machine=True).encode("utf-8"), mimetype="text/csv",

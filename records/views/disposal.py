@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import cases, db, disposal, documents, nomenclature, reports
+from records import audit, cases, db, disposal, documents, nomenclature, reports
 from records.errors import UserError
 from records.i18n import _
 from records.models import ActStatus
@@ -58,6 +58,7 @@ def expiry() -> Any:
     session = db.session()
     year = _year_arg()
     lang = select_locale()
+    audit.record(session, "report:view", object_type="expiry_list", object_id=year, year=year)
     return render_template("disposal/expiry.html", year=year, report=disposal.expiry_list(session, year),
                            lang=lang, form_lang=reports.form_language(lang), today=date.today(),
                            format_retention=format_retention)
@@ -70,6 +71,8 @@ def expiry_file(year: int, fmt: str) -> Any:
         raise UserError("bad_format", _("Choose CSV, XLSX or PDF."), status=404)
     report = disposal.expiry_list(db.session(), year)
     lang = _form_lang()
+    audit.record(db.session(), "report:export", object_type="expiry_list", object_id=year, year=year, format=fmt,
+                 lang=lang)
     data = {"csv": lambda: reports.expiry_csv(report, lang), "xlsx": lambda: reports.expiry_xlsx(report, lang),
             "pdf": lambda: reports.expiry_pdf(report, lang)}[fmt]()
     return _download(data, fmt, f"expiry-{year}-{lang}")
@@ -209,6 +212,7 @@ def act(act_id: int) -> Any:
 def act_pdf(act_id: int) -> Any:
     the_act = disposal.get_act(db.session(), act_id)
     lang = _form_lang()
+    audit.record(db.session(), "report:export", the_act, format="pdf", lang=lang)
     return _download(reports.act_pdf(the_act, lang), "pdf", f"act-{the_act.id}-{lang}")
 
 
@@ -279,6 +283,7 @@ def inventory_file(inventory_id: int, fmt: str) -> Any:
     inventory = disposal.get_inventory(session, inventory_id)
     listed = disposal.inventory_cases(session, inventory)
     lang = _form_lang()
+    audit.record(session, "report:export", inventory, format=fmt, lang=lang)
     data = reports.inventory_pdf(inventory, listed, lang) if fmt == "pdf" else reports.inventory_xlsx(inventory,
                                                                                                      listed, lang)
     return _download(data, fmt, f"inventory-{inventory.year}-{inventory.number}-{lang}")
