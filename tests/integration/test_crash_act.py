@@ -1,0 +1,116 @@
+"""Crash safety of disposition: ``flask acts execute`` killed with SIGKILL in the middle of an act leaves
+a state that running the same command again completes, with every destroyed case's bytes gone, the
+kept ones intact, the index clean and the audit chain whole."""
+from __future__ import annotations
+
+import io
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+
+from records import cases, disposal, documents
+from records.blobs import get_store
+from records.db import session_scope
+from records.models import ActStatus, DisposalActRow, Document, User
+from tests.integration.server_process import FLASK, ROOT, consistency_problems, run_cli, server_env
+
+YEARS = (2012, 2013, 2014)
+# Items with a number of years (no ЭПК): their cases closed in YEARS are all due for destruction now.
+ITEMS = ("12-4-5", "12-4-6", "12-4-8", "12-4-9", "12-4-11", "12-4-13", "12-4-14", "12-4-15", "12-4-16",
+         "12-4-17", "12-4-18", "12-4-20", "12-4-24", "12-4-28", "12-4-29")
+
+
+@contextmanager
+def write_lock(app: Flask) -> Iterator[None]:
+    """Hold the database's write lock, so the executing process stops at its next commit."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None, timeout=30)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+    else:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            conn.execute(text('LOCK TABLE "document", "case", "disposal_act_row" IN EXCLUSIVE MODE'))
+            yield
+            conn.rollback()
+        engine.dispose()
+
+
+def _file(app: Flask, year: int, index: str, content: bytes, actor: Any) -> None:
+    with app.app_context(), session_scope(app) as session:
+        documents.file_document(app, session, year=year, index=index,
+                                meta=documents.validate_metadata({"doc_type": "other", "title": f"{index} {year}"}),
+                                upload=documents.Upload(io.BytesIO(content), "note.txt"), actor=actor)
+
+
+@pytest.mark.slow
+def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: Flask, make_user: Any,
+                                                                            db_session: Any) -> None:
+    drafter, head, officer = make_user("archivist"), make_user("head"), make_user("archivist")
+    for year in YEARS:
+        for index in ITEMS:
+            _file(app, year, index, f"Акт {year} {index}: кафедранын иш кагазы\n".encode() * 20, "test")
+    kept = b"Permanent protocol: kept for ever\n" * 10
+    _file(app, YEARS[0], "12-4-7", kept, "test")
+    with app.app_context(), session_scope(app) as session:
+        for year in YEARS:
+            disposal.close_year(session, year, actor="test", acknowledged=True)
+    with app.app_context(), session_scope(app) as session:
+        due = disposal.expiry_list(session, date.today().year)
+        case_ids = [row.case_id for row in due.destroy]
+        assert len(case_ids) == len(YEARS) * len(ITEMS)
+        act = disposal.draft_act(session, number="1", act_date=date.today(), case_ids=case_ids,
+                                 actor=session.get(User, drafter.id))
+        disposal.approve_act(session, act, actor=session.get(User, head.id))
+        act_id = act.id
+    synced = run_cli(app, "index", "sync")
+    assert synced.returncode == 0, synced.stderr
+
+    proc = subprocess.Popen([FLASK, "--app", "app", "acts", "execute", str(act_id), "--by", officer.username],
+                            cwd=ROOT, env=server_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    executed = 0
+    deadline = time.monotonic() + 120  # a guard against a hung child, not a speed requirement
+    while executed == 0 and proc.poll() is None and time.monotonic() < deadline:
+        executed = db_session.scalar(select(func.count()).select_from(DisposalActRow)
+                                     .where(DisposalActRow.act_id == act_id, DisposalActRow.executed_at.is_not(None)))
+        time.sleep(0.005)
+    with write_lock(app):
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    db_session.expire_all()
+    rows = db_session.scalars(select(DisposalActRow).where(DisposalActRow.act_id == act_id)).all()
+    done = sum(1 for r in rows if r.executed_at is not None)
+    assert 0 < done < len(rows), "the process must have been killed part-way through the act"
+    assert disposal.get_act(db_session, act_id).status == ActStatus.EXECUTING
+
+    again = run_cli(app, "acts", "execute", str(act_id), "--by", officer.username)
+    assert again.returncode == 0, again.stderr
+    assert run_cli(app, "index", "sync").returncode == 0
+    db_session.expire_all()
+    assert disposal.get_act(db_session, act_id).status == ActStatus.EXECUTED
+    destroyed = db_session.scalars(select(Document).where(Document.state == "destroyed")).all()
+    assert len(destroyed) == len(rows)
+    store = get_store(app)
+    assert not any(store.exists(v.sha256) for d in destroyed for v in d.versions)
+    live = db_session.scalars(select(Document).where(Document.state == "active")).all()
+    assert [d.case.index for d in live] == ["12-4-7"] and store.exists(live[0].versions[0].sha256)
+    with app.app_context():
+        assert consistency_problems(app, db_session) == []
+    verify = run_cli(app, "audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    third = run_cli(app, "acts", "execute", str(act_id), "--by", officer.username)
+    assert third.returncode == 0 and "already executed" in third.stdout
