@@ -123,6 +123,8 @@ def app_config(tmp_path: Path, database_url: str) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "WORKER": "inline",
+        # Pages in English unless a test chooses a language (the product's default is Kyrgyz).
+        "DEFAULT_LANGUAGE": "en",
     }
 
 
