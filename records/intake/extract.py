@@ -105,35 +105,23 @@ def _pdf(job: _Job) -> Result:
         document = _open_pdfium(job.path)
     except Exception:  # PDFium refuses some files that pypdf can still read
         return _pdf_pypdf(job)
-    count = min(len(document), job.limits.max_pages)  # type: ignore[arg-type]
-    texts: list[str] = []
-    methods: set[str] = set()
-    total = 0
-    try:
-        for index in range(count):
-            job.tick()
-            page = document[index]  # type: ignore[index]
+
+    def layer(index: int) -> str:
+        page = document[index]  # type: ignore[index]
+        try:
+            textpage = page.get_textpage()
             try:
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_range() or ""
-                finally:
-                    textpage.close()
+                return (textpage.get_text_range() or "").replace("\r\n", "\n").replace("\r", "\n")
             finally:
-                page.close()
-            text = text.replace("\r\n", "\n").replace("\r", "\n")
-            if sum(ch.isalnum() for ch in text) >= _MIN_LAYER_CHARS:
-                methods.add("pdf-text")
-            else:
-                text = job.ocr(_render_pdf_page(document, index, job.limits.ocr_dpi))
-                methods.add("ocr")
-            texts.append(text)
-            total += len(text)
-            if total >= job.limits.max_text_chars:
-                break
+                textpage.close()
+        finally:
+            page.close()
+
+    try:
+        count = min(len(document), job.limits.max_pages)  # type: ignore[arg-type]
+        return _read_pages(job, count, layer, lambda index: document)
     finally:
         document.close()  # type: ignore[attr-defined]
-    return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
 
 
 def _pdf_pypdf(job: _Job) -> Result:
@@ -142,28 +130,38 @@ def _pdf_pypdf(job: _Job) -> Result:
     reader = PdfReader(job.path, strict=False)
     if reader.is_encrypted:
         reader.decrypt("")
-    count = min(len(reader.pages), job.limits.max_pages)
+    rendered: list[object] = []
+
+    def renderer(_index: int) -> object:
+        if not rendered:
+            rendered.append(_open_pdfium(job.path))
+        return rendered[0]
+
+    try:
+        count = min(len(reader.pages), job.limits.max_pages)
+        return _read_pages(job, count, lambda index: reader.pages[index].extract_text() or "", renderer)
+    finally:
+        for document in rendered:
+            document.close()  # type: ignore[attr-defined]
+
+
+def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Callable[[int], object]) -> Result:
+    """Each page's text layer, or OCR of the rendered page where the layer holds (almost) no text."""
     texts: list[str] = []
     methods: set[str] = set()
-    rendered = None
     total = 0
-    try:
-        for index in range(count):
-            job.tick()
-            text = reader.pages[index].extract_text() or ""
-            if sum(ch.isalnum() for ch in text) >= _MIN_LAYER_CHARS:
-                methods.add("pdf-text")
-            else:
-                rendered = rendered or _open_pdfium(job.path)
-                text = job.ocr(_render_pdf_page(rendered, index, job.limits.ocr_dpi))
-                methods.add("ocr")
-            texts.append(text)
-            total += len(text)
-            if total >= job.limits.max_text_chars:
-                break
-    finally:
-        if rendered is not None:
-            rendered.close()  # type: ignore[attr-defined]
+    for index in range(count):
+        job.tick()
+        text = layer(index)
+        if sum(ch.isalnum() for ch in text) >= _MIN_LAYER_CHARS:
+            methods.add("pdf-text")
+        else:
+            text = job.ocr(_render_pdf_page(renderer(index), index, job.limits.ocr_dpi))
+            methods.add("ocr")
+        texts.append(text)
+        total += len(text)
+        if total >= job.limits.max_text_chars:
+            break
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
 
 

@@ -175,3 +175,16 @@ def test_pdf_pages_without_text_layer_are_ocred(tmp_path: Path, ocr_ready: None)
 def test_blank_scan_has_no_text(tmp_path: Path, ocr_ready: None) -> None:
     result = extract(samples.make_blank_scan(tmp_path))
     assert (result.status, result.text, result.error) == ("none", "", None)
+
+
+def test_pdf_text_layer_falls_back_to_pypdf_when_pdfium_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import records.intake.extract as extract_module
+
+    def refuse(_path: Path) -> object:
+        raise RuntimeError("pdfium cannot open this file")
+
+    monkeypatch.setattr(extract_module, "_open_pdfium", refuse)
+    path = samples.make_text_pdf(tmp_path)
+    result = extract_text(path, check_file(path, path.name))
+    assert result.status == "done" and result.method == "pdf-text"
+    assert_has_words(result.text, samples.RU_WORDS)
