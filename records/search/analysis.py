@@ -56,14 +56,14 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", text).casefold().replace("ё", "е")
 
 
+# Words repeat a great deal within and across documents, so each distinct word is folded once.
+_fold_word = lru_cache(maxsize=200_000)(fold)
+
+
 def words(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(folded word, start, end)`` for each word of NFC-normalised ``text``."""
     for match in _WORD.finditer(text):
-        yield fold(match.group()), match.start(), match.end()
-
-
-# Words repeat a great deal within and across documents, so indexing folds each distinct word once.
-_fold_word = lru_cache(maxsize=200_000)(fold)
+        yield _fold_word(match.group()), match.start(), match.end()
 
 
 def folded_words(text: str) -> list[str]:

@@ -162,6 +162,19 @@ _SLOTS: tuple[tuple[_Rule, ...], ...] = tuple(
 )
 
 
+def _by_ending(rules: tuple[_Rule, ...]) -> tuple[tuple[int, ...], dict[str, tuple[Callable[[str], bool], ...]]]:
+    # The same rules looked up by the word's last letters instead of trying each ending in turn;
+    # longest ending first, and rules sharing an ending keep their order.
+    tests: dict[str, list[Callable[[str], bool]]] = {}
+    for ending, fits_after in rules:
+        tests.setdefault(ending, []).append(fits_after)
+    lengths = tuple(sorted({len(ending) for ending in tests}, reverse=True))
+    return lengths, {ending: tuple(found) for ending, found in tests.items()}
+
+
+_SLOT_TABLES = tuple(_by_ending(slot) for slot in _SLOTS)
+
+
 def _last_vowel(text: str) -> str | None:
     for letter in reversed(text):
         if letter in _VOWELS:
@@ -181,15 +194,21 @@ def _harmonises(rest: str, ending: str) -> bool:
     return True  # е, и: native front, but loanwords take either
 
 
-def _strip_one(word: str, rules: tuple[_Rule, ...]) -> str:
-    for ending, fits_after in rules:
-        if not word.endswith(ending):
+def _strip_one(word: str, table: tuple[tuple[int, ...], dict[str, tuple[Callable[[str], bool], ...]]]) -> str:
+    lengths, tests = table
+    for size in lengths:
+        if len(word) - size < MIN_STEM:
             continue
-        rest = word[: -len(ending)]
-        if len(rest) < MIN_STEM or _last_vowel(rest) is None:
+        ending = word[-size:]
+        found = tests.get(ending)
+        if found is None:
             continue
-        if fits_after(rest) and _harmonises(rest, ending):
-            return rest
+        rest = word[:-size]
+        if _last_vowel(rest) is None:
+            continue
+        for fits_after in found:
+            if fits_after(rest) and _harmonises(rest, ending):
+                return rest
     return word
 
 
@@ -198,6 +217,6 @@ def stem(word: str) -> str:
     """Return the Kyrgyz stem of a lower-case word; other words come back unchanged."""
     if len(word) <= MIN_STEM or not all(letter in _CYRILLIC_LETTERS for letter in word):
         return word
-    for rules in _SLOTS:
-        word = _strip_one(word, rules)
+    for table in _SLOT_TABLES:
+        word = _strip_one(word, table)
     return word

@@ -8,12 +8,22 @@ and never hides an error, and the translation of the query tree
 
 Only what a result page needs is stored: title, index, year, type, date and
 the first ``SNIPPET_SOURCE_CHARS`` characters of the text for snippets.
+
+Writing is tuned for long, inflected documents: a document's words are split
+once for both text fields (``DocumentWords``), postings are grouped by term in
+memory instead of Whoosh's sort-and-spill pool, short postings lists live in
+the term table (``InliningCodec``), and segments merge by size level
+(``_tiered_merge``), streaming the merged postings rather than re-sorting them.
+A result page scores only what it shows where Whoosh can skip; the total and
+the facet counts come from the matching document numbers and per-segment
+column values read once.
 """
 from __future__ import annotations
 
 import threading
 import time
 import unicodedata
+import weakref
 import heapq
 import math
 from collections import Counter
@@ -26,8 +36,8 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import sorting
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh import collectors, sorting
+from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader, SegmentReader
@@ -64,6 +74,7 @@ from records.search.query import (
 __all__ = [
     "BATCH_SIZE",
     "LOCK_TIMEOUT",
+    "MERGE_FACTOR",
     "PREFIX_EXPANSION_LIMIT",
     "SNIPPET_SOURCE_CHARS",
     "WhooshIndex",
@@ -75,6 +86,9 @@ __all__ = [
 SNIPPET_SOURCE_CHARS = 4000
 PREFIX_EXPANSION_LIMIT = 200
 BATCH_SIZE = 500
+INLINE_POSTINGS = 8  # a term in at most this many documents of a segment keeps its postings in the term table
+MERGE_FACTOR = 10
+MAX_MERGE_DOCS = 50_000  # a larger merge would hold the write lock for minutes
 LOCK_TIMEOUT = 10.0
 MAX_RESULT_WINDOW = 10_000  # deepest hit a page may reach; deeper paging is no use to anyone
 TITLE_BOOST = 2.0
@@ -90,7 +104,7 @@ class DocumentWords:
     __slots__ = ("counts", "words")
 
     def __init__(self, text: str) -> None:
-        self.words = folded_words(text)
+        self.words = folded_words(unicodedata.normalize("NFC", text))
         self.counts = Counter(self.words)
 
 
@@ -255,6 +269,154 @@ def _filters_query(filters: dict[str, str]) -> list[wq.Query]:
     return queries
 
 
+# -- writing: codec, posting buffer, merge policy ---------------------------------------------------------
+
+
+class _TermInfo(W3TermInfo):  # type: ignore[misc]
+    # Whoosh's postings writer calls ``set_inline``, a name its term info lacks (only ``set_inlined``),
+    # which is why inlining never happens with the default limit of 1.
+    def set_inline(self, ids: Any, weights: Any, values: Any) -> None:
+        self.set_inlined(ids, weights, values)
+
+
+class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
+    def start_term(self, btext: bytes) -> None:
+        if self._postwriter is None:
+            raise RuntimeError("start_term called before start_field")
+        self._btext = btext
+        self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
+
+
+class InliningCodec(W3Codec):  # type: ignore[misc]
+    """Whoosh's codec, keeping short postings lists in the term table.
+
+    Most terms of a long-tailed vocabulary occur in a handful of documents; by default each gets a
+    pickled, compressed block of its own in the postings file. Kept in the term table instead, they
+    cost no block, no zlib call and no seek, writing or reading. Segments written with it are read by
+    the stock reader (inlined postings are part of Whoosh's format).
+    """
+
+    # Per-term shortest/longest field lengths only tighten Whoosh's score upper bounds; gathering them
+    # costs a column lookup per posting written. Without them the bounds stay valid, scores are unchanged.
+    length_stats = False
+
+    def __init__(self) -> None:
+        super().__init__(inlinelimit=INLINE_POSTINGS + 1)  # Whoosh inlines below the limit
+
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _FieldWriter(self, storage, segment)
+
+
+def _codec() -> W3Codec:
+    return InliningCodec()
+
+
+class _PostingBuffer:
+    """The postings of one writer, in place of Whoosh's external-sort pool.
+
+    Whoosh's pool keeps every posting as a tuple, sorts them all, spills sorted runs through pickle to
+    temporary files and merges them back. Here the postings of the writer's own documents are grouped by
+    term as they arrive (documents arrive in number order, so each term's list is already sorted) and
+    only the terms are sorted. Segments merged into the new one are not copied in: their postings are
+    streamed from the open segment readers and merged in order while the new segment is written.
+    """
+
+    def __init__(self) -> None:
+        self._terms: dict[tuple[str, bytes], list[Any]] = {}
+        self._streams: list[Iterator[tuple[str, bytes, int, float, bytes]]] = []
+        self._readers: list[SegmentReader] = []
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        fieldname, text, docnum, weight, value = item
+        found = self._terms.get((fieldname, text))
+        if found is None:
+            self._terms[fieldname, text] = [docnum, weight, value]
+        else:
+            found += (docnum, weight, value)
+
+    def add_segment(self, reader: SegmentReader, postings: Iterator[tuple[str, bytes, int, float, bytes]]) -> None:
+        self._readers.append(reader)
+        self._streams.append(postings)
+
+    def _own(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        terms = self._terms
+        for key in sorted(terms):
+            fieldname, text = key
+            flat = terms.pop(key)  # written once, then freed
+            for i in range(0, len(flat), 3):
+                yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
+
+    def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+        if not self._streams:
+            return self._own()
+        # Document numbers never repeat across the sources, so tuples never compare past them.
+        return heapq.merge(self._own(), *self._streams)
+
+    def cleanup(self) -> None:
+        for reader in self._readers:
+            reader.close()
+        self._readers.clear()
+        self._streams.clear()
+        self._terms.clear()
+
+
+def _segment_level(doc_count: int) -> int:
+    return int(math.log(max(doc_count, 1), MERGE_FACTOR))
+
+
+def _tiered_merge(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
+    """Merge policy: when ``MERGE_FACTOR`` segments share a size level (1-9, 10-99, 100-999 documents ...),
+    merge that level into the segment being written; never build a segment above ``MAX_MERGE_DOCS``.
+
+    Every document is then rewritten about log(N) / log(MERGE_FACTOR) times, and an index holds at most
+    ``MERGE_FACTOR - 1`` segments per level. Whoosh's default policy re-sorts every merged posting
+    through its pool, which made a bulk load slower and larger the bigger the index grew.
+    """
+    levels: dict[int, list[Any]] = {}
+    for segment in segments:
+        levels.setdefault(_segment_level(segment.doc_count_all()), []).append(segment)
+    chosen: list[Any] = []
+    for level in sorted(levels):
+        group = levels[level]
+        if len(group) >= MERGE_FACTOR and sum(seg.doc_count() for seg in group) <= MAX_MERGE_DOCS:
+            chosen = group
+            break
+    if not chosen:
+        return segments
+    for segment in chosen:
+        _merge_into(writer, segment)
+    return [segment for segment in segments if segment not in chosen]
+
+
+def _merge_into(writer: SegmentWriter, segment: Any) -> None:
+    """``SegmentWriter.add_reader`` without copying the postings into memory."""
+    reader = SegmentReader(writer.storage, writer.schema, segment)
+    start = writer.docnum
+    fieldnames = set(writer.schema.names()) | {name for name in reader.indexed_field_names() if name in writer.schema}
+    docmap = writer.write_per_doc(fieldnames, reader)
+    writer.pool.add_segment(reader, _segment_postings(reader, writer.schema, start, docmap))
+    writer._added = True
+
+
+def _segment_postings(
+    reader: SegmentReader, schema: Schema, start: int, docmap: dict[int, int] | None
+) -> Iterator[tuple[str, bytes, int, float, bytes]]:
+    """A segment's postings in term order, renumbered for the segment being written.
+
+    Not ``reader.iter_postings()``: for postings kept in the term table it gives ``""`` instead of
+    ``b""`` as the value of a field without values, which the postings writer refuses.
+    """
+    for fieldname, text in reader.all_terms():
+        if fieldname not in schema:
+            continue
+        matcher = reader.postings(fieldname, text)  # deleted documents already left out
+        while matcher.is_active():
+            docnum = matcher.id()
+            yield (fieldname, text, start + docnum if docmap is None else docmap[docnum],
+                   matcher.weight(), matcher.value() or b"")
+            matcher.next()
+
+
 def _open_or_create(path: Path) -> FileIndex:
     path.mkdir(parents=True, exist_ok=True)
     if whoosh_index.exists_in(str(path)):
@@ -273,9 +435,24 @@ def _open_or_create(path: Path) -> FileIndex:
                 ix = whoosh_index.create_in(str(path), build_schema())
         finally:
             lock.release()
-    if set(ix.schema.names()) != set(build_schema().names()):
+    expected = build_schema()
+    if set(ix.schema.names()) != set(expected.names()) or any(
+        type(ix.schema[name]) is not type(expected[name]) for name in expected.names()
+    ):
         raise RuntimeError(f"search index at {path} has an older layout; rebuild it with the reindex command")
     return ix
+
+
+class _HeldSearcher:
+    """The shared searcher of one index object."""
+
+    def __init__(self) -> None:
+        self.searcher: Searcher | None = None
+
+    def close(self) -> None:
+        if self.searcher is not None:
+            self.searcher.close()
+            self.searcher = None
 
 
 class WhooshIndex:
@@ -288,7 +465,11 @@ class WhooshIndex:
         # Whoosh does not promise thread safety for a searcher; reads here are
         # short, so threads take turns on one shared, refreshed searcher.
         self._lock = threading.RLock()
-        self._searcher: Searcher | None = None
+        self._held = _HeldSearcher()
+        # Segment files are plain open files: an index object dropped without ``close`` still closes them.
+        weakref.finalize(self, self._held.close)
+        # (segment id, field) -> column values; segments never change their documents, only deletions.
+        self._columns: dict[tuple[str, str], list[Any]] = {}
 
     # -- writing -------------------------------------------------------------
 
@@ -297,13 +478,19 @@ class WhooshIndex:
         delay = 0.02
         while True:
             try:
-                return self._ix.writer()
+                # Separate segment files, not one compound file: Whoosh memory-maps compound files, so
+                # a merge read every page of the merged segments into the process's resident memory,
+                # and assembling one copied the whole segment once more.
+                writer = self._ix.writer(codec=_codec(), compound=False)
             except LockError:
                 # Another process (or thread) is writing; wait briefly, then give up loudly.
                 if time.monotonic() + delay > deadline:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 0.5)
+                continue
+            writer.pool = _PostingBuffer()
+            return writer
 
     @contextmanager
     def _writing(self, **commit_args: Any) -> Iterator[IndexWriter]:
@@ -313,7 +500,10 @@ class WhooshIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(**commit_args)
+        try:
+            writer.commit(**(commit_args or {"mergetype": _tiered_merge}))
+        finally:
+            writer.pool.cleanup()
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
         iterator = iter(docs)
@@ -346,14 +536,14 @@ class WhooshIndex:
         new generation no longer lists, so a refreshed searcher can still see deleted documents or
         cleared segments. Opening afresh costs a TOC read and reopening segment files, only after a change.
         """
-        current = self._searcher
+        current = self._held.searcher
         if current is not None and current.up_to_date():
             return current
         if current is not None:
             current.close()
-            self._searcher = None
-        self._searcher = self._ix.searcher()
-        return self._searcher
+            self._held.searcher = None
+        self._held.searcher = searcher = self._ix.searcher()
+        return searcher
 
     def doc_count(self) -> int:
         with self._lock:
@@ -380,7 +570,6 @@ class WhooshIndex:
         node = parse_query(query)
         page, per_page = max(1, page), max(1, per_page)
         offset = (page - 1) * per_page
-        facets = {name: sorting.FieldFacet(_FACET_FIELDS[name]) for name in FACETS}
         sortedby = None
         if sort == "date":
             sortedby = [sorting.FieldFacet("date_key", reverse=True), sorting.ScoreFacet()]
@@ -393,15 +582,51 @@ class WhooshIndex:
             extra = _filters_query(filters or {})
             whole = wq.And([main, *extra]) if extra else main
             limit = min(offset + per_page, MAX_RESULT_WINDOW)
-            results = searcher.search(
-                whole, limit=max(limit, 1), sortedby=sortedby, groupedby=facets, maptype=sorting.Count, terms=False
-            )
+            if _has_phrase(whole):
+                # Positions are checked per document either way: one pass scores, counts and records.
+                recorder = _Recorder(searcher.collector(limit=max(limit, 1), sortedby=sortedby, optimize=False))
+                searcher.search_with_collector(whole, recorder)
+                results = recorder.results()
+                matched = recorder.matched
+            else:
+                # The page alone first: with nothing else to fill, Whoosh skips blocks that cannot reach
+                # the top; then the total and facets from the matching document numbers, unscored.
+                results = searcher.search(whole, limit=max(limit, 1), sortedby=sortedby, terms=False)
+                matched = [(leaf.reader(), list(whole.docs(leaf))) for leaf, _ in searcher.leaf_searchers()]
             hits = [self._hit(hit, highlighter) for hit in results[offset:limit]] if offset < limit else []
-            return SearchResult(
-                total=len(results),
-                hits=hits,
-                facets={name: _facet_counts(results.groups(name)) for name in FACETS},
-            )
+            total, counts = self._count(matched)
+            return SearchResult(total=total, hits=hits, facets=counts)
+
+    def _count(self, matched: list[tuple[IndexReader, list[int]]]) -> tuple[int, dict[str, dict[str, int]]]:
+        """The total and the facet counts of the matching documents, segment by segment."""
+        total = 0
+        tallies: dict[str, Counter[Any]] = {name: Counter() for name in FACETS}
+        live: set[str] = set()
+        for reader, docnums in matched:
+            segment = reader.segment()
+            if segment is None:
+                continue  # an empty index: no segment, no columns
+            segid = segment.segid
+            live.add(segid)
+            if not docnums:
+                continue
+            total += len(docnums)
+            for name in FACETS:
+                values = self._column(reader, segid, _FACET_FIELDS[name])
+                tallies[name].update(map(values.__getitem__, docnums))
+        for key in [key for key in self._columns if key[0] not in live]:
+            del self._columns[key]  # a segment merged away or cleared
+        return total, {name: _facet_counts(tally) for name, tally in tallies.items()}
+
+    def _column(self, reader: IndexReader, segid: str, fieldname: str) -> list[Any]:
+        """Every document's value of a sortable field in one segment, read once per segment."""
+        key = (segid, fieldname)
+        found = self._columns.get(key)
+        if found is None:
+            distinct: dict[Any, Any] = {}
+            # Equal values share one object: a segment has many documents and few distinct values.
+            found = self._columns[key] = [distinct.setdefault(v, v) for v in reader.column_reader(fieldname)]
+        return found
 
     @staticmethod
     def _hit(hit: Any, highlighter: Highlighter | None) -> Hit:
@@ -421,9 +646,31 @@ class WhooshIndex:
 
     def close(self) -> None:
         with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
+            self._held.close()
+
+
+def _has_phrase(query: wq.Query) -> bool:
+    if isinstance(query, wq.Phrase):
+        return True
+    return any(_has_phrase(child) for child in query.children())
+
+
+class _Recorder(collectors.WrappingCollector):  # type: ignore[misc]
+    """Passes every match to the wrapped collector and keeps its number, segment by segment."""
+
+    def __init__(self, child: collectors.Collector) -> None:
+        super().__init__(child)
+        self.matched: list[tuple[IndexReader, list[int]]] = []
+        self._current: list[int] = []
+
+    def set_subsearcher(self, subsearcher: Searcher, offset: int) -> None:
+        super().set_subsearcher(subsearcher, offset)
+        self._current = []
+        self.matched.append((subsearcher.reader(), self._current))
+
+    def collect(self, sub_docnum: int) -> Any:
+        self._current.append(sub_docnum)
+        return self.child.collect(sub_docnum)
 
 
 def _facet_counts(groups: dict[Any, int]) -> dict[str, int]:
