@@ -13,7 +13,7 @@ from functools import cached_property
 from markupsafe import Markup, escape
 
 from records.search.analysis import analyze_exact, stems, words
-from records.search.query import And, FieldTerm, Node, Not, Or, Phrase, Prefix, Word
+from records.search.query import And, FieldTerm, Node, Or, Phrase, Prefix, Word
 
 __all__ = ["Highlighter", "snippet"]
 
