@@ -169,6 +169,15 @@ def kick(app: Flask) -> None:
         worker.wake.set()
 
 
+def shutdown(app: Flask, timeout: float = 30) -> None:
+    """Stop this app's background thread (tests, and orderly shutdowns)."""
+    worker: Worker | None = app.extensions.pop("sandyk.worker", None)
+    if worker is not None:
+        worker.stop.set()
+        worker.wake.set()
+        worker.thread.join(timeout)
+
+
 def init_app(app: Flask) -> None:
     """Start (lazily, on the first request) the worker, which first finishes what a crash left behind."""
     if app.config["WORKER"] != "thread":

@@ -153,8 +153,10 @@ def app(app_config: dict[str, Any], backend: str) -> Iterator[Flask]:
     try:
         yield flask_app
     finally:
+        from records import worker
         from records.db import get_database
 
+        worker.shutdown(flask_app)
         if backend == "postgresql":
             _truncate_all(flask_app)
         get_database(flask_app).dispose()
