@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import resource
 import shutil
@@ -190,6 +191,7 @@ def run_fts(conn: sqlite3.Connection, query: Query, snippets: bool) -> int:
 def measure(run: Callable[[Query], int], mix: list[Query], repeat: int) -> tuple[list[float], dict[str, Any]]:
     samples: list[float] = []
     slowest: dict[str, Any] = {}
+    by_kind: dict[str, list[float]] = {}
     totals: dict[str, int] = {}
     for query in mix:
         totals[query.q] = run(query)  # warm-up: first use of the query's terms
@@ -199,9 +201,11 @@ def measure(run: Callable[[Query], int], mix: list[Query], repeat: int) -> tuple
             run(query)
             elapsed = (time.perf_counter() - started) * 1000
             samples.append(elapsed)
+            by_kind.setdefault(query.kind, []).append(elapsed)
             if elapsed > slowest.get(query.q, (0.0, ""))[0]:
                 slowest[query.q] = (elapsed, query.kind)
-    return samples, {"slowest": sorted(slowest.items(), key=lambda item: -item[1][0])[:5], "totals": totals}
+    return samples, {"slowest": sorted(slowest.items(), key=lambda item: -item[1][0])[:5], "totals": totals,
+                     "kinds": by_kind}
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -220,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query (after one warm-up)")
     parser.add_argument("--dir", type=Path, default=None, help="keep the indexes here (default: a temp folder)")
     parser.add_argument("--skip-fts", action="store_true", help="measure the Whoosh index only")
+    parser.add_argument("--dump", type=Path, default=None,
+                        help="write each query's total, facets and page of ids as JSON (to compare engine versions)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --dir: measure the indexes already built there instead of building them again")
     args = parser.parse_args(argv)
 
     work = args.dir or Path(tempfile.mkdtemp(prefix="sandyk-search-bench-"))
@@ -229,20 +237,32 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPU(s); work folder {work}")
     try:
         index_path = work / "whoosh"
-        shutil.rmtree(index_path, ignore_errors=True)
-        index = WhooshIndex(index_path)
-        step = max(args.docs // 10, BATCH)
+        reuse = args.reuse and args.dir is not None
+        if reuse and index_path.exists():
+            index = WhooshIndex(index_path)
+            print(f"whoosh: reusing {index.doc_count()} indexed documents, index {folder_mb(index_path):.0f} MB")
+        else:
+            shutil.rmtree(index_path, ignore_errors=True)
+            index = WhooshIndex(index_path)
+            step = max(args.docs // 10, BATCH)
 
-        def report(done: int) -> None:
-            if done % step < BATCH or done == args.docs:
-                print(f"  indexed {done}/{args.docs} (peak RSS {peak_rss_mb():.0f} MB)", flush=True)
+            def report(done: int) -> None:
+                if done % step < BATCH or done == args.docs:
+                    print(f"  indexed {done}/{args.docs} (peak RSS {peak_rss_mb():.0f} MB)", flush=True)
 
-        spent, text_bytes = ingest_whoosh(index, args.docs, args.seed, report)
-        gc.collect()
-        whoosh_rss = peak_rss_mb()
-        print(f"whoosh ingest: {args.docs / spent:8.1f} docs/s ({spent:.1f} s), text {text_bytes / 2**20:.0f} MB "
-              f"(avg {text_bytes / args.docs / 1024:.1f} KB/doc), index {folder_mb(index_path):.0f} MB, "
-              f"peak RSS {whoosh_rss:.0f} MB")
+            spent, text_bytes = ingest_whoosh(index, args.docs, args.seed, report)
+            gc.collect()
+            whoosh_rss = peak_rss_mb()
+            print(f"whoosh ingest: {args.docs / spent:8.1f} docs/s ({spent:.1f} s), text {text_bytes / 2**20:.0f} MB "
+                  f"(avg {text_bytes / args.docs / 1024:.1f} KB/doc), index {folder_mb(index_path):.0f} MB, "
+                  f"peak RSS {whoosh_rss:.0f} MB")
+        if args.dump is not None:
+            dumped = {}
+            for query in mix:
+                found = index.search(query.q, per_page=PER_PAGE, sort=query.sort, snippets=True)
+                dumped[query.q] = {"total": found.total, "facets": found.facets,
+                                   "ids": [hit.id for hit in found.hits], "snippets": [hit.snippet for hit in found.hits]}
+            args.dump.write_text(json.dumps(dumped, ensure_ascii=False, indent=1, sort_keys=True))
         results: dict[str, dict[str, float]] = {}
         details: dict[str, Any] = {}
         for snippets in (False, True):
@@ -253,10 +273,13 @@ def main(argv: list[str] | None = None) -> int:
             results[name] = percentiles(samples)
         if not args.skip_fts:
             fts_path = work / "fts5.db"
-            fts_path.unlink(missing_ok=True)
-            conn, fts_spent = ingest_fts(fts_path, args.docs, args.seed)
-            print(f"fts5 ingest:   {args.docs / fts_spent:8.1f} docs/s ({fts_spent:.1f} s), "
-                  f"database {fts_path.stat().st_size / 2**20:.0f} MB")
+            if reuse and fts_path.exists():
+                conn = sqlite3.connect(fts_path)
+            else:
+                fts_path.unlink(missing_ok=True)
+                conn, fts_spent = ingest_fts(fts_path, args.docs, args.seed)
+                print(f"fts5 ingest:   {args.docs / fts_spent:8.1f} docs/s ({fts_spent:.1f} s), "
+                      f"database {fts_path.stat().st_size / 2**20:.0f} MB")
             for snippets in (False, True):
                 name = f"fts5 {'with' if snippets else 'without'} snippets"
                 samples, details[name] = measure(lambda q, s=snippets: run_fts(conn, q, s), mix,  # type: ignore[misc]
@@ -269,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, info in details.items():
             slow = ", ".join(f"{q!r} ({kind}) {ms:.0f} ms" for q, (ms, kind) in info["slowest"][:3])
             print(f"  slowest, {name}: {slow}")
+            print(f"  by kind (median/max ms), {name}: " + "; ".join(
+                f"{kind} {statistics.median(v):.0f}/{max(v):.0f}" for kind, v in info["kinds"].items()))
         totals = details["whoosh with snippets"]["totals"]
         print("whoosh hits per query kind (min..max): " + "; ".join(
             f"{kind} {min(v)}..{max(v)}" for kind, v in _by_kind(mix, totals).items()))

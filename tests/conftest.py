@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,18 +79,27 @@ def pg_url() -> Iterator[str]:
         if os.environ.get("SANDYK_TEST_REQUIRE_PG") == "1":
             pytest.fail(f"PostgreSQL is required but not reachable at {base}: {exc}")
         pytest.skip(f"PostgreSQL not reachable at {base}: {type(exc).__name__}")
-    schema = f"sandyk_test_{uuid.uuid4().hex[:10]}"
+    admin.dispose()
+    with migrated_pg_schema(base, "sandyk_test") as url:
+        yield url
+
+
+@contextmanager
+def migrated_pg_schema(base: str, prefix: str) -> Iterator[str]:
+    """A new PostgreSQL schema migrated to head, dropped afterwards; yields its database URL."""
+    from records import migrate
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = _pg_schema_url(base, schema)
-    from records import migrate
-
-    migrate.upgrade(url)
     try:
+        migrate.upgrade(url)
         yield url
     finally:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
 

@@ -34,6 +34,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, sorting
@@ -57,6 +58,7 @@ from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
 from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
+from records.search.whoosh_fast import matching_docnums, phrase_terms
 from records.search.query import (
     And,
     DateRange,
@@ -469,7 +471,7 @@ class WhooshIndex:
         # Segment files are plain open files: an index object dropped without ``close`` still closes them.
         weakref.finalize(self, self._held.close)
         # (segment id, field) -> column values; segments never change their documents, only deletions.
-        self._columns: dict[tuple[str, str], list[Any]] = {}
+        self._columns: dict[tuple[str, str], tuple[np.ndarray, list[Any]]] = {}
 
     # -- writing -------------------------------------------------------------
 
@@ -582,22 +584,51 @@ class WhooshIndex:
             extra = _filters_query(filters or {})
             whole = wq.And([main, *extra]) if extra else main
             limit = min(offset + per_page, MAX_RESULT_WINDOW)
-            if _has_phrase(whole):
+            leaves = [(leaf.reader(), leaf_offset) for leaf, leaf_offset in searcher.leaf_searchers()]
+            matched = self._matching(whole, [reader for reader, _ in leaves])
+            if matched is not None and _has_phrase(whole):
+                # Phrases checked on the matching arrays; the page ranks only those documents, by their words'
+                # scores (what a phrase scores), so no position is read twice.
+                allowed = _global_docnums(leaves, matched)
+                # (Whoosh reads an empty filter as no filter.)
+                results = searcher.search(phrase_terms(whole), limit=max(limit, 1), sortedby=sortedby, terms=False,
+                                          filter=allowed) if allowed else []
+            elif matched is not None:
+                # The page alone first: with nothing else to fill, Whoosh skips blocks that cannot reach the top.
+                # Whoosh's own exclusion can let an excluded document through (its AndNot matcher skipping
+                # postings blocks), so a query that excludes is held to the documents counted.
+                allowed = _global_docnums(leaves, matched) if _has_exclusion(whole) else None
+                results = searcher.search(whole, limit=max(limit, 1), sortedby=sortedby, terms=False,
+                                          filter=allowed) if allowed is None or allowed else []
+            elif _has_phrase(whole):
                 # Positions are checked per document either way: one pass scores, counts and records.
                 recorder = _Recorder(searcher.collector(limit=max(limit, 1), sortedby=sortedby, optimize=False))
                 searcher.search_with_collector(whole, recorder)
                 results = recorder.results()
-                matched = recorder.matched
+                matched = [(reader, np.asarray(docnums, dtype=np.int64)) for reader, docnums in recorder.matched]
             else:
-                # The page alone first: with nothing else to fill, Whoosh skips blocks that cannot reach
-                # the top; then the total and facets from the matching document numbers, unscored.
                 results = searcher.search(whole, limit=max(limit, 1), sortedby=sortedby, terms=False)
-                matched = [(leaf.reader(), list(whole.docs(leaf))) for leaf, _ in searcher.leaf_searchers()]
+                matched = [(leaf.reader(), np.fromiter(whole.docs(leaf), dtype=np.int64))
+                           for leaf, _ in searcher.leaf_searchers()]
             hits = [self._hit(hit, highlighter) for hit in results[offset:limit]] if offset < limit else []
             total, counts = self._count(matched)
             return SearchResult(total=total, hits=hits, facets=counts)
 
-    def _count(self, matched: list[tuple[IndexReader, list[int]]]) -> tuple[int, dict[str, dict[str, int]]]:
+    def _matching(self, query: wq.Query, readers: list[IndexReader]) -> list[tuple[IndexReader, np.ndarray]] | None:
+        """Each segment's matching document numbers as arrays, or ``None`` when Whoosh must match the query."""
+        matched = []
+        for reader in readers:
+            segment = reader.segment()
+            date_keys = None
+            if segment is not None and reader.doc_count_all():
+                date_keys = self._column(reader, segment.segid, "date_key")[0]
+            docnums = matching_docnums(query, reader, date_keys)
+            if docnums is None:
+                return None
+            matched.append((reader, docnums))
+        return matched
+
+    def _count(self, matched: list[tuple[IndexReader, np.ndarray]]) -> tuple[int, dict[str, dict[str, int]]]:
         """The total and the facet counts of the matching documents, segment by segment."""
         total = 0
         tallies: dict[str, Counter[Any]] = {name: Counter() for name in FACETS}
@@ -608,24 +639,34 @@ class WhooshIndex:
                 continue  # an empty index: no segment, no columns
             segid = segment.segid
             live.add(segid)
-            if not docnums:
+            if not docnums.size:
                 continue
-            total += len(docnums)
+            total += int(docnums.size)
             for name in FACETS:
-                values = self._column(reader, segid, _FACET_FIELDS[name])
-                tallies[name].update(map(values.__getitem__, docnums))
+                codes, values = self._column(reader, segid, _FACET_FIELDS[name])
+                for code, count in enumerate(np.bincount(codes[docnums], minlength=len(values)).tolist()):
+                    if count:
+                        tallies[name][values[code]] += count
         for key in [key for key in self._columns if key[0] not in live]:
             del self._columns[key]  # a segment merged away or cleared
         return total, {name: _facet_counts(tally) for name, tally in tallies.items()}
 
-    def _column(self, reader: IndexReader, segid: str, fieldname: str) -> list[Any]:
-        """Every document's value of a sortable field in one segment, read once per segment."""
+    def _column(self, reader: IndexReader, segid: str, fieldname: str) -> tuple[np.ndarray, list[Any]]:
+        """A sortable field of one segment as an array of codes per document and the value of each code,
+        read once per segment (segments never change their documents, only deletions). Integer columns
+        are their own codes."""
         key = (segid, fieldname)
         found = self._columns.get(key)
         if found is None:
-            distinct: dict[Any, Any] = {}
-            # Equal values share one object: a segment has many documents and few distinct values.
-            found = self._columns[key] = [distinct.setdefault(v, v) for v in reader.column_reader(fieldname)]
+            column = list(reader.column_reader(fieldname))
+            if all(isinstance(value, int) for value in column):
+                found = (np.asarray(column, dtype=np.int64), [])
+            else:
+                distinct: dict[Any, int] = {}
+                codes = np.fromiter((distinct.setdefault(value, len(distinct)) for value in column),
+                                    dtype=np.int64, count=len(column))
+                found = (codes, list(distinct))
+            self._columns[key] = found
         return found
 
     @staticmethod
@@ -647,6 +688,16 @@ class WhooshIndex:
     def close(self) -> None:
         with self._lock:
             self._held.close()
+
+
+def _global_docnums(leaves: list[tuple[IndexReader, int]], matched: list[tuple[IndexReader, np.ndarray]]) -> set[int]:
+    return {offset + docnum for (_, offset), (_, docnums) in zip(leaves, matched) for docnum in docnums.tolist()}
+
+
+def _has_exclusion(query: wq.Query) -> bool:
+    if isinstance(query, wq.AndNot):
+        return True
+    return any(_has_exclusion(child) for child in query.children())
 
 
 def _has_phrase(query: wq.Query) -> bool:

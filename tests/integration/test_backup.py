@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from records import audit
 from records.blobs import get_store
@@ -23,7 +22,7 @@ from records.db import Base, get_database, session_scope
 from records.indexing import get_index
 from records.models import DisposalAct, DisposalActRow, Document
 from tests import samples
-from tests.conftest import PG_DEFAULT, _pg_schema_url
+from tests.conftest import PG_DEFAULT, migrated_pg_schema
 
 YEAR = date.today().year
 # Rows the restore itself adds or moves: compared separately.
@@ -42,21 +41,8 @@ def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
         yield f"sqlite:///{target}"
         return
     request.getfixturevalue("pg_url")  # skips visibly when there is no server
-    base = os.environ.get("SANDYK_TEST_PG_URL", PG_DEFAULT)
-    schema = f"sandyk_backup_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    from records import migrate
-
-    url = _pg_schema_url(base, schema)
-    migrate.upgrade(url)
-    try:
+    with migrated_pg_schema(os.environ.get("SANDYK_TEST_PG_URL", PG_DEFAULT), "sandyk_backup") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def _post(client: Any, token: str, path: Path, **extra: str) -> dict[str, Any]:
