@@ -39,7 +39,7 @@ def setup_data(app: Flask, *, echo: bool = True) -> None:
             generated = not password
             if generated:
                 password = secrets.token_urlsafe(12) + "-7a"
-            accounts.create_user(session, "admin", password, [Role.ADMIN], full_name="Administrator",
+            accounts.create_user(session, "admin", password, [Role.ADMIN],
                                  min_length=app.config["PASSWORD_MIN_LENGTH"], actor="setup")
             if echo:
                 if generated:
