@@ -34,10 +34,12 @@ __all__ = [
     "analyze_exact",
     "exact_analyzer",
     "fold",
+    "fold_word",
     "folded_words",
     "normalize_number",
     "stemming_analyzer",
     "stems",
+    "word_matches",
     "words",
 ]
 
@@ -58,6 +60,17 @@ def fold(text: str) -> str:
 
 # Words repeat a great deal within and across documents, so each distinct word is folded once.
 _fold_word = lru_cache(maxsize=200_000)(fold)
+
+
+def fold_word(word: str) -> str:
+    """``fold`` for one word, remembered: what ``words`` applies to each word it finds."""
+    return _fold_word(word)
+
+
+def word_matches(text: str) -> Iterator[re.Match[str]]:
+    """The unfolded words of ``text`` as regular-expression matches, for callers that look at a word
+    (and remember their verdict) before folding it."""
+    return _WORD.finditer(text)
 
 
 def words(text: str) -> Iterator[tuple[str, int, int]]:

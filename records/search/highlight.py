@@ -12,7 +12,7 @@ from functools import cached_property
 
 from markupsafe import Markup, escape
 
-from records.search.analysis import analyze_exact, stems, words
+from records.search.analysis import analyze_exact, fold_word, stems, word_matches, words
 from records.search.query import And, FieldTerm, Node, Or, Phrase, Prefix, Word
 
 __all__ = ["Highlighter", "snippet"]
@@ -66,6 +66,19 @@ class Highlighter:
         heads = self._stem_heads
         return bool(heads) and word.startswith(heads) and not self.stems.isdisjoint(stems(word))
 
+    @cached_property
+    def _verdicts(self) -> dict[str, bool]:
+        # Whether each word as written is marked: a page of snippets meets the same words over and
+        # over, and most of them are not marked, so each is folded and tested once per query.
+        return {}
+
+    def matches_raw(self, word: str) -> bool:
+        """``matches`` for a word as written in the text (not yet folded), remembered per word."""
+        verdict = self._verdicts.get(word)
+        if verdict is None:
+            verdict = self._verdicts[word] = self.matches(fold_word(word))
+        return verdict
+
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact or self.prefixes)
 
@@ -74,9 +87,10 @@ def _marks(text: str, highlighter: Highlighter) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     if not highlighter:
         return spans
-    for word, start, end in words(text):
-        if highlighter.matches(word):
-            spans.append((start, end))
+    marked = highlighter.matches_raw
+    for match in word_matches(text):
+        if marked(match.group()):
+            spans.append(match.span())
             if len(spans) >= _MAX_MARKS:
                 break
     return spans

@@ -7,9 +7,16 @@ phrases check positions only for the documents that hold every word of the phras
 
 ``matching_docnums`` understands the queries ``records.search.whoosh_index.to_whoosh`` builds and
 returns ``None`` for anything else, so callers fall back to Whoosh's own matching.
+
+Prefix queries are cheap here too: ``prefix_frequencies`` reads the document frequency of every term
+starting with a prefix straight from a segment's term table (without decoding the postings kept there),
+and ``ConstantTerms`` matches a set of terms with one constant score from the same arrays, so a page of
+prefix hits is never scored posting by posting.
 """
 from __future__ import annotations
 
+import struct
+from bisect import bisect_left
 from datetime import datetime
 from functools import reduce
 from pickle import loads
@@ -17,10 +24,13 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
-from whoosh.reading import SegmentReader
-from whoosh.system import _INT_SIZE
+from whoosh.filedb.filetables import _lengths
+from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.reading import IndexReader, SegmentReader
+from whoosh.scoring import WeightScorer
+from whoosh.system import _FLOAT_SIZE, _INT_SIZE
 
-__all__ = ["DocNums", "matching_docnums", "phrase_terms"]
+__all__ = ["ConstantTerms", "DocNums", "matching_docnums", "phrase_terms", "prefix_frequencies"]
 
 DocNums = np.ndarray  # sorted, unique segment document numbers (int64)
 
@@ -68,6 +78,8 @@ def phrase_terms(query: wq.Query) -> wq.Query:
 def _docnums(query: wq.Query, reader: SegmentReader, date_keys: DocNums | None) -> DocNums:
     if isinstance(query, wq.Term):
         return _term_docnums(reader, query.fieldname, query.text)
+    if isinstance(query, ConstantTerms):
+        return query.union(reader)
     if isinstance(query, wq.Phrase):
         return _phrase_docnums(reader, query)
     if isinstance(query, wq.AndNot):
@@ -192,3 +204,118 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
     assert starts is not None
     keep = np.fromiter((bool(found) for found in starts), dtype=bool, count=len(starts))
     return candidates[keep]
+
+
+# -- prefixes ---------------------------------------------------------------------------------------------
+
+_DOC_FREQ = struct.Struct("!I")
+_DOC_FREQ_AT = 1 + _FLOAT_SIZE  # W3TermInfo's header: flags byte, total weight, then the document frequency
+_FIELD_NUMBER_SIZE = 2  # a term table key is the field's number (unsigned short) then the term's bytes
+
+
+def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str) -> dict[bytes, int]:
+    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its document frequency.
+
+    The terms of a prefix are one contiguous run of the segment's term table; it is read in one piece
+    and only each entry's length, key and document frequency are decoded. Whoosh's own term iteration
+    unpickles the postings inlined in every entry, which costs several times more for a short prefix.
+    Frequencies count deleted documents until their segment is merged, as Whoosh's do.
+    """
+    tbytes = prefix.encode("utf-8")
+    terms = getattr(reader, "_terms", None)
+    tindex = getattr(terms, "_tindex", None)
+    if not isinstance(reader, SegmentReader) or not hasattr(tindex, "closest_key_pos") or fieldname not in reader.schema:
+        return {text: info.doc_frequency() for text, info in reader.iter_prefix(fieldname, tbytes)} \
+            if fieldname in reader.schema else {}
+    key = terms._keycoder(fieldname, tbytes)
+    start = tindex.closest_key_pos(key)
+    if start is None:
+        return {}
+    # The first key past the prefix's run; UTF-8 never holds a 0xff byte, so the last byte can grow.
+    stop = tindex.closest_key_pos(key[:-1] + bytes([key[-1] + 1])) if key[-1] < 0xFF else None
+    data = tindex.dbfile.get(start, (tindex.endofdata if stop is None else stop) - start)
+    found: dict[bytes, int] = {}
+    unpack_lengths, unpack_df = _lengths.unpack_from, _DOC_FREQ.unpack_from
+    pos, end = 0, len(data)
+    while pos < end:
+        keylen, datalen = unpack_lengths(data, pos)
+        pos += _lengths.size
+        entry = data[pos:pos + keylen]
+        pos += keylen
+        if not entry.startswith(key):
+            break  # only when the run reaches the end of the table
+        found[bytes(entry[_FIELD_NUMBER_SIZE:])] = unpack_df(data, pos + _DOC_FREQ_AT)[0]
+        pos += datalen
+    return found
+
+
+class _ConstantMatcher(ListMatcher):  # type: ignore[misc]
+    """Sorted document numbers with one score. Whoosh's list matcher skips one document at a time;
+    here a skip is a binary search, and once the score cannot enter the page the rest is skipped at once."""
+
+    def skip_to(self, id: int) -> None:  # noqa: A002 - Whoosh's name
+        self._i = bisect_left(self._ids, id, self._i)
+
+    def skip_to_quality(self, minquality: float) -> int:
+        if self._i < len(self._ids) and self._all_weights <= minquality:
+            self._i = len(self._ids)
+            return 1
+        return 0
+
+
+class ConstantTerms(wq.Query):  # type: ignore[misc]
+    """Documents holding any of ``texts`` in ``fieldname``, each scored ``score`` however many it holds.
+
+    What a bounded prefix expands to: scoring fifty terms with BM25 costs a walk over every posting
+    of every term, and the terms' frequencies say little about how well a document answers a prefix.
+    Documents tie, so Whoosh orders them by document number. Matching reads the terms' postings as
+    arrays, once per segment and query object (counting and the page share them).
+    """
+
+    def __init__(self, fieldname: str, texts: tuple[str, ...], score: float = 1.0) -> None:
+        self.fieldname = fieldname
+        self.texts = texts
+        self.score = score
+        self.boost = 1.0
+        self._found: dict[int, tuple[Any, DocNums]] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fieldname!r}, {self.texts!r}, score={self.score!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is type(self) and other.fieldname == self.fieldname  # type: ignore[attr-defined]
+                and other.texts == self.texts and other.score == self.score)  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.fieldname, self.texts, self.score))
+
+    def _terms(self, phrases: bool = True) -> Any:
+        for text in self.texts:
+            yield self.fieldname, text
+
+    def union(self, reader: SegmentReader) -> DocNums:
+        """The segment's documents holding any of the terms, deletions included; read once per reader."""
+        # Keyed by the reader object itself (kept alive alongside), so a reused id() cannot mislead.
+        cached = self._found.get(id(reader))
+        if cached is not None and cached[0] is reader:
+            return cached[1]
+        parts = [_term_docnums(reader, self.fieldname, text) for text in self.texts]
+        found = np.unique(np.concatenate(parts)) if parts else _EMPTY
+        self._found[id(reader)] = (reader, found)
+        return found
+
+    def estimate_size(self, ixreader: IndexReader) -> int:
+        if isinstance(ixreader, SegmentReader):
+            return int(self.union(ixreader).size)
+        return sum(ixreader.doc_frequency(self.fieldname, text) for text in self.texts)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        reader = searcher.reader()
+        found = matching_docnums(self, reader)
+        if found is None:
+            # Not a single segment: let Whoosh match the terms, still with one score.
+            return wq.ConstantScoreQuery(wq.Or([wq.Term(self.fieldname, text) for text in self.texts]),
+                                         self.score).matcher(searcher, context)
+        if not found.size:
+            return NullMatcher()
+        return _ConstantMatcher(found.tolist(), all_weights=self.score, scorer=WeightScorer(self.score))

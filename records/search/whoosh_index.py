@@ -17,6 +17,12 @@ the term table (``InliningCodec``), and segments merge by size level
 A result page scores only what it shows where Whoosh can skip; the total and
 the facet counts come from the matching document numbers and per-segment
 column values read once.
+
+A prefix (``келиш*``) matches the ``PREFIX_EXPANSION_LIMIT`` (50) words of the
+index that start so and occur in the most documents, all with one constant
+score: a document found only through a rarer word of that prefix is neither
+shown nor counted. Prefix hits tie with each other, so among them the order is
+the index's document order (sorting by date orders them by date, then so).
 """
 from __future__ import annotations
 
@@ -58,7 +64,7 @@ from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
 from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
-from records.search.whoosh_fast import matching_docnums, phrase_terms
+from records.search.whoosh_fast import ConstantTerms, matching_docnums, phrase_terms, prefix_frequencies
 from records.search.query import (
     And,
     DateRange,
@@ -86,7 +92,7 @@ __all__ = [
 ]
 
 SNIPPET_SOURCE_CHARS = 4000
-PREFIX_EXPANSION_LIMIT = 200
+PREFIX_EXPANSION_LIMIT = 50  # words a prefix expands to, the most frequent first
 BATCH_SIZE = 500
 INLINE_POSTINGS = 8  # a term in at most this many documents of a segment keeps its postings in the term table
 MERGE_FACTOR = 10
@@ -212,12 +218,16 @@ def _words_query(text: str) -> wq.Query:
 
 
 def _prefix_query(prefix: str, reader: IndexReader) -> wq.Query:
-    # Bounded like Elasticsearch's max_expansions: a two-letter prefix must not
-    # become a query over thousands of terms.
-    terms = [term.decode("utf-8") for term in islice(reader.expand_prefix("exact", prefix), PREFIX_EXPANSION_LIMIT)]
-    if not terms:
+    # Bounded like Elasticsearch's max_expansions: a two-letter prefix must not become a query over
+    # thousands of terms. The most frequent words are kept (ties by the word), as those are what a
+    # prefix is typed for; the rare ones would each add a posting walk for a handful of documents.
+    frequencies: Counter[bytes] = Counter()
+    for leaf, _ in reader.leaf_readers():
+        frequencies.update(prefix_frequencies(leaf, "exact", prefix))
+    common = heapq.nsmallest(PREFIX_EXPANSION_LIMIT, frequencies.items(), key=lambda item: (-item[1], item[0]))
+    if not common:
         return wq.NullQuery
-    return wq.Or([wq.Term("exact", term) for term in terms])
+    return ConstantTerms("exact", tuple(sorted(term.decode("utf-8") for term, _ in common)))
 
 
 def _field_query(node: FieldTerm) -> wq.Query:
@@ -591,15 +601,13 @@ class WhooshIndex:
                 # scores (what a phrase scores), so no position is read twice.
                 allowed = _global_docnums(leaves, matched)
                 # (Whoosh reads an empty filter as no filter.)
-                results = searcher.search(phrase_terms(whole), limit=max(limit, 1), sortedby=sortedby, terms=False,
-                                          filter=allowed) if allowed else []
+                results = _top(searcher, phrase_terms(whole), max(limit, 1), sortedby, allowed) if allowed else []
             elif matched is not None:
                 # The page alone first: with nothing else to fill, Whoosh skips blocks that cannot reach the top.
                 # Whoosh's own exclusion can let an excluded document through (its AndNot matcher skipping
                 # postings blocks), so a query that excludes is held to the documents counted.
                 allowed = _global_docnums(leaves, matched) if _has_exclusion(whole) else None
-                results = searcher.search(whole, limit=max(limit, 1), sortedby=sortedby, terms=False,
-                                          filter=allowed) if allowed is None or allowed else []
+                results = _top(searcher, whole, max(limit, 1), sortedby, allowed) if allowed is None or allowed else []
             elif _has_phrase(whole):
                 # Positions are checked per document either way: one pass scores, counts and records.
                 recorder = _Recorder(searcher.collector(limit=max(limit, 1), sortedby=sortedby, optimize=False))
@@ -607,7 +615,7 @@ class WhooshIndex:
                 results = recorder.results()
                 matched = [(reader, np.asarray(docnums, dtype=np.int64)) for reader, docnums in recorder.matched]
             else:
-                results = searcher.search(whole, limit=max(limit, 1), sortedby=sortedby, terms=False)
+                results = _top(searcher, whole, max(limit, 1), sortedby, None)
                 matched = [(leaf.reader(), np.fromiter(whole.docs(leaf), dtype=np.int64))
                            for leaf, _ in searcher.leaf_searchers()]
             hits = [self._hit(hit, highlighter) for hit in results[offset:limit]] if offset < limit else []
@@ -688,6 +696,33 @@ class WhooshIndex:
     def close(self) -> None:
         with self._lock:
             self._held.close()
+
+
+class _TopCollector(collectors.TopCollector):  # type: ignore[misc]
+    """Whoosh's top-N collector, skipping as soon as the page is full.
+
+    Whoosh raises the score a document needs only when one replaces another on the page, so while
+    every match ties (a prefix's constant score) nothing is ever skipped and each match is collected
+    one by one. A full page already sets that bar: a tie never displaces an earlier document.
+    """
+
+    def _collect(self, global_docnum: int, score: float) -> float:
+        result = super()._collect(global_docnum, score)
+        if len(self.items) >= self.limit:
+            self.minscore = self.items[0][0]
+        return result  # type: ignore[no-any-return]
+
+
+def _top(searcher: Searcher, query: wq.Query, limit: int, sortedby: Any, allowed: set[int] | None) -> Any:
+    """The first ``limit`` results of ``query`` (only ``allowed`` documents, when given)."""
+    if sortedby is None and limit < searcher.doc_count():
+        collector: collectors.Collector = _TopCollector(limit)
+        if allowed is not None:
+            collector = collectors.FilterCollector(collector, allowed)
+    else:
+        collector = searcher.collector(limit=limit, sortedby=sortedby, filter=allowed)
+    searcher.search_with_collector(query, collector)
+    return collector.results()
 
 
 def _global_docnums(leaves: list[tuple[IndexReader, int]], matched: list[tuple[IndexReader, np.ndarray]]) -> set[int]:

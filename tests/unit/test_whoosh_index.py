@@ -102,12 +102,30 @@ def test_open_index_rejects_unusable_urls(url: str) -> None:
         open_index(url)
 
 
-def test_prefix_expansion_is_bounded(tmp_path: Path) -> None:
+def test_prefix_expands_to_the_most_frequent_words_only(tmp_path: Path) -> None:
     many = WhooshIndex(tmp_path / "many")
-    words = " ".join(f"ка{n:04d}" for n in range(PREFIX_EXPANSION_LIMIT + 50))
-    many.add([make_doc(1, text=words), make_doc(2, text="ка9999")])
-    # ка9999 sorts after the first PREFIX_EXPANSION_LIMIT expansions, so it is not reached.
-    assert ids_for(many, "ка*") == {1}
+    common = " ".join(f"ка{n:04d}" for n in range(PREFIX_EXPANSION_LIMIT))
+    # ка000 sorts before every common word but is in one document only: beyond the cap, it is not reached.
+    many.add([make_doc(1, text=common), make_doc(2, text=common), make_doc(3, text="ка000")])
+    assert ids_for(many, "ка*") == {1, 2}
+    assert many.search("ка*").total == 2
+    # A narrower prefix has fewer words than the cap, so the rare one counts again.
+    assert ids_for(many, "ка000*") == {1, 2, 3}
+
+
+def test_prefix_hits_tie_and_keep_the_index_order(tmp_path: Path) -> None:
+    ties = WhooshIndex(tmp_path / "ties")
+    # Document 2 holds the words many times over; with scoring per word it would come first.
+    ties.add([make_doc(1, text="келишим"), make_doc(2, text="келишим келишимдер " * 30), make_doc(3, text="келиш")])
+    found = ties.search("келиш*")
+    assert [hit.id for hit in found.hits] == [1, 2, 3]
+    assert len({hit.score for hit in found.hits}) == 1
+    # A page smaller than the matches stops early but still counts everything.
+    first = ties.search("келиш*", per_page=2)
+    assert ([hit.id for hit in first.hits], first.total) == ([1, 2], 3)
+    assert [hit.id for hit in ties.search("келиш*", per_page=2, page=2).hits] == [3]
+    # Next to a scored word the prefix adds the same to every document, so the word's scores decide.
+    assert ties.search("келишимдер келиш*").hits[0].id == 2
 
 
 def test_writer_waits_for_a_lock_then_raises(tmp_path: Path) -> None:
