@@ -70,6 +70,10 @@ def register_commands(app: Flask) -> None:
         setup_data(app_obj)
         host = host or app_obj.config["HOST"]
         port = port or app_obj.config["PORT"]
+        from records import worker
+
+        # Finish at once whatever a crash left behind (text to read, index changes to apply).
+        worker.kick(app_obj)
         click.echo(f"Sandyk is serving on http://{host}:{port}/")
         serve(app_obj, host=host, port=port, threads=app_obj.config["THREADS"], ident="sandyk")
 
