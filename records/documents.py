@@ -299,19 +299,21 @@ def get_document(session: Session, document_id: int) -> Document:
     return document
 
 
+def _described(document: Document) -> dict[str, Any]:
+    """The metadata a user can change, as the audit trail records it."""
+    return {"doc_type": document.doc_type, "title": document.title,
+            "doc_date": document.doc_date.isoformat() if document.doc_date else None,
+            "number": document.number, "counterparty": document.counterparty, "language": document.language,
+            "details": document.details}
+
+
 def update_metadata(session: Session, document: Document, meta: Metadata, *, actor: User | None) -> dict[str, Any]:
     require_live(document)
-    before = {"doc_type": document.doc_type, "title": document.title,
-              "doc_date": document.doc_date.isoformat() if document.doc_date else None,
-              "number": document.number, "counterparty": document.counterparty, "language": document.language,
-              "details": document.details}
+    before = _described(document)
     document.doc_type, document.title, document.doc_date = meta.doc_type, meta.title, meta.doc_date
     document.number, document.counterparty, document.language = meta.number, meta.counterparty, meta.language
     document.details = meta.details
-    after = {"doc_type": document.doc_type, "title": document.title,
-             "doc_date": document.doc_date.isoformat() if document.doc_date else None,
-             "number": document.number, "counterparty": document.counterparty, "language": document.language,
-             "details": document.details}
+    after = _described(document)
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         document.updated_at = utcnow()
