@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, has_request_context, jsonify, render_template, request
+from flask import Flask, abort, current_app, g, has_request_context, jsonify, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -46,6 +46,13 @@ def require(perm: Perm) -> Callable[[F], F]:
         wrapped.required_permission = perm  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
     return decorator
+
+
+def safe_next(target: str | None) -> str:
+    """A redirect target from the request, kept only when it stays on this site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("main.home")
 
 
 def select_locale() -> str:

@@ -9,14 +9,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from records import accounts, audit, db
 from records.errors import UserError
 from records.i18n import _
+from records.web import safe_next
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,7 +34,7 @@ def login() -> Any:
             error, status = str(exc.message), exc.status
         else:
             login_user(user, remember=False)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", error=error), status
 
 

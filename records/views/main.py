@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from records import db
 from records.i18n import _
-from records.web import LANGUAGE_NAMES, can, perms, select_locale
+from records.web import LANGUAGE_NAMES, can, perms, safe_next, select_locale
 
 bp = Blueprint("main", __name__)
 
@@ -40,10 +40,7 @@ def home() -> Any:
 
 @bp.get("/lang/<code>")
 def set_language(code: str) -> Any:
-    target = request.args.get("next") or url_for("main.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    resp = redirect(target)
+    resp = redirect(safe_next(request.args.get("next")))
     if code in current_app.config["LANGUAGES"]:
         resp.set_cookie("lang", code, max_age=3600 * 24 * 365, samesite="Lax", httponly=True,
                         secure=current_app.config["HTTPS"])
