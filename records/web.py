@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import functools
+from datetime import date
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -46,6 +47,14 @@ def require(perm: Perm) -> Callable[[F], F]:
         wrapped.required_permission = perm  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
     return decorator
+
+
+def year_arg() -> int:
+    """The ``year`` of the query string, checked; this year when none is given."""
+    from records.nomenclature import check_year
+
+    raw = request.args.get("year")
+    return check_year(raw) if raw else date.today().year
 
 
 def safe_next(target: str | None) -> str:

@@ -15,7 +15,7 @@ from records.i18n import _
 from records.permissions import Perm, permissions_for
 from records.retention import parse_retention
 from records.search import service as searching
-from records.web import json_error
+from records.web import json_error, year_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -53,9 +53,7 @@ def api_require(perm: Perm) -> Any:
 def get_nomenclature() -> Any:
     if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
         return denied
-    raw = request.args.get("year")
-    year = nomenclature.check_year(raw) if raw else date.today().year
-    nom = nomenclature.require(db.session(), year)
+    nom = nomenclature.require(db.session(), year_arg())
     items = []
     for item in nom.items:
         items.append({
@@ -147,8 +145,7 @@ def get_expiry_report() -> Any:
     from records import disposal, reports
     from records.web import select_locale
 
-    raw = request.args.get("year")
-    report = disposal.expiry_list(db.session(), nomenclature.check_year(raw) if raw else date.today().year)
+    report = disposal.expiry_list(db.session(), year_arg())
     lang = reports.form_language(request.args.get("lang") or select_locale())
     fmt = request.args.get("format", "json")
     audit.record(db.session(), "report:export", object_type="expiry_list", object_id=report.year, year=report.year,

@@ -1,14 +1,13 @@
 """Cases of a year, and one case with its documents."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 
 from records import cases, db, nomenclature
 from records.permissions import Perm
-from records.web import require, select_locale
+from records.web import require, select_locale, year_arg
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -17,8 +16,7 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @require(Perm.VIEW_RECORDS)
 def index() -> Any:
     session = db.session()
-    raw = request.args.get("year")
-    year = nomenclature.check_year(raw) if raw else date.today().year
+    year = year_arg()
     years = sorted(set(cases.case_years(session)) | set(nomenclature.years(session)) | {year}, reverse=True)
     return render_template("cases/index.html", year=year, rows=cases.list_cases(session, year), years=years,
                            lang=select_locale())

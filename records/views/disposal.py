@@ -14,16 +14,11 @@ from records.i18n import _
 from records.models import ActStatus
 from records.permissions import Perm
 from records.retention import format_retention
-from records.web import require, select_locale
+from records.web import require, select_locale, year_arg
 
 bp = Blueprint("disposal", __name__, url_prefix="/disposal")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _year_arg() -> int:
-    raw = request.args.get("year")
-    return nomenclature.check_year(raw) if raw else date.today().year
 
 
 def _form_lang() -> str:
@@ -56,7 +51,7 @@ def _ids(name: str) -> list[int]:
 @require(Perm.VIEW_REPORTS)
 def expiry() -> Any:
     session = db.session()
-    year = _year_arg()
+    year = year_arg()
     lang = select_locale()
     audit.record(session, "report:view", object_type="expiry_list", object_id=year, year=year)
     return render_template("disposal/expiry.html", year=year, report=disposal.expiry_list(session, year),
@@ -257,7 +252,7 @@ def execute_act(act_id: int) -> Any:
 @require(Perm.VIEW_REPORTS)
 def inventories() -> Any:
     session = db.session()
-    year = _year_arg()
+    year = year_arg()
     return render_template("disposal/inventories.html", year=year, inventories=disposal.list_inventories(session),
                            candidates=disposal.expiry_list(session, year).transfer, lang=select_locale(),
                            format_retention=format_retention)

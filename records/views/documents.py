@@ -1,7 +1,6 @@
 """Filing documents in the browser, and the document page (metadata, versions, preview, download)."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from records.errors import UserError
 from records.i18n import _
 from records.models import DocType
 from records.permissions import Perm
-from records.web import require, select_locale
+from records.web import require, select_locale, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
@@ -67,8 +66,7 @@ def _labels() -> dict[str, Any]:
 @require(Perm.FILE_DOCUMENTS)
 def new() -> Any:
     session = db.session()
-    raw = request.args.get("year")
-    year = nomenclature.check_year(raw) if raw else date.today().year
+    year = year_arg()
     nom = nomenclature.get(session, year) or nomenclature.nearest(session, year)
     return render_template("documents/new.html", year=year, nom=nom, lang=select_locale(),
                            preselect=request.args.get("index", ""), max_mb=current_app.config["MAX_UPLOAD_BYTES"] // 2**20)

@@ -1,7 +1,6 @@
 """The nomenclature of cases: the paper form on screen, import and export, copying and approval."""
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
@@ -13,21 +12,16 @@ from records.i18n import _
 from records.models import NomenclatureItem
 from records.permissions import Perm
 from records.retention import format_retention, parse_retention
-from records.web import require, select_locale
+from records.web import require, select_locale, year_arg
 
 bp = Blueprint("nomenclature", __name__, url_prefix="/nomenclature")
-
-
-def _year_arg() -> int:
-    raw = request.args.get("year")
-    return nomenclature.check_year(raw) if raw else date.today().year
 
 
 @bp.get("/")
 @require(Perm.VIEW_RECORDS)
 def show() -> Any:
     session = db.session()
-    year = _year_arg()
+    year = year_arg()
     nom = nomenclature.get(session, year)
     counts = nomenclature.case_counts(session, nom) if nom else {}
     totals = nomenclature.year_end_count(session, nom) if nom else None
