@@ -18,9 +18,16 @@ from records.models import ApiToken, User, UserRole
 from records.permissions import Role
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-# A hash that no password matches, checked when the user does not exist so that timing does not
-# tell which usernames exist.
-_DUMMY_HASH = generate_password_hash("sandyk-dummy-password")
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash that no password matches, made with the configured method and checked when the user
+    does not exist, so that the answer's timing does not tell which user names exist."""
+    method = (current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None) or "default"
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = hash_password("sandyk-dummy-password")
+    return _dummy_hashes[method]
 
 
 def hash_password(password: str) -> str:
@@ -126,7 +133,7 @@ def authenticate(session: Session, username: str, password: str, *, max_failures
     user = session.scalar(select(User).where(User.username == name)) if name else None
     now = utcnow()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         audit.record(session, "auth:login_failed", object_type="user", actor=name[:64], ip=ip, reason="unknown_user")
         raise UserError("bad_login", _l("Wrong user name or password."), status=401)
     locked_until = _aware(user.locked_until)
