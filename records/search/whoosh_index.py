@@ -44,7 +44,7 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, sorting
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3TermInfo
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3TermInfo
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader, SegmentReader
@@ -64,7 +64,15 @@ from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
 from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
-from records.search.whoosh_fast import ConstantTerms, matching_docnums, phrase_terms, prefix_frequencies
+from records.search.whoosh_fast import (
+    ConstantTerms,
+    Scored,
+    SegmentScorer,
+    Unsupported,
+    matching_docnums,
+    phrase_terms,
+    prefix_frequencies,
+)
 from records.search.query import (
     And,
     DateRange,
@@ -595,6 +603,14 @@ class WhooshIndex:
             whole = wq.And([main, *extra]) if extra else main
             limit = min(offset + per_page, MAX_RESULT_WINDOW)
             leaves = [(leaf.reader(), leaf_offset) for leaf, leaf_offset in searcher.leaf_searchers()]
+            scored = self._scored(whole, searcher, leaves)
+            if scored is not None:
+                matched = [(reader, np.flatnonzero(found.mask)) for (reader, _), found in zip(leaves, scored)]
+                ranked = _rank(leaves, scored, limit, self._date_keys if sort == "date" else None)
+                hits = [self._stored_hit(searcher, docnum, score, highlighter)
+                        for docnum, score in ranked[offset:limit]]
+                total, counts = self._count(matched)
+                return SearchResult(total=total, hits=hits, facets=counts)
             matched = self._matching(whole, [reader for reader, _ in leaves])
             if matched is not None and _has_phrase(whole):
                 # Phrases checked on the matching arrays; the page ranks only those documents, by their words'
@@ -635,6 +651,54 @@ class WhooshIndex:
                 return None
             matched.append((reader, docnums))
         return matched
+
+    def _scored(self, query: wq.Query, searcher: Searcher,
+                leaves: list[tuple[IndexReader, int]]) -> list[Scored] | None:
+        """Every segment's matches of ``query`` with their scores, or ``None`` when Whoosh must score it."""
+        found: list[Scored] = []
+        for reader, _ in leaves:
+            if not isinstance(reader, SegmentReader):
+                return None
+            segid = reader.segment().segid
+            try:
+                scorer = SegmentScorer(searcher, reader, self._date_keys(reader),
+                                       lambda fieldname, r=reader, s=segid: self._lengths(r, s, fieldname))
+                found.append(scorer.score(query))
+            except Unsupported:
+                return None
+        return found
+
+    def _date_keys(self, reader: IndexReader) -> np.ndarray | None:
+        segment = reader.segment()
+        if segment is None or not reader.doc_count_all():
+            return None
+        return self._column(reader, segment.segid, "date_key")[0]
+
+    def _lengths(self, reader: SegmentReader, segid: str, fieldname: str) -> np.ndarray:
+        """The one-byte field lengths of a segment's documents, read once per segment."""
+        key = (segid, f"_{fieldname}_len")
+        found = self._columns.get(key)
+        if found is None:
+            column = reader._perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+            size = reader.doc_count_all()
+            codes = np.zeros(size, dtype=np.uint8) if column is None else \
+                np.fromiter((column[docnum] for docnum in range(size)), dtype=np.uint8, count=size)
+            found = self._columns[key] = (codes, [])
+        return found[0]
+
+    def _stored_hit(self, searcher: Searcher, docnum: int, score: float, highlighter: Highlighter | None) -> Hit:
+        stored = searcher.stored_fields(docnum)
+        when = stored.get("doc_date")
+        return Hit(
+            id=int(stored["id"]),
+            score=score,
+            title=stored["title"],
+            case_index=stored["case_index"],
+            year=int(stored["year"]),
+            doc_type=stored["doc_type"],
+            doc_date=when.date() if isinstance(when, datetime) else None,
+            snippet=snippet(stored.get("excerpt", ""), highlighter) if highlighter is not None else "",
+        )
 
     def _count(self, matched: list[tuple[IndexReader, np.ndarray]]) -> tuple[int, dict[str, dict[str, int]]]:
         """The total and the facet counts of the matching documents, segment by segment."""
@@ -711,6 +775,29 @@ class _TopCollector(collectors.TopCollector):  # type: ignore[misc]
         if len(self.items) >= self.limit:
             self.minscore = self.items[0][0]
         return result  # type: ignore[no-any-return]
+
+
+def _rank(leaves: list[tuple[IndexReader, int]], scored: list[Scored], limit: int,
+          date_keys: Any = None) -> list[tuple[int, float]]:
+    """The first ``limit`` matches as (global document number, score): by score, or by date (newest first,
+    undated last) then score when ``date_keys`` (reader -> the segment's day numbers) is given; ties in
+    document order, as Whoosh orders them."""
+    docnums = np.concatenate([offset + np.flatnonzero(found.mask) for (_, offset), found in zip(leaves, scored)])
+    scores = np.concatenate([found.scores[found.mask] for found in scored])
+    keys = [docnums, -scores]
+    if date_keys is not None:
+        days = np.concatenate([date_keys(reader)[found.mask] if found.mask.any() else np.zeros(0, dtype=np.int64)
+                               for (reader, _), found in zip(leaves, scored)])
+        keys.append(-days)
+    if docnums.size > limit:
+        # Only documents that can reach the page are sorted: those at or above the page's last primary key.
+        primary = keys[-1]
+        bar = np.partition(primary, limit - 1)[limit - 1]
+        keep = primary <= bar
+        keys = [key[keep] for key in keys]
+        docnums, scores = docnums[keep], scores[keep]
+    order = np.lexsort(keys)[:limit]
+    return list(zip(docnums[order].tolist(), scores[order].tolist()))
 
 
 def _top(searcher: Searcher, query: wq.Query, limit: int, sortedby: Any, allowed: set[int] | None) -> Any:
