@@ -73,6 +73,11 @@ def word_matches(text: str) -> Iterator[re.Match[str]]:
     return _WORD.finditer(text)
 
 
+def word_at(text: str, start: int) -> re.Match[str] | None:
+    """The word of ``text`` starting exactly at ``start``, if one does."""
+    return _WORD.match(text, start)
+
+
 def words(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(folded word, start, end)`` for each word of NFC-normalised ``text``."""
     for match in _WORD.finditer(text):

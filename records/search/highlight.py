@@ -12,7 +12,7 @@ from functools import cached_property
 
 from markupsafe import Markup, escape
 
-from records.search.analysis import analyze_exact, fold_word, stems, word_matches, words
+from records.search.analysis import analyze_exact, fold, fold_word, stems, word_at, word_matches, words
 from records.search.query import And, FieldTerm, Node, Or, Phrase, Prefix, Word
 
 __all__ = ["Highlighter", "snippet"]
@@ -79,6 +79,15 @@ class Highlighter:
             verdict = self._verdicts[word] = self.matches(fold_word(word))
         return verdict
 
+    @cached_property
+    def candidates(self) -> re.Pattern[str] | None:
+        """Where a marked word can start in folded text: every marked word begins with an exact word,
+        a prefix or a stem less its last letter. Finding those first spares looking at every word."""
+        starts = sorted({*self.exact, *self.prefixes, *self._stem_heads}, key=len, reverse=True)
+        if not starts:
+            return None
+        return re.compile(r"(?<![^\W_])(?:%s)[^\W_]*" % "|".join(re.escape(start) for start in starts))
+
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact or self.prefixes)
 
@@ -88,6 +97,17 @@ def _marks(text: str, highlighter: Highlighter) -> list[tuple[int, int]]:
     if not highlighter:
         return spans
     marked = highlighter.matches_raw
+    folded = fold(text)
+    if len(folded) == len(text) and highlighter.candidates is not None:
+        # Folding kept every letter in its place (true of Cyrillic and Latin text), so a word of the
+        # folded text is the word at the same place in the text.
+        for candidate in highlighter.candidates.finditer(folded):
+            match = word_at(text, candidate.start())
+            if match is not None and match.end() == candidate.end() and marked(match.group()):
+                spans.append(match.span())
+                if len(spans) >= _MAX_MARKS:
+                    break
+        return spans
     for match in word_matches(text):
         if marked(match.group()):
             spans.append(match.span())
