@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from records.db import session_scope
 from records.models import Document, DocumentText, IndexTask
-from records.search.base import IndexDoc, SearchIndex, open_index
+from records.search.base import IndexDoc, IndexLayoutChanged, SearchIndex, open_index
 
 log = logging.getLogger(__name__)
 _sync_lock = threading.Lock()
@@ -32,8 +32,28 @@ def get_index(app: Flask | None = None) -> SearchIndex:
     index = app.extensions.get("sandyk.index")
     if index is None:
         url = app.config["INDEX_URL"]
-        index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
+        try:
+            index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
+        except IndexLayoutChanged as exc:
+            index = _rebuild_layout(app, exc)
         app.extensions["sandyk.index"] = index
+    return index
+
+
+def _rebuild_layout(app: Flask, changed: IndexLayoutChanged) -> SearchIndex:
+    """An index left by an earlier version of the layout: start an empty one and queue every live
+    document for it, so the background sync (or ``flask index sync``) fills it; search answers from
+    what is indexed meanwhile."""
+    from records.search.whoosh_index import recreate_whoosh_index
+
+    log.warning("%s; rebuilding it from the catalogue in the background", changed)
+    index = recreate_whoosh_index(changed.path)
+    with session_scope(app) as session:
+        session.execute(delete(IndexTask))
+        session.execute(insert(IndexTask).from_select(
+            ["document_id", "op"],
+            select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
+        session.info["index_dirty"] = True
     return index
 
 
@@ -119,6 +139,10 @@ def sync(app: Flask, batch: int = 200) -> int:
                 session.execute(delete(IndexTask).where(IndexTask.id <= max_id,
                                                         IndexTask.id.in_([t.id for t in tasks])))
                 applied += len(tasks)
+            if len(tasks) < batch:
+                # All that was waiting is applied. Tasks committed since then are applied by the sync
+                # their own writer runs after its commit.
+                return applied
 
 
 def pending(session: Session) -> int:

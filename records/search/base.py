@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -87,6 +88,14 @@ class SearchIndex(Protocol):
 
     def doc_count(self) -> int:
         """How many documents the index holds."""
+
+
+class IndexLayoutChanged(Exception):
+    """The index at ``path`` was written with another layout; it must be rebuilt from the catalogue."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"the search index at {path} was written with an older layout and must be rebuilt")
+        self.path = path
 
 
 def open_index(url: str) -> SearchIndex:

@@ -19,7 +19,6 @@ import struct
 from bisect import bisect_left
 from datetime import datetime
 from functools import reduce
-from pickle import loads
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,7 @@ from whoosh.matching import ListMatcher, NullMatcher
 from whoosh.reading import IndexReader, SegmentReader
 from whoosh.scoring import BM25F, WeightScorer
 from whoosh.util.numeric import byte_to_length
-from whoosh.system import _FLOAT_SIZE, _INT_SIZE
+from whoosh.system import _FLOAT_SIZE
 
 __all__ = ["ConstantTerms", "DocNums", "Scored", "SegmentScorer", "Unsupported", "matching_docnums", "phrase_terms",
            "prefix_frequencies"]
@@ -164,22 +163,12 @@ def _term_docnums(reader: SegmentReader, fieldname: str, text: Any) -> DocNums:
     return blocks[0][0] if len(blocks) == 1 else np.concatenate([ids for ids, _ in blocks])
 
 
-def _positions(value: bytes) -> list[int]:
-    # The Positions format: a count, then the pickled gaps between positions.
-    gaps = loads(value[_INT_SIZE:] if value.endswith(b".") else value[_INT_SIZE:] + b".")
-    position, found = 0, []
-    for gap in gaps:
-        position += gap
-        found.append(position)
-    return found
-
-
 def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
     if query.slop != 1 or not query.words:
         raise _Unsupported(query)
     fieldname = query.fieldname
     field = reader.schema[fieldname] if fieldname in reader.schema else None
-    if field is None or not field.format or not field.format.supports("positions"):
+    if field is None or type(field.format).__name__ != "PackedPositions":
         raise _Unsupported(query)
     postings = []
     for word in query.words:
@@ -192,23 +181,26 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
                         [np.concatenate([ids for ids, _ in blocks]) for blocks in postings])
     if len(query.words) == 1 or not candidates.size:
         return candidates
-    # Each word's positions in the candidates only, shifted back by the word's place in the phrase:
-    # a phrase starts where every word's shifted positions meet.
-    starts: list[set[int]] | None = None
+    # Each word's positions in the candidates, shifted back by the word's place in the phrase, as one
+    # array of (document, start) keys: a phrase starts where the keys of every word meet.
+    starts: DocNums | None = None
     for place, blocks in enumerate(postings):
-        shifted: list[set[int]] = []
+        docs, positions = [], []
         for ids, vals in blocks:
-            wanted = np.flatnonzero(np.isin(ids, candidates, assume_unique=True))
-            for i in wanted.tolist():
-                shifted.append({p - place for p in _positions(vals[i])})
-        if starts is None:
-            starts = shifted
-        else:
-            for found, more in zip(starts, shifted):
-                found &= more
+            wanted = np.flatnonzero(np.isin(ids, candidates, assume_unique=True)).tolist()
+            if not wanted:
+                continue
+            chosen = [vals[i] for i in wanted]
+            # Packed positions: four bytes each (``PackedPositions``).
+            counts = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen)) // 4
+            docs.append(np.repeat(ids[wanted], counts))
+            positions.append(np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64))
+        shifted = np.concatenate(positions) - place
+        at_start = shifted >= 0  # a word before the start of the text cannot begin the phrase there
+        keys = np.unique((np.concatenate(docs)[at_start] << 32) | shifted[at_start])
+        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
     assert starts is not None
-    keep = np.fromiter((bool(found) for found in starts), dtype=bool, count=len(starts))
-    return candidates[keep]
+    return np.unique(starts >> 32)
 
 
 # -- prefixes ---------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import collectors, sorting
+from whoosh import collectors, formats, sorting
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3TermInfo
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
@@ -62,7 +62,7 @@ from records.search.analysis import (
 )
 from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
-from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
+from records.search.base import FACETS, FILTERS, Hit, IndexDoc, IndexLayoutChanged, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
 from records.search.whoosh_fast import (
     ConstantTerms,
@@ -96,6 +96,7 @@ __all__ = [
     "WhooshIndex",
     "build_schema",
     "open_whoosh_index",
+    "recreate_whoosh_index",
     "to_whoosh",
 ]
 
@@ -124,6 +125,27 @@ class DocumentWords:
         self.counts = Counter(self.words)
 
 
+class PackedPositions(formats.Positions):  # type: ignore[misc]
+    """A word's positions in a document as little-endian 32-bit numbers.
+
+    Whoosh's own format pickles each document's list of position gaps, so checking a phrase meant
+    unpickling one list per document; packed, the positions of a whole postings block are joined and
+    read as one array (``records.search.whoosh_fast``). Whoosh's own phrase matching decodes them too.
+    """
+
+    def encode(self, poslist: Iterable[int]) -> bytes:
+        return np.asarray(list(poslist), dtype="<u4").tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return np.frombuffer(valuestring, dtype="<u4").tolist()  # type: ignore[no-any-return]
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost  # type: ignore[no-any-return]
+
+
 class AnalyzedText(TEXT):  # type: ignore[misc]
     """A text field that also takes ``DocumentWords``, indexing them without running the analyzer again.
 
@@ -145,6 +167,11 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
             for stem, count in counts.items():
                 yield stem.encode("utf-8"), count, count * boost, pack_uint(count)
             return
+        if not self.format.supports("positions"):
+            # Which documents hold a word, nothing more (prefix matching).
+            for word in value.counts:
+                yield word.encode("utf-8"), 1, boost, b""
+            return
         positions: dict[str, list[int]] = {}
         for position, word in enumerate(value.words):
             found = positions.get(word)
@@ -157,16 +184,32 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
             yield word.encode("utf-8"), len(places), len(places) * boost, encode(places)
 
 
+def _words_field() -> AnalyzedText:
+    field = AnalyzedText(analyzer=exact_analyzer(), phrase=False)
+    field.format = formats.Existence()
+    field.scorable = False
+    return field
+
+
+def _exact_field() -> AnalyzedText:
+    field = AnalyzedText(analyzer=exact_analyzer(), phrase=True)
+    field.format = PackedPositions()
+    return field
+
+
 def build_schema() -> Schema:
-    """The one Whoosh schema; a change here needs a reindex."""
+    """The one Whoosh schema. An index written with another layout is rebuilt (see ``IndexLayoutChanged``)."""
     stemmed = stemming_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         title=TEXT(analyzer=stemmed, stored=True, phrase=False),
         # title + text + counterparty + number + index + file names, stemmed:
         content=AnalyzedText(analyzer=stemmed, phrase=False),
-        # the same words unstemmed, with positions, for phrases and prefixes:
-        exact=AnalyzedText(analyzer=exact_analyzer(), phrase=True),
+        # the same words unstemmed, with positions, for phrases:
+        exact=_exact_field(),
+        # and once more without positions, for prefixes (reading which documents hold a word is then
+        # not slowed down by its positions):
+        words=_words_field(),
         counterparty=TEXT(analyzer=stemmed, phrase=False),
         case_index=ID(stored=True, sortable=True),
         year=ID(stored=True, sortable=True),
@@ -195,6 +238,7 @@ def _document_fields(doc: IndexDoc) -> dict[str, Any]:
         "title": doc.title,
         "content": analyzed,
         "exact": analyzed,
+        "words": analyzed,
         "case_index": normalize_case_index(doc.case_index),
         "year": str(doc.year),
         "doc_type": fold(doc.doc_type),
@@ -231,11 +275,11 @@ def _prefix_query(prefix: str, reader: IndexReader) -> wq.Query:
     # prefix is typed for; the rare ones would each add a posting walk for a handful of documents.
     frequencies: Counter[bytes] = Counter()
     for leaf, _ in reader.leaf_readers():
-        frequencies.update(prefix_frequencies(leaf, "exact", prefix))
+        frequencies.update(prefix_frequencies(leaf, "words", prefix))
     common = heapq.nsmallest(PREFIX_EXPANSION_LIMIT, frequencies.items(), key=lambda item: (-item[1], item[0]))
     if not common:
         return wq.NullQuery
-    return ConstantTerms("exact", tuple(sorted(term.decode("utf-8") for term, _ in common)))
+    return ConstantTerms("words", tuple(sorted(term.decode("utf-8") for term, _ in common)))
 
 
 def _field_query(node: FieldTerm) -> wq.Query:
@@ -455,12 +499,39 @@ def _open_or_create(path: Path) -> FileIndex:
                 ix = whoosh_index.create_in(str(path), build_schema())
         finally:
             lock.release()
-    expected = build_schema()
-    if set(ix.schema.names()) != set(expected.names()) or any(
-        type(ix.schema[name]) is not type(expected[name]) for name in expected.names()
-    ):
-        raise RuntimeError(f"search index at {path} has an older layout; rebuild it with the reindex command")
+    if not _same_layout(ix.schema, build_schema()):
+        raise IndexLayoutChanged(path)
     return ix
+
+
+def _same_layout(found: Schema, expected: Schema) -> bool:
+    return set(found.names()) == set(expected.names()) and all(
+        type(found[name]) is type(expected[name]) and type(found[name].format) is type(expected[name].format)
+        for name in expected.names()
+    )
+
+
+def recreate_whoosh_index(path: str | Path) -> WhooshIndex:
+    """Replace whatever index is at ``path`` with an empty one of the current layout (under the write lock,
+    so no writer of the old layout is midway) and return the process's index object for it."""
+    key = Path(path).resolve()
+    key.mkdir(parents=True, exist_ok=True)
+    from whoosh.filedb.filestore import FileStorage
+
+    lock = FileStorage(str(key)).lock("WRITELOCK")
+    if not lock.acquire(blocking=False):
+        raise LockError(f"the search index at {key} is being written by another process")
+    try:
+        with _INDEXES_LOCK:
+            found = _INDEXES.pop(key, None)
+            if found is not None:
+                found.close()
+            whoosh_index.create_in(str(key), build_schema())
+            index = _INDEXES[key] = WhooshIndex(key)
+    finally:
+        lock.release()
+    # The old layout's segment files are no longer listed; Whoosh deletes them at the next commit.
+    return index
 
 
 class _HeldSearcher:

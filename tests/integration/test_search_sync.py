@@ -140,3 +140,33 @@ def test_first_round_of_the_worker_applies_what_was_left(app: Flask, app_config:
             worker.wake.set()
             worker.thread.join(timeout=30)
         get_database(server).dispose()
+
+
+def test_an_index_of_an_older_layout_is_rebuilt_from_the_catalogue(app: Flask) -> None:
+    from whoosh import formats
+    from whoosh import index as whoosh_index
+
+    from records.search import whoosh_index as sandyk_whoosh
+
+    ids = [file_quietly(app, f"эскирген{n}") for n in range(3)]
+    indexing.sync(app)
+    path = indexing.get_index(app).path
+    # What an earlier version left: positions in Whoosh's own format, no field for prefixes, and an
+    # entry of its own.
+    app.extensions.pop("sandyk.index").close()
+    sandyk_whoosh._INDEXES.pop(path.resolve(), None)
+    old = sandyk_whoosh.build_schema()
+    old.remove("words")
+    old["exact"].format = formats.Positions()
+    writer = whoosh_index.create_in(str(path), old).writer()
+    writer.add_document(id="999", title="арбак")
+    writer.commit()
+
+    rebuilt = indexing.get_index(app)
+    assert rebuilt.ids() == set()
+    with session_scope(app) as session:
+        assert indexing.pending(session) == 3
+    indexing.sync(app)
+    assert rebuilt.ids() == set(ids) and indexing.check(app).clean
+    assert {hit.id for hit in rebuilt.search("эскирге*").hits} == set(ids)
+    assert [hit.id for hit in rebuilt.search('"протокол эскирген1"').hits] == [ids[1]]
