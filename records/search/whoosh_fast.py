@@ -16,6 +16,7 @@ prefix hits is never scored posting by posting.
 from __future__ import annotations
 
 import struct
+from array import array
 from bisect import bisect_left
 from datetime import datetime
 from functools import reduce
@@ -130,27 +131,43 @@ def _tbytes(reader: SegmentReader, fieldname: str, text: Any) -> bytes | None:
         return None
 
 
-def _blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, values: bool) -> list[tuple[DocNums, Any]]:
-    """A term's postings as (document numbers, values or None) per block, deletions included."""
-    terms = reader._terms  # the segment's term table (whoosh.codec.whoosh3.W3TermsReader)
-    if (fieldname, tbytes) not in terms:
-        return []
-    info = terms.term_info(fieldname, tbytes)
-    if info.is_inlined():
-        ids, _weights, vals = info.inlined_postings()
-        return [(np.asarray(ids, dtype=np.int64), vals if values else None)]
-    matcher = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-    if not hasattr(matcher, "_read_data"):
-        raise _Unsupported(fieldname)
-    found: list[tuple[DocNums, Any]] = []
-    while True:
-        # Block ids are stored as gaps; a cumulative sum decodes a whole block at once.
-        matcher._read_data()
-        data = matcher._data
-        found.append((np.cumsum(np.asarray(data[0], dtype=np.int64)), data[2] if values else None))
-        if matcher._lastblock:
+Blocks = list[tuple[DocNums, Any, Any]]  # per postings block: document numbers, weights as stored, values
+
+
+def _raw_blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, cache: dict[Any, Blocks] | None = None) -> Blocks:
+    """A term's postings block by block, deletions included; ``cache`` keeps them for the rest of a search."""
+    if cache is not None:
+        found = cache.get((fieldname, tbytes))
+        if found is not None:
             return found
-        matcher._goto(matcher._nextoffset)
+    terms = reader._terms  # the segment's term table (whoosh.codec.whoosh3.W3TermsReader)
+    found = []
+    if (fieldname, tbytes) in terms:
+        info = terms.term_info(fieldname, tbytes)
+        if info.is_inlined():
+            ids, weights, vals = info.inlined_postings()
+            found.append((np.asarray(ids, dtype=np.int64), weights, vals))
+        else:
+            matcher = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+            if not hasattr(matcher, "_read_data"):
+                raise _Unsupported(fieldname)
+            while True:
+                # Block ids are stored as gaps; a cumulative sum decodes a whole block at once.
+                matcher._read_data()
+                data = matcher._data
+                found.append((np.cumsum(np.asarray(data[0], dtype=np.int64)), data[1], data[2]))
+                if matcher._lastblock:
+                    break
+                matcher._goto(matcher._nextoffset)
+    if cache is not None:
+        cache[fieldname, tbytes] = found
+    return found
+
+
+def _blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, values: bool,
+            cache: dict[Any, Blocks] | None = None) -> list[tuple[DocNums, Any]]:
+    """A term's postings as (document numbers, values or None) per block, deletions included."""
+    return [(ids, vals if values else None) for ids, _weights, vals in _raw_blocks(reader, fieldname, tbytes, cache)]
 
 
 def _term_docnums(reader: SegmentReader, fieldname: str, text: Any) -> DocNums:
@@ -163,7 +180,7 @@ def _term_docnums(reader: SegmentReader, fieldname: str, text: Any) -> DocNums:
     return blocks[0][0] if len(blocks) == 1 else np.concatenate([ids for ids, _ in blocks])
 
 
-def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
+def _phrase_docnums(reader: SegmentReader, query: wq.Phrase, cache: dict[Any, Blocks] | None = None) -> DocNums:
     if query.slop != 1 or not query.words:
         raise _Unsupported(query)
     fieldname = query.fieldname
@@ -173,7 +190,7 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
     postings = []
     for word in query.words:
         tbytes = _tbytes(reader, fieldname, word)
-        blocks = _blocks(reader, fieldname, tbytes, values=True) if tbytes is not None else []
+        blocks = _blocks(reader, fieldname, tbytes, values=True, cache=cache) if tbytes is not None else []
         if not blocks:
             return _EMPTY
         postings.append(blocks)
@@ -197,10 +214,12 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase) -> DocNums:
             positions.append(np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64))
         shifted = np.concatenate(positions) - place
         at_start = shifted >= 0  # a word before the start of the text cannot begin the phrase there
-        keys = np.unique((np.concatenate(docs)[at_start] << 32) | shifted[at_start])
+        # Documents ascend and each one's positions ascend, so the keys come sorted and unique.
+        keys = (np.concatenate(docs)[at_start] << 32) | shifted[at_start]
         starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
     assert starts is not None
-    return np.unique(starts >> 32)
+    found = starts >> 32
+    return found[np.concatenate(([True], found[1:] != found[:-1]))] if found.size else found
 
 
 # -- prefixes ---------------------------------------------------------------------------------------------
@@ -356,6 +375,7 @@ class SegmentScorer:
         if type(weighting) is not BM25F:
             raise _Unsupported(weighting)
         self.weighting = weighting
+        self._cache: dict[Any, Blocks] = {}  # postings read once per search, for a phrase and its words
 
     def score(self, query: wq.Query) -> Scored:
         """The live matches of ``query`` and their scores; raises ``_Unsupported`` (see ``scored``)."""
@@ -401,9 +421,9 @@ class SegmentScorer:
             return self._empty()
         raise _Unsupported(query)
 
-    def _docnums_mask(self, query: wq.Query) -> np.ndarray:
+    def _docnums_mask(self, query: wq.Phrase) -> np.ndarray:
         mask = np.zeros(self.size, dtype=bool)
-        mask[_docnums(query, self.reader, self.date_keys)] = True
+        mask[_phrase_docnums(self.reader, query, self._cache)] = True
         return mask
 
     def _sum(self, parts: list[Scored], *, all_of: bool) -> Scored:
@@ -423,7 +443,7 @@ class SegmentScorer:
         tbytes = _tbytes(self.reader, fieldname, text)
         if tbytes is None:
             return found
-        ids, weights = _postings(self.reader, fieldname, tbytes)
+        ids, weights = _postings(self.reader, fieldname, tbytes, self._cache)
         if not ids.size:
             return found
         field = self.reader.schema[fieldname]
@@ -445,36 +465,24 @@ class SegmentScorer:
         return found
 
 
-def _postings(reader: SegmentReader, fieldname: str, tbytes: bytes) -> tuple[DocNums, np.ndarray]:
+def _postings(reader: SegmentReader, fieldname: str, tbytes: bytes,
+              cache: dict[Any, Blocks] | None = None) -> tuple[DocNums, np.ndarray]:
     """A term's document numbers and weights (float64), deletions included."""
-    terms = reader._terms
-    if (fieldname, tbytes) not in terms:
-        return _EMPTY, np.zeros(0, dtype=np.float64)
-    info = terms.term_info(fieldname, tbytes)
-    if info.is_inlined():
-        ids, weights, _vals = info.inlined_postings()
-        return np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64)
-    matcher = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-    if not hasattr(matcher, "_read_data"):
-        raise _Unsupported(fieldname)
     all_ids: list[DocNums] = []
     all_weights: list[np.ndarray] = []
-    while True:
-        matcher._read_data()
-        data = matcher._data
-        ids = np.cumsum(np.asarray(data[0], dtype=np.int64))
-        weights = data[1]
+    for ids, weights, _vals in _raw_blocks(reader, fieldname, tbytes, cache):
         # As Whoosh's block reader: no weights means 1.0 each, one float is every posting's weight.
         if weights is None:
             all_weights.append(np.ones(ids.size, dtype=np.float64))
         elif isinstance(weights, float):
             all_weights.append(np.full(ids.size, weights, dtype=np.float64))
-        else:
+        elif isinstance(weights, array):
             all_weights.append(np.asarray(weights, dtype=np.float32).astype(np.float64))
+        else:  # inlined postings: a tuple of Python floats
+            all_weights.append(np.asarray(weights, dtype=np.float64))
         all_ids.append(ids)
-        if matcher._lastblock:
-            break
-        matcher._goto(matcher._nextoffset)
+    if not all_ids:
+        return _EMPTY, np.zeros(0, dtype=np.float64)
     if len(all_ids) == 1:
         return all_ids[0], all_weights[0]
     return np.concatenate(all_ids), np.concatenate(all_weights)
