@@ -26,8 +26,10 @@ the index's document order (sorting by date orders them by date, then so).
 """
 from __future__ import annotations
 
+import pickle
 import threading
 import time
+import zlib
 import unicodedata
 import weakref
 import heapq
@@ -44,7 +46,15 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import collectors, formats, sorting
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3FieldWriter, W3TermInfo
+from whoosh.codec.whoosh3 import (
+    LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
+    W3Codec,
+    W3FieldWriter,
+    W3PostingsWriter,
+    W3TermInfo,
+)
+from whoosh.util.numeric import length_to_byte
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader, SegmentReader
@@ -351,6 +361,35 @@ class _FieldWriter(W3FieldWriter):  # type: ignore[misc]
         self._postwriter.start_postings(self._fieldobj.format, _TermInfo())
 
 
+class _PostingsWriter(W3PostingsWriter):  # type: ignore[misc]
+    """Whoosh's postings writer, pickling each block with the current pickle protocol.
+
+    Whoosh pickles blocks with protocol 2, in which every bytes value (a document's positions) becomes
+    a call to ``codecs.encode`` of a Latin-1 string on reading: most of the time of reading a block of
+    positions. Any protocol reads back with the same ``pickle.loads``, so the stock reader still works.
+    """
+
+    def _write_block(self, last: bool = False) -> None:
+        # Whoosh's W3PostingsWriter._write_block, but for the protocol of the block data.
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        data = (self._mini_ids(), self._mini_weights(), self._mini_values())
+        databytes = pickle.dumps(data, pickle.HIGHEST_PROTOCOL)
+        comp = self._compression
+        if comp:
+            databytes = zlib.compress(databytes, comp)
+        ids = self._ids
+        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, comp, length_to_byte(self._minlength),
+                                  length_to_byte(self._maxlength)), 2)
+        blocklength = len(infobytes) + len(databytes)
+        self._postfile.write_int(-blocklength if last else blocklength)
+        self._postfile.write(infobytes)
+        self._postfile.write(databytes)
+        self._blockcount += 1
+        self._new_block()
+
+
 class InliningCodec(W3Codec):  # type: ignore[misc]
     """Whoosh's codec, keeping short postings lists in the term table.
 
@@ -369,6 +408,10 @@ class InliningCodec(W3Codec):  # type: ignore[misc]
 
     def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
         return _FieldWriter(self, storage, segment)
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> W3PostingsWriter:
+        return _PostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression,
+                               inlinelimit=self._inlinelimit)
 
 
 def _codec() -> W3Codec:
