@@ -204,7 +204,10 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase, cache: dict[Any, Bl
     for place, blocks in enumerate(postings):
         docs, positions = [], []
         for ids, vals in blocks:
-            wanted = np.flatnonzero(np.isin(ids, candidates, assume_unique=True)).tolist()
+            # Both sorted: where each id would go among the candidates says whether it is one.
+            places = np.searchsorted(candidates, ids)
+            places[places == candidates.size] = 0
+            wanted = np.flatnonzero(candidates[places] == ids).tolist()
             if not wanted:
                 continue
             chosen = [vals[i] for i in wanted]
