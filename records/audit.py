@@ -64,8 +64,14 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # what is hashed is what is stored
 
     _lock_chain(session)
-    session.flush()
-    prev = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    head = _read_head(session)
+    # The checkpoint moves with every append, in the same transaction and under the chain lock, so it
+    # names the newest event. Without one (none yet, or removed: verification reports that), the
+    # newest event is looked up.
+    checkpoint = head.value if head is not None and isinstance(head.value, dict) else {}
+    prev = checkpoint.get("hash") or session.scalar(
+        select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
+    count = int(checkpoint.get("count", 0)) + 1
     at = utcnow()
     oid = None if object_id is None else str(object_id)
     event = AuditEvent(
@@ -75,22 +81,33 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
                         object_type=object_type, object_id=oid, detail=detail, ip=ip),
     )
     session.add(event)
-    session.flush()
-    _move_head(session, event)
+    session.flush()  # for the event's id
+    _move_head(session, head, event, count)
     return event
 
 
-def _move_head(session: Session, event: AuditEvent) -> None:
-    """Point the checkpoint at the new head; runs under the chain lock, like the append itself."""
-    head = session.get(Setting, HEAD_KEY)
-    count = int(head.value.get("count", 0)) + 1 if head is not None and isinstance(head.value, dict) else 1
+def _read_head(session: Session) -> Setting | None:
+    """The chain-head checkpoint as the database holds it now: re-read, since a session may outlive a
+    commit. A checkpoint an earlier append in this transaction moved is written first; other pending
+    changes wait for the event's own flush."""
+    held = session.identity_map.get(session.identity_key(Setting, (HEAD_KEY,)))
+    if (held is not None and held in session.dirty) or any(isinstance(obj, Setting) for obj in session.new):
+        session.flush()
+    with session.no_autoflush:
+        return session.scalars(
+            select(Setting).where(Setting.key == HEAD_KEY).execution_options(populate_existing=True)
+        ).one_or_none()
+
+
+def _move_head(session: Session, head: Setting | None, event: AuditEvent, count: int) -> None:
+    """Point the checkpoint at the new head; runs under the chain lock, like the append itself.
+    Written with the rest of the transaction (the next flush or the commit)."""
     value = {"id": event.id, "hash": event.hash, "count": count}
     if head is None:
         session.add(Setting(key=HEAD_KEY, value=value, updated_at=event.at))
     else:
         head.value = value
         head.updated_at = event.at
-    session.flush()
 
 
 @dataclass(frozen=True)

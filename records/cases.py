@@ -9,11 +9,15 @@ from sqlalchemy.orm import Session
 from records import audit, nomenclature
 from records.errors import NotFound
 from records.i18n import _l
-from records.models import Case, CaseState, Document, NomenclatureItem, User
+from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
 
 
 def find_item(session: Session, year: int, index: str) -> NomenclatureItem:
-    nom = nomenclature.require(session, year)
+    return _item_of(session, nomenclature.require(session, year), index)
+
+
+def _item_of(session: Session, nom: Nomenclature, index: str) -> NomenclatureItem:
+    year = nom.year
     index = (index or "").strip()
     item = session.scalar(select(NomenclatureItem).where(NomenclatureItem.nomenclature_id == nom.id,
                                                          NomenclatureItem.index == index))
@@ -43,8 +47,16 @@ def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, t
 def case_for_filing(session: Session, year: int, index: str, *, actor: User | None) -> Case:
     """The case a new document of ``year`` under ``index`` goes into; the year's nomenclature is drafted from
     the nearest one when it does not exist yet (bringing in an old archive)."""
-    nomenclature.for_filing(session, year, actor=actor)
-    return open_case(session, find_item(session, year, index), actor=actor)
+    # Usually the item's last volume is open: one query finds it through the nomenclature and the item.
+    last = session.scalar(
+        select(Case).join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
+        .join(Nomenclature, Nomenclature.id == NomenclatureItem.nomenclature_id)
+        .where(Nomenclature.year == year, NomenclatureItem.index == (index or "").strip())
+        .order_by(Case.volume.desc()).limit(1))
+    if last is not None and last.state == CaseState.OPEN:
+        return last
+    nom = nomenclature.for_filing(session, year, actor=actor)
+    return open_case(session, _item_of(session, nom, index), actor=actor)
 
 
 def get_case(session: Session, case_id: int) -> Case:

@@ -1,13 +1,15 @@
 """Capture: filing documents into cases.
 
 upload -> spool to a temp file (size limit, SHA-256 while streaming) -> type and safety from the
-bytes -> text now (or later, for scans) -> blob stored by hash -> catalogue rows, text and index
-task in one transaction. Anything refused before the catalogue rows are written leaves nothing
-behind; a blob written for a transaction that then fails is an orphan that ``storage gc`` collects.
+bytes -> blob stored by hash (in a thread of its own, while the text is read now, or later for scans)
+-> catalogue rows, text and index task in one transaction, written once the blob is synced. Anything
+refused before the catalogue rows are written leaves nothing behind; a blob written for a transaction
+that then fails is an orphan that ``storage gc`` collects.
 """
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +27,7 @@ from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
 from records.intake import FileCheck, Limits, Refusal, check_file, extract_text
 from records.models import Blob, Case, CaseState, DocType, Document, DocumentFile, DocumentText, TextStatus, User
-from storage import UploadTooLarge, spool_upload
+from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
 LANGUAGES = ("ky", "ru", "en")
 MAX_TITLE = 500
@@ -131,9 +133,8 @@ def limits_for(app: Flask) -> Limits:
 class Accepted:
     """A file that passed the checks, spooled on local disk, with its text if found at once."""
 
-    path: Path
-    sha256: str
-    size: int
+    spool: SpooledUpload
+    storing: _Storing
     check: FileCheck
     filename: str
     text_status: str
@@ -142,8 +143,49 @@ class Accepted:
     text_error: str | None = None
     pages: int | None = None
 
+    @property
+    def path(self) -> Path:
+        return self.spool.path
+
+    @property
+    def sha256(self) -> str:
+        return self.spool.sha256
+
+    @property
+    def size(self) -> int:
+        return self.spool.size
+
+    def stored(self) -> None:
+        """Wait until the blob is durably in the store; raises what storing it raised."""
+        self.storing.wait()
+
     def discard(self) -> None:
-        self.path.unlink(missing_ok=True)
+        self.storing.join()  # the spool file is in use until then
+        self.spool.discard()
+
+
+class _Storing:
+    """A blob being put into the store in a thread of its own, so that waiting for the disk (the
+    file and folder syncs) overlaps the reading of the text and the writing of the catalogue rows."""
+
+    def __init__(self, store: BlobStore, spool: SpooledUpload) -> None:
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(store, spool), name="sandyk-store-blob")
+        self._thread.start()
+
+    def _run(self, store: BlobStore, spool: SpooledUpload) -> None:
+        try:
+            store.put_spooled(spool)
+        except BaseException as exc:  # handed to the waiting thread
+            self._error = exc
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def accept_file(app: Flask, upload: Upload) -> Accepted:
@@ -162,14 +204,18 @@ def accept_file(app: Flask, upload: Upload) -> Accepted:
     filename = safe_filename(upload.filename)
     try:
         check = check_file(spooled.path, filename, frozenset(app.config["ALLOWED_TYPES"]), limits)
+        # The accepted bytes go to the blob store now, while their text is read and their rows are
+        # written; the filing waits for them before its caller commits. (A filing that fails after
+        # this leaves an orphan blob for ``storage gc``.)
+        storing = _Storing(get_store(app), spooled)
     except Refusal as exc:
         spooled.discard()
         raise UserError(exc.code, exc.message, status=413 if exc.code == "too_large" else 422) from None
     except BaseException:
         spooled.discard()
         raise
-    accepted = Accepted(path=spooled.path, sha256=spooled.sha256, size=spooled.size, check=check,
-                        filename=filename, text_status=TextStatus.PENDING)
+    accepted = Accepted(spool=spooled, storing=storing, check=check, filename=filename,
+                        text_status=TextStatus.PENDING)
     # Scans wait for the worker (OCR takes seconds); everything else gets its text now.
     if not check.needs_ocr or app.config["WORKER"] == "inline":
         try:
@@ -202,23 +248,29 @@ def _duplicate_error(found: list[Document]) -> Conflict:
                     existing=[{"id": d.id, "index": d.case.index, "year": d.case.year, "title": d.title} for d in found])
 
 
-def _store(app: Flask, session: Session, accepted: Accepted) -> None:
-    get_store(app).put(accepted.path, accepted.sha256)
-    blob = session.get(Blob, accepted.sha256)
+def _blob_row(session: Session, accepted: Accepted, blob: Blob | None) -> None:
+    """The catalogue row of the accepted bytes (``blob``: the row as it is, if any), whose file is being
+    stored meanwhile (``Accepted.stored`` waits for it; the filing functions do, before they return and
+    their caller commits)."""
     if blob is None:
         session.add(Blob(sha256=accepted.sha256, size=accepted.size, mime=accepted.check.mime))
+        session.flush()  # written before any version row that refers to it (no relationship orders them)
     elif blob.deleted_at is not None:
         blob.deleted_at = None  # the same bytes came back after a destruction
 
 
-def _new_version(session: Session, document: Document, accepted: Accepted, number: int, actor: User | None,
-                 comment: str = "") -> DocumentFile:
-    version = DocumentFile(
+def _version_row(accepted: Accepted, number: int, actor: User | None, comment: str = "") -> DocumentFile:
+    return DocumentFile(
         version=number, sha256=accepted.sha256, size=accepted.size, mime=accepted.check.mime,
         kind=accepted.check.kind, original_filename=accepted.filename, active_content=accepted.check.active_content,
         uploaded_by_id=getattr(actor, "id", None), text_status=accepted.text_status, text_method=accepted.text_method,
         text_error=accepted.text_error, pages=accepted.pages, comment=clean_text(comment, 500),
     )
+
+
+def _new_version(session: Session, document: Document, accepted: Accepted, number: int, actor: User | None,
+                 comment: str = "") -> DocumentFile:
+    version = _version_row(accepted, number, actor, comment)
     document.versions.append(version)
     session.flush()
     session.add(DocumentText(file_id=version.id, text=accepted.text))
@@ -239,21 +291,27 @@ def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: 
     _check_case_open_for_filing(case)
     accepted = accept_file(app, upload)
     try:
-        if not allow_duplicate:
+        blob = session.get(Blob, accepted.sha256)
+        # Without a blob row no version (whose sha256 is a foreign key to it) holds these bytes.
+        if blob is not None and not allow_duplicate:
             found = where_stored(session, accepted.sha256)
             if found:
                 raise _duplicate_error(found)
-        _store(app, session, accepted)
+        _blob_row(session, accepted, blob)
+        # Built whole before the one flush that writes the document and its first version.
+        version = _version_row(accepted, 1, actor)
         document = Document(case_id=case.id, doc_type=meta.doc_type, title=meta.title, doc_date=meta.doc_date,
                             number=meta.number, counterparty=meta.counterparty, language=meta.language,
-                            details=meta.details, created_by_id=getattr(actor, "id", None))
+                            details=meta.details, created_by_id=getattr(actor, "id", None),
+                            text_status=version.text_status, versions=[version])
         session.add(document)
         session.flush()
-        version = _new_version(session, document, accepted, 1, actor)
+        session.add(DocumentText(file_id=version.id, text=accepted.text))
         _note_dates(case, meta.doc_date)
         indexing.enqueue(session, document.id)
         audit.record(session, "document:file", document, actor=actor, case=f"{case.index}/{case.year}",
                      sha256=accepted.sha256, size=accepted.size, filename=accepted.filename, type=accepted.check.kind)
+        accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return Filed(document, version)
     finally:
         accepted.discard()
@@ -276,12 +334,13 @@ def add_version(app: Flask, session: Session, document: Document, upload: Upload
     try:
         if any(v.sha256 == accepted.sha256 for v in document.versions):
             raise Conflict("same_version", _l("This file is already a version of this document."))
-        _store(app, session, accepted)
+        _blob_row(session, accepted, session.get(Blob, accepted.sha256))
         version = _new_version(session, document, accepted, len(document.versions) + 1, actor, comment)
         document.updated_at = utcnow()
         indexing.enqueue(session, document.id)
         audit.record(session, "document:version", document, actor=actor, version=version.version,
                      sha256=accepted.sha256, filename=accepted.filename)
+        accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return version
     finally:
         accepted.discard()

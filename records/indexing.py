@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, literal, select, text
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from records.db import session_scope
 from records.models import Document, DocumentText, IndexTask
@@ -97,10 +97,11 @@ def _texts(session: Session, docs: list[Document]) -> dict[int, str]:
 
 
 def _load(session: Session, ids: Iterable[int]) -> list[Document]:
+    """The documents with their case and versions, in one query (a document has few versions)."""
     return list(session.scalars(
-        select(Document).where(Document.id.in_(list(ids)))
-        .options(selectinload(Document.versions), selectinload(Document.case))
-    ))
+        select(Document).where(Document.id.in_(list(ids))).order_by(Document.id)
+        .options(joinedload(Document.versions), joinedload(Document.case, innerjoin=True))
+    ).unique())
 
 
 def _lock_sync(session: Session) -> None:

@@ -12,9 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 from storage.errors import InvalidBlobId
+
+if TYPE_CHECKING:
+    from storage.spool import SpooledUpload
 
 __all__ = ["CHUNK_SIZE", "BlobInfo", "BlobStore", "copy_hashing", "fan_out", "validate_sha256"]
 
@@ -73,6 +76,15 @@ class BlobStore(Protocol):
         Returns True if newly written, False if the blob was already there (it
         is never overwritten).  Raises BlobIntegrityError, leaving nothing
         behind, if the bytes do not hash to ``sha256``.
+        """
+        ...
+
+    def put_spooled(self, upload: SpooledUpload) -> bool:
+        """Store a spooled upload (see ``spool_upload``) under its SHA-256, as ``put`` does.
+
+        Its digest was taken as its bytes were written, so a store may keep that very file (a hard
+        link to it) instead of copying and hashing it again: it must not be written to afterwards.
+        Discarding the upload's own name stays the caller's job either way.
         """
         ...
 

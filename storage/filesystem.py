@@ -5,7 +5,9 @@ Layout: ``<root>/ab/cd/abcd...`` for a blob whose SHA-256 starts with
 synced, then hard-linked into place, so readers never see a partial blob and
 an existing blob is never overwritten, even by a concurrent writer.
 Temporary files start with ``.tmp-``; a crash can leave them behind, and
-``cleanup_temp`` removes them.
+``cleanup_temp`` removes them.  A spooled upload on the same filesystem is
+not copied: its file, already hashed while it was written, is synced and
+hard-linked into place the same way.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from typing import BinaryIO
 
 from storage.base import CHUNK_SIZE, BlobInfo, copy_hashing, fan_out, validate_sha256
 from storage.errors import BlobIntegrityError, BlobNotFound
-from storage.spool import TEMP_PREFIX
+from storage.spool import TEMP_PREFIX, SpooledUpload
 
 __all__ = ["FileSystemStore"]
 
@@ -40,16 +42,22 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _make_dirs(path: Path) -> None:
-    """Create ``path`` and missing parents, syncing each parent that gained an entry."""
+def _make_dirs(path: Path) -> list[Path]:
+    """Create ``path`` and missing parents; return the parents that gained an entry, for the caller to
+    sync once the blob's bytes are synced (on journalling filesystems one commit then carries both)."""
     if path.is_dir():
-        return
-    _make_dirs(path.parent)
+        return []
+    gained = _make_dirs(path.parent)
     try:
         path.mkdir()
     except FileExistsError:
-        return  # a concurrent writer made it
-    _fsync_dir(path.parent)
+        return gained  # a concurrent writer made it
+    return [*gained, path.parent]
+
+
+def _fsync_dirs(paths: list[Path]) -> None:
+    for path in paths:
+        _fsync_dir(path)
 
 
 def _is_hex2(name: str) -> bool:
@@ -77,7 +85,7 @@ class FileSystemStore:
         final = self._path(sha256)
         if final.exists():
             return self._already_stored(src, final, sha256)
-        _make_dirs(final.parent)
+        new_dirs = _make_dirs(final.parent)
         fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=final.parent)
         tmp = Path(tmp_name)
         try:
@@ -87,6 +95,7 @@ class FileSystemStore:
                     raise BlobIntegrityError(sha256, actual)
                 out.flush()
                 os.fsync(out.fileno())
+            _fsync_dirs(new_dirs)
             os.chmod(tmp, _BLOB_MODE)
             created = self._link_into_place(tmp, final)
             if created:
@@ -94,6 +103,31 @@ class FileSystemStore:
             return created
         finally:
             tmp.unlink(missing_ok=True)
+
+    def put_spooled(self, upload: SpooledUpload) -> bool:
+        final = self._path(upload.sha256)
+        if final.exists():
+            return self._already_stored(upload.path, final, upload.sha256)
+        new_dirs = _make_dirs(final.parent)
+        fd = os.open(upload.path, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_size != upload.size:
+                raise BlobIntegrityError(upload.sha256)  # not the file that was spooled and hashed
+            os.fchmod(fd, _BLOB_MODE)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _fsync_dirs(new_dirs)
+        try:
+            os.link(upload.path, final)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_LINK_ERRNOS:
+                raise
+            return self.put(upload.path, upload.sha256)  # another filesystem, or no hard links: copy
+        _fsync_dir(final.parent)
+        return True
 
     @staticmethod
     def _already_stored(src: Path, final: Path, sha256: str) -> bool:

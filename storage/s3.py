@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from storage.base import BlobInfo, fan_out, validate_sha256
 from storage.errors import BlobIntegrityError, BlobNotFound, StorageError
+from storage.spool import SpooledUpload
 
 # boto3 clients are built at run time; typed stubs are an optional extra
 S3Client = Any
@@ -149,6 +150,10 @@ class S3Store:
             self._delete_key(key)
             raise BlobIntegrityError(sha256)
         return True
+
+    def put_spooled(self, upload: SpooledUpload) -> bool:
+        # Uploaded from the spool file, which put hashes once more as it guards against a change mid-upload.
+        return self.put(upload.path, upload.sha256)
 
     def open(self, sha256: str) -> BinaryIO:
         key = self._key(sha256)

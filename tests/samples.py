@@ -474,6 +474,61 @@ def _wrap(line: str, width: int) -> list[str]:
     return lines or [""]
 
 
+def make_docx_with_broken_body(dir: Path, name: str = "cut.docx") -> Path:
+    """A DOCX whose main document part breaks off mid-element (its XML prolog is fine)."""
+    cut = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        "<w:body><w:p><w:r><w:t>Протокол"
+    )
+    return _docx_with_part(dir, name, "word/document.xml", cut.encode(), replace=True)
+
+
+def make_docx_template(dir: Path, name: str = "form.docx") -> Path:
+    """A Word template (.dotx content type) under a .docx name: not a document python-docx opens."""
+    path = make_docx(dir, name="_plain.docx")
+    with zipfile.ZipFile(path) as archive:
+        types = archive.read("[Content_Types].xml").replace(
+            b"wordprocessingml.document.main+xml", b"wordprocessingml.template.main+xml")
+    out = Path(dir) / name
+    _rewrite_zip(path, out, {"[Content_Types].xml": types})
+    path.unlink()
+    return out
+
+
+def make_docx_with_headers(dir: Path, name: str = "headers.docx") -> Path:
+    """A DOCX of two sections: the first with its own header and footer, the second with its own header
+    only (its footer is linked to the first one's)."""
+    import docx
+    from docx.enum.section import WD_SECTION
+
+    document = docx.Document()
+    document.add_paragraph("Биринчи бөлүм")
+    first = document.sections[0]
+    first.header.paragraphs[0].text = "Кафедранын баш жазуусу"
+    first.footer.paragraphs[0].text = "Подвал документа"
+    second = document.add_section(WD_SECTION.NEW_PAGE)
+    document.add_paragraph("Экинчи бөлүм")
+    second.header.is_linked_to_previous = False
+    second.header.paragraphs[0].text = "Второй колонтитул"
+    path = Path(dir) / name
+    document.save(str(path))
+    return path
+
+
+def make_docx_with_broken_header(dir: Path, name: str = "cut-header.docx") -> Path:
+    """A DOCX whose first section's header part breaks off mid-element (its XML prolog is fine)."""
+    source = make_docx_with_headers(dir, name="_headers.docx")
+    cut = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<w:hdr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:p><w:r><w:t>Кафедра'
+    )
+    out = Path(dir) / name
+    _rewrite_zip(source, out, {"word/header1.xml": cut.encode()})
+    source.unlink()
+    return out
+
+
 def _docx_with_part(dir: Path, name: str, member: str, data: bytes, replace: bool = False) -> Path:
     source = make_docx(dir, name="_plain.docx")
     out = Path(dir) / name

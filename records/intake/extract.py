@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from records.intake import ooxml
 from records.intake.base import Extraction, FileCheck, Limits
 from records.intake.ocr import OcrError, ocr_image
 
@@ -153,7 +154,7 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
     for index in range(count):
         job.tick()
         text = layer(index)
-        if sum(ch.isalnum() for ch in text) >= _MIN_LAYER_CHARS:
+        if _has_layer_text(text):
             methods.add("pdf-text")
         else:
             text = job.ocr(_render_pdf_page(renderer(index), index, job.limits.ocr_dpi))
@@ -163,6 +164,17 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
         if total >= job.limits.max_text_chars:
             break
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
+
+
+def _has_layer_text(text: str) -> bool:
+    """Whether the text layer holds at least ``_MIN_LAYER_CHARS`` letters or digits (counting stops there)."""
+    found = 0
+    for ch in text:
+        if ch.isalnum():
+            found += 1
+            if found >= _MIN_LAYER_CHARS:
+                return True
+    return False
 
 
 def _open_pdfium(path: Path) -> object:
@@ -205,22 +217,24 @@ def _image(job: _Job) -> Result:
 
 
 def _docx(job: _Job) -> Result:
-    import docx
+    """Body paragraphs and tables in order, then each section's own header and footer, read from
+    those parts alone (see ``ooxml``) with python-docx's element and table classes."""
+    from docx.oxml.text.paragraph import CT_P
     from docx.table import Table
 
-    document = docx.Document(str(job.path))
+    with zipfile.ZipFile(job.path) as archive:
+        partname, document = ooxml.main_document(archive)
+        headers_and_footers = ooxml.section_headers_and_footers(archive, partname, document)
 
     def blocks() -> Iterator[str]:
-        for block in document.iter_inner_content():
+        for element in document.body.inner_content_elements:
             job.tick()
-            if isinstance(block, Table):
-                yield from _docx_table(block)
+            if isinstance(element, CT_P):
+                yield element.text
             else:
-                yield block.text
-        for section in document.sections:
-            for part in (section.header, section.footer):
-                if not part.is_linked_to_previous:
-                    yield from (p.text for p in part.paragraphs)
+                yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
+        for part in headers_and_footers:
+            yield from (p.text for p in part.p_lst)
 
     return _collect(blocks(), job), None, "docx"
 

@@ -18,6 +18,7 @@ import olefile
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from records.intake import ooxml
 from records.intake.base import (
     DEFAULT_ALLOWED,
     IMAGE_KINDS,
@@ -32,6 +33,7 @@ from records.intake.filetypes import KIND_MIME, kind_from_filename, sniff
 _CHUNK = 64 * 2**10
 # XML prologs (declaration, comments, doctype) are tiny in real documents.
 _MAX_PROLOG_BYTES = 2**20
+_PROLOG_FIRST_READ = 4096  # holds the whole prolog of almost every part
 
 _EXECUTABLE_EXTENSIONS = frozenset(
     {
@@ -219,13 +221,16 @@ def _inspect_zip_document(path: Path, limits: Limits) -> Verdict:
                     continue
                 if info.flag_bits & 0x1:
                     raise refuse("encrypted")
-                head = _read_member_head(archive, info, 8)
-                if head.startswith(_EXECUTABLE_SIGNATURES):
-                    raise refuse("executable_content")
-                if head.startswith(olefile.MAGIC):
-                    _check_embedded_ole(archive, info)
-                if info.filename.lower().endswith((".xml", ".rels")):
-                    _check_xml_prolog(archive, info)
+                is_xml = info.filename.lower().endswith((".xml", ".rels"))
+                with archive.open(info) as member:
+                    # XML parts: enough for the prolog too, so each member is opened and inflated once.
+                    head = member.read(_PROLOG_FIRST_READ if is_xml else 8)
+                    if head.startswith(_EXECUTABLE_SIGNATURES):
+                        raise refuse("executable_content")
+                    if head.startswith(olefile.MAGIC):
+                        _check_embedded_ole(archive, info)
+                    if is_xml:
+                        _check_xml_prolog(member, head)
     except Refusal:
         raise
     except RuntimeError as exc:  # encrypted member
@@ -303,38 +308,49 @@ class _StopAtRoot:
         return None
 
 
-def _check_xml_prolog(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Refuse DTDs and entities; stop reading as soon as the root element begins."""
+def _check_xml_prolog(member: zipfile.ZipExtFile, head: bytes) -> None:
+    """Refuse DTDs and entities; stop reading as soon as the root element begins. ``head``: the bytes
+    already read from ``member``."""
     parser = DefusedXMLParser(target=_StopAtRoot(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
     consumed = 0
-    with archive.open(info) as member:
-        for chunk in _chunks(member):
-            consumed += len(chunk)
-            try:
-                parser.feed(chunk)
-            except _RootReached:
-                return
-            except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
-                raise refuse("xml_entities") from exc
-            except ParseError as exc:
-                raise refuse("damaged") from exc
-            if consumed > _MAX_PROLOG_BYTES:
-                raise refuse("xml_entities")
+    for chunk in _chunks(member, head):
+        consumed += len(chunk)
+        try:
+            parser.feed(chunk)
+        except _RootReached:
+            return
+        except (DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden) as exc:
+            raise refuse("xml_entities") from exc
+        except ParseError as exc:
+            raise refuse("damaged") from exc
+        if consumed > _MAX_PROLOG_BYTES:
+            raise refuse("xml_entities")
     if consumed:
         raise refuse("damaged")  # XML ended without ever opening a root element
 
 
-def _chunks(stream: io.BufferedIOBase | zipfile.ZipExtFile) -> Iterator[bytes]:
+def _chunks(stream: io.BufferedIOBase | zipfile.ZipExtFile, head: bytes = b"") -> Iterator[bytes]:
+    """``head`` (already read from ``stream``), then the rest in pieces that end at multiples of ``_CHUNK``.
+
+    A reader that usually stops early (at an XML root) thus inflates little more than ``head``."""
+    if head:
+        yield head
+        if len(head) < _CHUNK and (rest := stream.read(_CHUNK - len(head))):
+            yield rest
     while chunk := stream.read(_CHUNK):
         yield chunk
 
 
 def _inspect_docx(path: Path, limits: Limits) -> Verdict:
     verdict = _inspect_zip_document(path, limits)
+    # That it opens: the parts its text comes from (the main document, the sections' headers and
+    # footers) are found as Word finds them and parse. The other parts (styles, settings, ...) passed
+    # the zip and XML checks above; parsing them would prove nothing more about the text, and styles
+    # alone can be hundreds of kilobytes.
     try:
-        import docx
-
-        docx.Document(str(path))
+        with zipfile.ZipFile(path) as archive:
+            partname, document = ooxml.main_document(archive)
+            ooxml.section_headers_and_footers(archive, partname, document)
     except Exception as exc:
         raise refuse("damaged") from exc
     return verdict

@@ -102,6 +102,18 @@ def test_checkpoint_follows_every_append(app: Flask, db_session: Any) -> None:
     assert head.value == {"id": last.id, "hash": last.hash, "count": total}
 
 
+def test_a_session_that_outlives_its_commit_still_links_to_the_newest_event(app: Flask) -> None:
+    with app.app_context(), session_scope(app) as long_lived:
+        audit.record(long_lived, "test:event", actor="tester", n=1)
+        held = long_lived.get(Setting, audit.HEAD_KEY)
+        long_lived.commit()  # the session goes on, still holding the checkpoint row it loaded
+        _add_events(app, 2)  # meanwhile others append
+        newest = audit.record(long_lived, "test:event", actor="tester", n=2)
+        assert held.value["id"] == newest.id
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+
+
 def test_export_writes_matching_events_as_csv(app: Flask, tmp_path: Any) -> None:
     _add_events(app, 3)
     out = tmp_path / "audit.csv"

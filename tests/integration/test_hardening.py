@@ -181,16 +181,26 @@ def test_full_disk_while_spooling_answers_507_and_leaves_nothing(app: Flask, cli
     assert db_session.scalar(select(func.count()).select_from(Document)) == 0
 
 
+@pytest.mark.parametrize("where", ["linking the spooled file", "copying where links are not supported"])
 def test_full_disk_while_storing_the_blob_answers_507_and_leaves_nothing(app: Flask, client: Any, api_token: Any,
                                                                          tmp_path: Path, db_session: Any,
-                                                                         monkeypatch: Any) -> None:
+                                                                         monkeypatch: Any, where: str) -> None:
     import storage.filesystem
 
     def copy_until_full(src: Any, dst: Any, chunk_size: int = 1 << 20) -> Any:
         dst.write(src.read(100))  # part of the file reaches the disk, then the disk is full
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(storage.filesystem, "copy_hashing", copy_until_full)
+    def refuse_link(errno_: int) -> Any:
+        def link(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+            raise OSError(errno_, "refused")
+        return link
+
+    if where == "linking the spooled file":  # the new folder entry needs a block the disk lacks
+        monkeypatch.setattr(storage.filesystem.os, "link", refuse_link(errno.ENOSPC))
+    else:  # a mount without hard links: the spooled file is copied, and the disk fills meanwhile
+        monkeypatch.setattr(storage.filesystem.os, "link", refuse_link(errno.EPERM))
+        monkeypatch.setattr(storage.filesystem, "copy_hashing", copy_until_full)
     resp = _upload(client, api_token("secretary"), samples.make_text_pdf(tmp_path))
     assert resp.status_code == 507, resp.get_data(as_text=True)
     assert resp.get_json()["error"]["code"] == "storage_full"

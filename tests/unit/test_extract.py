@@ -66,6 +66,14 @@ def test_docx_tables_are_extracted(tmp_path: Path) -> None:
     assert "12-4-7\tОтурумдун протоколдору" in result.text
 
 
+def test_docx_headers_and_footers_are_extracted_once_each(tmp_path: Path) -> None:
+    result = extract(samples.make_docx_with_headers(tmp_path))
+    assert result.status == "done"
+    assert result.text.split("\n") == [
+        "Биринчи бөлүм", "", "Экинчи бөлүм", "Кафедранын баш жазуусу", "Подвал документа", "Второй колонтитул",
+    ]
+
+
 def test_rtf_without_codepage_declaration_is_read_as_cp1251(tmp_path: Path) -> None:
     path = samples.make_rtf(tmp_path, text=samples.RU_TEXT)
     path.write_bytes(path.read_bytes().replace(b"\\ansicpg1251", b""))

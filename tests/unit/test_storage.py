@@ -259,6 +259,18 @@ def test_spooled_upload_can_be_stored(store: BlobStore, tmp_path: Path) -> None:
     assert read_all(store, upload.sha256) == data
 
 
+def test_spooled_upload_is_stored_by_put_spooled_and_outlives_its_spool(store: BlobStore, tmp_path: Path) -> None:
+    data = os.urandom(100_000)
+
+    with spool_upload(io.BytesIO(data), tmp_path / "spool", max_bytes=len(data), chunk_size=4096) as upload:
+        assert store.put_spooled(upload) is True
+        assert store.put_spooled(upload) is False  # never written twice
+        assert upload.path.exists()  # still the caller's to discard
+
+    assert not upload.path.exists()
+    assert read_all(store, upload.sha256) == data
+
+
 # --- spool_upload ------------------------------------------------------------
 
 
@@ -355,6 +367,53 @@ def test_blob_is_fanned_out_and_read_only(fs_store: FileSystemStore, make_file: 
     assert path == fs_store.root / sha[:2] / sha[2:4] / sha
     assert path.read_bytes() == b"scan of the signed page"
     assert path.stat().st_mode & 0o222 == 0
+
+
+def test_spooled_upload_is_linked_into_place_not_copied(fs_store: FileSystemStore, tmp_path: Path) -> None:
+    data = "Кафедранын отурумунун протоколу".encode() * 1000
+    upload = spool_upload(io.BytesIO(data), tmp_path / "spool", max_bytes=len(data))
+
+    assert fs_store.put_spooled(upload) is True
+
+    path = fs_store.local_path(upload.sha256)
+    assert path.stat().st_ino == upload.path.stat().st_ino  # the same file, synced and linked
+    assert path.stat().st_mode & 0o222 == 0
+    upload.discard()
+    assert path.read_bytes() == data
+    assert [p.name for p in all_files(fs_store.root)] == [upload.sha256]
+
+
+def test_spooled_upload_is_copied_where_links_are_not_supported(
+    fs_store: FileSystemStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    data = os.urandom(50_000)
+    upload = spool_upload(io.BytesIO(data), tmp_path / "spool", max_bytes=len(data))
+    monkeypatch.setattr(os, "link", no_links)
+
+    assert fs_store.put_spooled(upload) is True
+
+    monkeypatch.undo()
+    path = fs_store.local_path(upload.sha256)
+    assert path.stat().st_ino != upload.path.stat().st_ino
+    upload.discard()
+    assert path.read_bytes() == data
+    assert [p.name for p in all_files(fs_store.root)] == [upload.sha256]
+
+
+def test_spooled_upload_that_changed_size_is_refused_and_leaves_nothing(
+    fs_store: FileSystemStore, tmp_path: Path
+) -> None:
+    upload = spool_upload(io.BytesIO(b"signed order"), tmp_path / "spool", max_bytes=100)
+    with upload.path.open("ab") as handle:
+        handle.write(b" and an addendum")
+
+    with pytest.raises(BlobIntegrityError):
+        fs_store.put_spooled(upload)
+
+    assert all_files(fs_store.root) == []
 
 
 def test_local_path_of_missing_blob_is_not_found(fs_store: FileSystemStore) -> None:
