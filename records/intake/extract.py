@@ -422,7 +422,12 @@ def decode_text(data: bytes) -> str:
     """Decode plain text: BOM first, then UTF-8, then cp1251 when it reads as Cyrillic, then a guess."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data[len(bom) :].decode(encoding, errors="replace")
+            text = data[len(bom) :].decode(encoding, errors="replace")
+            # "юя"/"яю" in cp1251 are the bytes of a UTF-16 mark: such a file read as UTF-16 is
+            # rubbish in other scripts, so the mark is believed only when the text reads as text.
+            if encoding == "utf-8" or _reads_as_text(text):
+                return text
+            break
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -437,6 +442,14 @@ def decode_text(data: bytes) -> str:
     if best is not None:
         return str(best)
     return data.decode("cp1251", errors="replace")
+
+
+def _reads_as_text(text: str) -> bool:
+    """Whether decoded text is mostly in the scripts of this office (Latin, Cyrillic), spaces and
+    punctuation."""
+    usual = sum(1 for ch in text if ch < "\u0250" or "\u0400" <= ch <= "\u052f" or "\u2000" <= ch <= "\u206f"
+                or ch in "№\ufeff")
+    return usual >= 0.9 * len(text)
 
 
 def _reads_as_cp1251(data: bytes) -> bool:

@@ -134,7 +134,20 @@ def test_only_installed_languages_are_asked_for() -> None:
 
 @given(st.text())
 def test_utf8_text_always_decodes_to_itself(text: str) -> None:
-    assert decode_text(text.encode("utf-8")) == text
+    # (A leading U+FEFF is the byte order mark, and is dropped.)
+    assert decode_text(text.encode("utf-8")) == text.removeprefix("\ufeff")
+
+
+@pytest.mark.parametrize("text", ["юяАААААА", "яюбвгдеж жизнь", "юя\r\nПротокол заседания кафедры"])
+def test_cp1251_text_opening_with_the_bytes_of_a_utf16_mark_stays_cp1251(text: str) -> None:
+    assert decode_text(text.encode("cp1251")) == text
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_their_mark_are_read_as_such(encoding: str) -> None:
+    text = "Кафедранын отурумунун протоколу №5 — Protocol"
+    data = text.encode(encoding) if encoding != "utf-16-be" else b"\xfe\xff" + text.encode(encoding)
+    assert decode_text(data) == text
 
 
 @given(st.text(alphabet="абвгдеёжзийклмнопрстуфхцчшщъыьэюя АБВГДЕ.,", min_size=8))
