@@ -287,10 +287,12 @@ def main(argv: list[str] | None = None) -> int:
             peak, now = memory["each"][i]
             print(f"  {i:>8} ({label:>4})  {peak:>28.0f} {now:>6.0f}  {memory['end'][i][1]:>23.0f}")
         if kinds["scan"] == 0:
-            worst = max(each_s / bare_each_s, end_s / bare_batch_s)
-            verdict = "met" if worst <= TARGET_RATIO else "NOT met"
-            print(f"\nTarget (text documents): pipeline within x{TARGET_RATIO} of bare index insertion: {verdict} "
-                  f"(worst x{worst:.2f}).")
+            print(f"\nTarget (text documents): the pipeline within x{TARGET_RATIO} of bare index insertion of the "
+                  f"same granularity:")
+            for label, ratio in (("filing as the web app does, synced after every document", each_s / bare_each_s),
+                                 (f"filing as an import does, synced at the end ({SYNC_BATCH} per call)",
+                                  end_s / bare_batch_s)):
+                print(f"  {label}: x{ratio:.2f}, {'met' if ratio <= TARGET_RATIO else 'NOT met'}")
         if profiler:
             print("\nHot spots of the at-the-end run (cumulative time):")
             stream = io.StringIO()
