@@ -800,19 +800,9 @@ class WhooshIndex:
             found = self._columns[key] = (codes, [])
         return found[0]
 
-    def _stored_hit(self, searcher: Searcher, docnum: int, score: float, highlighter: Highlighter | None) -> Hit:
-        stored = searcher.stored_fields(docnum)
-        when = stored.get("doc_date")
-        return Hit(
-            id=int(stored["id"]),
-            score=score,
-            title=stored["title"],
-            case_index=stored["case_index"],
-            year=int(stored["year"]),
-            doc_type=stored["doc_type"],
-            doc_date=when.date() if isinstance(when, datetime) else None,
-            snippet=snippet(stored.get("excerpt", ""), highlighter) if highlighter is not None else "",
-        )
+    @staticmethod
+    def _stored_hit(searcher: Searcher, docnum: int, score: float, highlighter: Highlighter | None) -> Hit:
+        return _hit_of(searcher.stored_fields(docnum), score, highlighter)
 
     def _count(self, matched: list[tuple[IndexReader, np.ndarray]]) -> tuple[int, dict[str, dict[str, int]]]:
         """The total and the facet counts of the matching documents, segment by segment."""
@@ -857,19 +847,8 @@ class WhooshIndex:
 
     @staticmethod
     def _hit(hit: Any, highlighter: Highlighter | None) -> Hit:
-        stored = hit.fields()
-        when = stored.get("doc_date")
-        return Hit(
-            id=int(stored["id"]),
-            # Sorted by date, Whoosh gives the sort key instead of a score.
-            score=float(hit.score) if isinstance(hit.score, int | float) else 0.0,
-            title=stored["title"],
-            case_index=stored["case_index"],
-            year=int(stored["year"]),
-            doc_type=stored["doc_type"],
-            doc_date=when.date() if isinstance(when, datetime) else None,
-            snippet=snippet(stored.get("excerpt", ""), highlighter) if highlighter is not None else "",
-        )
+        # Sorted by date, Whoosh gives the sort key instead of a score.
+        return _hit_of(hit.fields(), float(hit.score) if isinstance(hit.score, int | float) else 0.0, highlighter)
 
     def close(self) -> None:
         with self._lock:
@@ -889,6 +868,21 @@ class _TopCollector(collectors.TopCollector):  # type: ignore[misc]
         if len(self.items) >= self.limit:
             self.minscore = self.items[0][0]
         return result  # type: ignore[no-any-return]
+
+
+def _hit_of(stored: dict[str, Any], score: float, highlighter: Highlighter | None) -> Hit:
+    """A result from a document's stored fields."""
+    when = stored.get("doc_date")
+    return Hit(
+        id=int(stored["id"]),
+        score=score,
+        title=stored["title"],
+        case_index=stored["case_index"],
+        year=int(stored["year"]),
+        doc_type=stored["doc_type"],
+        doc_date=when.date() if isinstance(when, datetime) else None,
+        snippet=snippet(stored.get("excerpt", ""), highlighter) if highlighter is not None else "",
+    )
 
 
 def _rank(leaves: list[tuple[IndexReader, int]], scored: list[Scored], limit: int,
