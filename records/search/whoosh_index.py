@@ -10,13 +10,20 @@ Only what a result page needs is stored: title, index, year, type, date and
 the first ``SNIPPET_SOURCE_CHARS`` characters of the text for snippets.
 
 Writing is tuned for long, inflected documents: a document's words are split
-once for both text fields (``DocumentWords``), postings are grouped by term in
+once for every text field (``DocumentWords``), postings are grouped by term in
 memory instead of Whoosh's sort-and-spill pool, short postings lists live in
-the term table (``InliningCodec``), and segments merge by size level
-(``_tiered_merge``), streaming the merged postings rather than re-sorting them.
-A result page scores only what it shows where Whoosh can skip; the total and
-the facet counts come from the matching document numbers and per-segment
-column values read once.
+the term table (``InliningCodec``), blocks are pickled with the current
+protocol, positions are packed numbers (``PackedPositions``), and segments
+merge by size level (``_tiered_merge``), streaming the merged postings rather
+than re-sorting them.
+
+Reading: the queries the one-box language gives are matched and scored for all
+documents at once with arrays (``records.search.whoosh_fast.SegmentScorer``,
+Whoosh's BM25F to the last bit); the page is a partial sort of the scores, and
+the total and the facet counts come from the same matches and per-segment
+column values read once. Anything else falls back to Whoosh's own matchers.
+An index written with another layout is replaced and refilled from the
+catalogue (``recreate_whoosh_index``, called by ``records.indexing``).
 
 A prefix (``келиш*``) matches the ``PREFIX_EXPANSION_LIMIT`` (50) words of the
 index that start so and occur in the most documents, all with one constant
