@@ -763,11 +763,7 @@ class WhooshIndex:
         """Each segment's matching document numbers as arrays, or ``None`` when Whoosh must match the query."""
         matched = []
         for reader in readers:
-            segment = reader.segment()
-            date_keys = None
-            if segment is not None and reader.doc_count_all():
-                date_keys = self._column(reader, segment.segid, "date_key")[0]
-            docnums = matching_docnums(query, reader, date_keys)
+            docnums = matching_docnums(query, reader, self._date_keys(reader))
             if docnums is None:
                 return None
             matched.append((reader, docnums))
