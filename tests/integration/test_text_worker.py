@@ -41,8 +41,13 @@ def test_scan_is_pending_then_done_by_the_web_process_alone(app: Flask, client, 
         time.sleep(0.5)
         status = client.get(f"/api/v1/documents/{doc_id}", headers={"Authorization": f"Bearer {token}"}).get_json()["text_status"]
     assert status == "done"
-    hits = get_index(app).search("договор", snippets=False).hits
-    assert doc_id in [h.id for h in hits]
+    # The text is committed first; the worker applies its index task just after, in the same round.
+    found: list[int] = []
+    while doc_id not in found and time.monotonic() < deadline:
+        found = [h.id for h in get_index(app).search("договор", snippets=False).hits]
+        if doc_id not in found:
+            time.sleep(0.2)
+    assert doc_id in found
 
 
 def test_failed_extraction_is_recorded_and_retried(app: Flask, client, api_token, tmp_path, db_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
