@@ -20,19 +20,21 @@ from array import array
 from bisect import bisect_left
 from datetime import datetime
 from functools import reduce
+from itertools import chain
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3TermInfo
 from whoosh.filedb.filetables import _lengths
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.reading import IndexReader, SegmentReader
+from whoosh.reading import IndexReader, SegmentReader, TermNotFound
 from whoosh.scoring import BM25F, WeightScorer
 from whoosh.util.numeric import byte_to_length
 from whoosh.system import _FLOAT_SIZE
 
 __all__ = ["ConstantTerms", "DocNums", "Scored", "SegmentScorer", "Unsupported", "matching_docnums", "phrase_terms",
-           "prefix_frequencies"]
+           "prefix_frequencies", "prefix_terms"]
 
 DocNums = np.ndarray  # sorted, unique segment document numbers (int64)
 
@@ -134,21 +136,31 @@ def _tbytes(reader: SegmentReader, fieldname: str, text: Any) -> bytes | None:
 Blocks = list[tuple[DocNums, Any, Any]]  # per postings block: document numbers, weights as stored, values
 
 
-def _raw_blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, cache: dict[Any, Blocks] | None = None) -> Blocks:
-    """A term's postings block by block, deletions included; ``cache`` keeps them for the rest of a search."""
+def _raw_blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, cache: dict[Any, Blocks] | None = None,
+                info: Any = None) -> Blocks:
+    """A term's postings block by block, deletions included; ``cache`` keeps them for the rest of a search.
+
+    ``info`` is the term's entry of the term table when the caller already has it (``prefix_terms``),
+    which saves looking the term up again.
+    """
     if cache is not None:
         found = cache.get((fieldname, tbytes))
         if found is not None:
             return found
     terms = reader._terms  # the segment's term table (whoosh.codec.whoosh3.W3TermsReader)
+    if info is None:
+        try:
+            info = terms.term_info(fieldname, tbytes)  # one lookup; a missing term raises
+        except TermNotFound:
+            info = None
     found = []
-    if (fieldname, tbytes) in terms:
-        info = terms.term_info(fieldname, tbytes)
+    if info is not None:
         if info.is_inlined():
             ids, weights, vals = info.inlined_postings()
             found.append((np.asarray(ids, dtype=np.int64), weights, vals))
         else:
-            matcher = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+            matcher = terms._codec.postings_reader(terms._postfile, info, reader.schema[fieldname].format,
+                                                   term=(fieldname, tbytes))
             if not hasattr(matcher, "_read_data"):
                 raise _Unsupported(fieldname)
             while True:
@@ -170,14 +182,33 @@ def _blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, values: bool,
     return [(ids, vals if values else None) for ids, _weights, vals in _raw_blocks(reader, fieldname, tbytes, cache)]
 
 
-def _term_docnums(reader: SegmentReader, fieldname: str, text: Any) -> DocNums:
+def _term_docnums(reader: SegmentReader, fieldname: str, text: Any, info: Any = None) -> DocNums:
     tbytes = _tbytes(reader, fieldname, text)
     if tbytes is None:
         return _EMPTY
-    blocks = _blocks(reader, fieldname, tbytes, values=False)
+    blocks = _raw_blocks(reader, fieldname, tbytes, info=info)
     if not blocks:
         return _EMPTY
-    return blocks[0][0] if len(blocks) == 1 else np.concatenate([ids for ids, _ in blocks])
+    return blocks[0][0] if len(blocks) == 1 else np.concatenate([ids for ids, _, _ in blocks])
+
+
+def _members(sorted_set: DocNums, values: DocNums) -> np.ndarray:
+    """Whether each of ``values`` is in ``sorted_set`` (sorted, unique): a binary search each."""
+    if not sorted_set.size:
+        return np.zeros(values.size, dtype=bool)
+    places = np.searchsorted(sorted_set, values)
+    places[places == sorted_set.size] = 0
+    return sorted_set[places] == values  # type: ignore[no-any-return]
+
+
+def _sorted_intersection(a: DocNums, b: DocNums) -> DocNums:
+    """The common values of two sorted unique arrays, the smaller one searched in the larger.
+
+    ``np.intersect1d`` sorts both together; for a phrase's position keys (a million at a time for
+    common words) the binary searches of the smaller array cost a fraction of that.
+    """
+    small, large = (a, b) if a.size <= b.size else (b, a)
+    return small[_members(large, small)]
 
 
 def _phrase_docnums(reader: SegmentReader, query: wq.Phrase, cache: dict[Any, Blocks] | None = None) -> DocNums:
@@ -202,24 +233,16 @@ def _phrase_docnums(reader: SegmentReader, query: wq.Phrase, cache: dict[Any, Bl
     # array of (document, start) keys: a phrase starts where the keys of every word meet.
     starts: DocNums | None = None
     for place, blocks in enumerate(postings):
-        docs, positions = [], []
-        for ids, vals in blocks:
-            # Both sorted: where each id would go among the candidates says whether it is one.
-            places = np.searchsorted(candidates, ids)
-            places[places == candidates.size] = 0
-            wanted = np.flatnonzero(candidates[places] == ids).tolist()
-            if not wanted:
-                continue
-            chosen = [vals[i] for i in wanted]
-            # Packed positions: four bytes each (``PackedPositions``).
-            counts = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen)) // 4
-            docs.append(np.repeat(ids[wanted], counts))
-            positions.append(np.frombuffer(b"".join(chosen), dtype="<u4").astype(np.int64))
-        shifted = np.concatenate(positions) - place
-        at_start = shifted >= 0  # a word before the start of the text cannot begin the phrase there
+        ids = blocks[0][0] if len(blocks) == 1 else np.concatenate([ids for ids, _ in blocks])
+        values = list(chain.from_iterable(vals for _, vals in blocks))
+        # Packed positions (``PackedPositions``), four bytes each: one document's run after another.
+        counts = np.fromiter(map(len, values), dtype=np.int64, count=len(values)) // 4
+        shifted = np.frombuffer(b"".join(values), dtype="<u4").astype(np.int64) - place
+        # A word before the start of the text cannot begin the phrase there; only candidates count.
+        keep = np.repeat(_members(candidates, ids), counts) & (shifted >= 0)
         # Documents ascend and each one's positions ascend, so the keys come sorted and unique.
-        keys = (np.concatenate(docs)[at_start] << 32) | shifted[at_start]
-        starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+        keys = (np.repeat(ids, counts)[keep] << 32) | shifted[keep]
+        starts = keys if starts is None else _sorted_intersection(starts, keys)
     assert starts is not None
     found = starts >> 32
     return found[np.concatenate(([True], found[1:] != found[:-1]))] if found.size else found
@@ -232,29 +255,27 @@ _DOC_FREQ_AT = 1 + _FLOAT_SIZE  # W3TermInfo's header: flags byte, total weight,
 _FIELD_NUMBER_SIZE = 2  # a term table key is the field's number (unsigned short) then the term's bytes
 
 
-def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str) -> dict[bytes, int]:
-    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its document frequency.
+def prefix_terms(reader: IndexReader, fieldname: str, prefix: str) -> dict[bytes, bytes] | None:
+    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its term table entry.
 
     The terms of a prefix are one contiguous run of the segment's term table; it is read in one piece
-    and only each entry's length, key and document frequency are decoded. Whoosh's own term iteration
-    unpickles the postings inlined in every entry, which costs several times more for a short prefix.
-    Frequencies count deleted documents until their segment is merged, as Whoosh's do.
+    and split into keys and entries, nothing decoded. Whoosh's own term iteration unpickles the postings
+    inlined in every entry, which costs several times more for a short prefix; looking each term up
+    afterwards costs a hash probe per term. ``None`` when ``reader`` is not a segment of this codec.
     """
-    tbytes = prefix.encode("utf-8")
     terms = getattr(reader, "_terms", None)
     tindex = getattr(terms, "_tindex", None)
     if not isinstance(reader, SegmentReader) or not hasattr(tindex, "closest_key_pos") or fieldname not in reader.schema:
-        return {text: info.doc_frequency() for text, info in reader.iter_prefix(fieldname, tbytes)} \
-            if fieldname in reader.schema else {}
-    key = terms._keycoder(fieldname, tbytes)
+        return None
+    key = terms._keycoder(fieldname, prefix.encode("utf-8"))
     start = tindex.closest_key_pos(key)
     if start is None:
         return {}
     # The first key past the prefix's run; UTF-8 never holds a 0xff byte, so the last byte can grow.
     stop = tindex.closest_key_pos(key[:-1] + bytes([key[-1] + 1])) if key[-1] < 0xFF else None
     data = tindex.dbfile.get(start, (tindex.endofdata if stop is None else stop) - start)
-    found: dict[bytes, int] = {}
-    unpack_lengths, unpack_df = _lengths.unpack_from, _DOC_FREQ.unpack_from
+    found: dict[bytes, bytes] = {}
+    unpack_lengths = _lengths.unpack_from
     pos, end = 0, len(data)
     while pos < end:
         keylen, datalen = unpack_lengths(data, pos)
@@ -263,9 +284,26 @@ def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str) -> dict
         pos += keylen
         if not entry.startswith(key):
             break  # only when the run reaches the end of the table
-        found[bytes(entry[_FIELD_NUMBER_SIZE:])] = unpack_df(data, pos + _DOC_FREQ_AT)[0]
+        found[bytes(entry[_FIELD_NUMBER_SIZE:])] = data[pos:pos + datalen]
         pos += datalen
     return found
+
+
+def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str,
+                       run: dict[bytes, bytes] | None = None) -> dict[bytes, int]:
+    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its document frequency.
+
+    Read from the segment's term table run (``prefix_terms``, or ``run`` when the caller has it).
+    Frequencies count deleted documents until their segment is merged, as Whoosh's do.
+    """
+    if run is None:
+        run = prefix_terms(reader, fieldname, prefix)
+    if run is None:
+        if fieldname not in reader.schema:
+            return {}
+        return {text: info.doc_frequency() for text, info in reader.iter_prefix(fieldname, prefix.encode("utf-8"))}
+    unpack_df = _DOC_FREQ.unpack_from
+    return {text: unpack_df(entry, _DOC_FREQ_AT)[0] for text, entry in run.items()}
 
 
 class _ConstantMatcher(ListMatcher):  # type: ignore[misc]
@@ -291,12 +329,16 @@ class ConstantTerms(wq.Query):  # type: ignore[misc]
     arrays, once per segment and query object (counting and the page share them).
     """
 
-    def __init__(self, fieldname: str, texts: tuple[str, ...], score: float = 1.0) -> None:
+    def __init__(self, fieldname: str, texts: tuple[str, ...], score: float = 1.0,
+                 runs: list[tuple[Any, dict[bytes, bytes]]] | None = None) -> None:
         self.fieldname = fieldname
         self.texts = texts
         self.score = score
         self.boost = 1.0
         self._found: dict[int, tuple[Any, DocNums]] = {}
+        # Per segment reader, the term table entries of every term the query was expanded from
+        # (``prefix_terms``): a term missing from a segment's run is not in that segment at all.
+        self._runs = {id(reader): (reader, run) for reader, run in runs or ()}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.fieldname!r}, {self.texts!r}, score={self.score!r})"
@@ -318,7 +360,14 @@ class ConstantTerms(wq.Query):  # type: ignore[misc]
         cached = self._found.get(id(reader))
         if cached is not None and cached[0] is reader:
             return cached[1]
-        parts = [_term_docnums(reader, self.fieldname, text) for text in self.texts]
+        known = self._runs.get(id(reader))
+        if known is not None and known[0] is reader:
+            run = known[1]
+            entries = [(text, run.get(text.encode("utf-8"))) for text in self.texts]
+            parts = [_term_docnums(reader, self.fieldname, text, info=W3TermInfo.from_bytes(entry))
+                     for text, entry in entries if entry is not None]
+        else:
+            parts = [_term_docnums(reader, self.fieldname, text) for text in self.texts]
         found = np.unique(np.concatenate(parts)) if parts else _EMPTY
         self._found[id(reader)] = (reader, found)
         return found

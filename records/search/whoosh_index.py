@@ -33,6 +33,7 @@ the index's document order (sorting by date orders them by date, then so).
 """
 from __future__ import annotations
 
+import mmap
 import pickle
 import threading
 import time
@@ -63,6 +64,8 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.util.numeric import length_to_byte
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 from whoosh.index import FileIndex
 from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
@@ -89,6 +92,7 @@ from records.search.whoosh_fast import (
     matching_docnums,
     phrase_terms,
     prefix_frequencies,
+    prefix_terms,
 )
 from records.search.query import (
     And,
@@ -291,12 +295,16 @@ def _prefix_query(prefix: str, reader: IndexReader) -> wq.Query:
     # thousands of terms. The most frequent words are kept (ties by the word), as those are what a
     # prefix is typed for; the rare ones would each add a posting walk for a handful of documents.
     frequencies: Counter[bytes] = Counter()
+    runs = []
     for leaf, _ in reader.leaf_readers():
-        frequencies.update(prefix_frequencies(leaf, "words", prefix))
+        run = prefix_terms(leaf, "words", prefix)
+        frequencies.update(prefix_frequencies(leaf, "words", prefix, run))
+        if run is not None:
+            runs.append((leaf, run))
     common = heapq.nsmallest(PREFIX_EXPANSION_LIMIT, frequencies.items(), key=lambda item: (-item[1], item[0]))
     if not common:
         return wq.NullQuery
-    return ConstantTerms("words", tuple(sorted(term.decode("utf-8") for term, _ in common)))
+    return ConstantTerms("words", tuple(sorted(term.decode("utf-8") for term, _ in common)), runs=runs)
 
 
 def _field_query(node: FieldTerm) -> wq.Query:
@@ -561,6 +569,38 @@ def _same_layout(found: Schema, expected: Schema) -> bool:
     )
 
 
+class _MappedFile(StructFile):  # type: ignore[misc]
+    """A segment file read through a read-only memory map.
+
+    Reading a term's entry or a postings block is a handful of small reads at known offsets
+    (``get``); on a plain file each is a seek and a buffered read, on a map it is one slice.
+    """
+
+    def __init__(self, mapped: mmap.mmap, name: str, **kwargs: Any) -> None:
+        super().__init__(mapped, name=name, **kwargs)
+        self._map = mapped
+
+    def get(self, position: int, length: int) -> bytes:
+        return self._map[position:position + length]
+
+
+class _MappedStorage(FileStorage):  # type: ignore[misc]
+    """The index folder as searchers read it: every nonempty file memory-mapped.
+
+    Only searchers read through it. Writers and merges keep plain files, so a merge does not count
+    the pages of the segments it reads as its own resident memory. A searcher's mapped pages are the
+    page cache's, shared between processes and given back under memory pressure.
+    """
+
+    def open_file(self, name: str, **kwargs: Any) -> StructFile:
+        with open(self._fpath(name), "rb") as file:
+            try:
+                mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+            except ValueError:  # an empty file cannot be mapped
+                return super().open_file(name, **kwargs)
+        return _MappedFile(mapped, name=name, **kwargs)
+
+
 def recreate_whoosh_index(path: str | Path) -> WhooshIndex:
     """Replace whatever index is at ``path`` with an empty one of the current layout (under the write lock,
     so no writer of the old layout is midway) and return the process's index object for it."""
@@ -603,11 +643,14 @@ class WhooshIndex:
         self.path = Path(path)
         self.lock_timeout = lock_timeout
         self._ix = _open_or_create(self.path)
+        # The same index, opened for searchers through memory maps (writers use ``_ix``).
+        self._reading = FileIndex(_MappedStorage(str(self.path)), schema=self._ix.schema,
+                                  indexname=self._ix.indexname)
         # Whoosh does not promise thread safety for a searcher; reads here are
         # short, so threads take turns on one shared, refreshed searcher.
         self._lock = threading.RLock()
         self._held = _HeldSearcher()
-        # Segment files are plain open files: an index object dropped without ``close`` still closes them.
+        # Segment files are open files and maps: an index object dropped without ``close`` still closes them.
         weakref.finalize(self, self._held.close)
         # (segment id, field) -> column values; segments never change their documents, only deletions.
         self._columns: dict[tuple[str, str], tuple[np.ndarray, list[Any]]] = {}
@@ -683,7 +726,7 @@ class WhooshIndex:
         if current is not None:
             current.close()
             self._held.searcher = None
-        self._held.searcher = searcher = self._ix.searcher()
+        self._held.searcher = searcher = self._reading.searcher()
         return searcher
 
     def doc_count(self) -> int:
