@@ -166,3 +166,23 @@ def test_two_processes_see_each_others_writes(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-W", "error", "-c", script], cwd=REPO, check=True, timeout=60)
     assert here.ids() == {1, 2}
     assert ids_for(here, "процесс") == {1, 2}
+
+
+
+def _term_tables(reader: object) -> list[object]:
+    return [leaf._terms._dbfile for leaf, _ in reader.leaf_readers()]  # type: ignore[attr-defined]
+
+
+def test_searchers_read_memory_mapped_files_and_close_them_when_replaced(index: WhooshIndex) -> None:
+    from records.search.whoosh_index import _MappedFile
+
+    first = _term_tables(index._fresh_searcher().reader())
+    assert first and all(isinstance(f, _MappedFile) for f in first)
+    assert ids_for(index, "протокол")  # searches read through the maps
+    index.add([make_doc(50, text="жаңы документ")])  # a commit: the next search opens a new searcher
+    assert ids_for(index, "документ") == {50}
+    assert all(f._map.closed for f in first)  # the replaced searcher's maps were given back
+    assert not any(f._map.closed for f in _term_tables(index._fresh_searcher().reader()))
+    # What writers and merges read (the writing side of the index) is plain files, not maps.
+    with index._ix.reader() as plain:
+        assert not any(isinstance(f, _MappedFile) for f in _term_tables(plain))

@@ -16,8 +16,8 @@ from whoosh import sorting
 
 from records.search.base import IndexDoc
 from records.search.query import parse_query
-from records.search.whoosh_fast import phrase_terms
-from records.search.whoosh_index import WhooshIndex, _filters_query, to_whoosh
+from records.search.whoosh_fast import ConstantTerms, phrase_terms
+from records.search.whoosh_index import WhooshIndex, _filters_query, _prefix_query, to_whoosh
 
 WORDS = (
     "кафедра кафедранын кафедры протокол протоколу протоколом келишим келишимдер келишимдин практика практики "
@@ -118,3 +118,21 @@ def test_filters_match_whoosh(index: WhooshIndex) -> None:
     found = index.search("кафедра", filters=filters, snippets=False)
     assert found.total == len(reference) > 0
     assert [hit.id for hit in found.hits] == [doc_id for doc_id, _ in reference[:20]]
+
+
+@pytest.mark.parametrize("prefix", ["к", "каф", "пр", "лаб", "студенттер", "щ"])
+def test_prefix_matches_from_the_term_table_run_equal_looking_each_term_up(index: WhooshIndex, prefix: str) -> None:
+    searcher = index._fresh_searcher()
+    query = _prefix_query(prefix, searcher.reader())
+    if prefix == "щ":
+        assert query is wq.NullQuery
+        return
+    assert isinstance(query, ConstantTerms) and query.texts
+    looked_up = ConstantTerms(query.fieldname, query.texts)  # no runs: every term looked up in each segment
+    for leaf, _ in searcher.reader().leaf_readers():
+        from_run = query.union(leaf)
+        assert from_run.tolist() == looked_up.union(leaf).tolist()
+        # and, deleted documents aside (the union keeps them), what Whoosh's own term matchers find
+        expected = sorted({docnum for text in query.texts if (query.fieldname, text) in leaf
+                           for docnum in leaf.postings(query.fieldname, text).all_ids()})
+        assert [docnum for docnum in from_run.tolist() if not leaf.is_deleted(docnum)] == expected
