@@ -1,0 +1,45 @@
+"""The benchmarks under bench/ keep running: each one on a tiny corpus, checked for every figure it reports.
+
+Nothing here is timed; the figures only have to be there and be numbers.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+
+pytestmark = pytest.mark.slow
+
+
+def _run(*args: str) -> str:
+    done = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_ingest_benchmark_reports_every_run_against_its_baselines() -> None:
+    out = _run("bench/ingest_bench.py", "--docs", "8", "--ocr-docs", "0")
+    assert "Ingest: 8 documents" in out
+    for label in ("(a) sha256 + copy", "(b) bare index add, one document per call", "(b) bare index add, 200 per call",
+                  "pipeline, index synced after every document", "pipeline, background indexing thread (default)",
+                  "pipeline, index synced at the end (import)"):
+        assert re.search(rf"^{re.escape(label)} +{NUMBER} +{NUMBER}", out, re.M), label
+    assert len(re.findall(rf": x{NUMBER}, (?:met|NOT met)$", out, re.M)) == 4
+    # memory at a quarter, half and all of the batch, for each run
+    assert len(re.findall(rf"^ +\d+ \( ?(?:1/4|1/2|full)\) +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.M)) == 3
+
+
+def test_search_benchmark_reports_latencies_of_both_engines() -> None:
+    out = _run("bench/search_bench.py", "--docs", "60", "--repeat", "1")
+    assert re.search(rf"whoosh ingest: +{NUMBER} docs/s .* index {NUMBER} MB, peak RSS {NUMBER} MB", out)
+    for engine in ("whoosh", "fts5"):
+        for snippets in ("without", "with"):
+            assert re.search(rf"{engine} {snippets} snippets +p50 +{NUMBER} ms +p95 +{NUMBER} ms +p99 +{NUMBER} ms",
+                             out), (engine, snippets)
+    assert "whoosh hits per query kind" in out
