@@ -34,7 +34,7 @@ from whoosh.util.numeric import byte_to_length
 from whoosh.system import _FLOAT_SIZE
 
 __all__ = ["ConstantTerms", "DocNums", "Scored", "SegmentScorer", "Unsupported", "matching_docnums", "phrase_terms",
-           "prefix_frequencies", "prefix_terms"]
+           "prefix_frequencies", "prefix_terms", "run_frequencies"]
 
 DocNums = np.ndarray  # sorted, unique segment document numbers (int64)
 
@@ -289,21 +289,23 @@ def prefix_terms(reader: IndexReader, fieldname: str, prefix: str) -> dict[bytes
     return found
 
 
-def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str,
-                       run: dict[bytes, bytes] | None = None) -> dict[bytes, int]:
-    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its document frequency.
-
-    Read from the segment's term table run (``prefix_terms``, or ``run`` when the caller has it).
-    Frequencies count deleted documents until their segment is merged, as Whoosh's do.
-    """
-    if run is None:
-        run = prefix_terms(reader, fieldname, prefix)
-    if run is None:
-        if fieldname not in reader.schema:
-            return {}
-        return {text: info.doc_frequency() for text, info in reader.iter_prefix(fieldname, prefix.encode("utf-8"))}
+def run_frequencies(run: dict[bytes, bytes]) -> dict[bytes, int]:
+    """The document frequency of every term of a term table run (``prefix_terms``)."""
     unpack_df = _DOC_FREQ.unpack_from
     return {text: unpack_df(entry, _DOC_FREQ_AT)[0] for text, entry in run.items()}
+
+
+def prefix_frequencies(reader: IndexReader, fieldname: str, prefix: str) -> dict[bytes, int]:
+    """Every term of ``fieldname`` in one segment starting with ``prefix``, with its document frequency.
+
+    Frequencies count deleted documents until their segment is merged, as Whoosh's do.
+    """
+    run = prefix_terms(reader, fieldname, prefix)
+    if run is not None:
+        return run_frequencies(run)
+    if fieldname not in reader.schema:
+        return {}
+    return {text: info.doc_frequency() for text, info in reader.iter_prefix(fieldname, prefix.encode("utf-8"))}
 
 
 class _ConstantMatcher(ListMatcher):  # type: ignore[misc]

@@ -93,6 +93,7 @@ from records.search.whoosh_fast import (
     phrase_terms,
     prefix_frequencies,
     prefix_terms,
+    run_frequencies,
 )
 from records.search.query import (
     And,
@@ -298,8 +299,10 @@ def _prefix_query(prefix: str, reader: IndexReader) -> wq.Query:
     runs = []
     for leaf, _ in reader.leaf_readers():
         run = prefix_terms(leaf, "words", prefix)
-        frequencies.update(prefix_frequencies(leaf, "words", prefix, run))
-        if run is not None:
+        if run is None:  # not a segment of this codec
+            frequencies.update(prefix_frequencies(leaf, "words", prefix))
+        else:
+            frequencies.update(run_frequencies(run))
             runs.append((leaf, run))
     common = heapq.nsmallest(PREFIX_EXPANSION_LIMIT, frequencies.items(), key=lambda item: (-item[1], item[0]))
     if not common:
