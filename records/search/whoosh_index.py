@@ -46,7 +46,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from itertools import islice
+from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
 
@@ -526,20 +526,40 @@ def _merge_into(writer: SegmentWriter, segment: Any) -> None:
 def _segment_postings(
     reader: SegmentReader, schema: Schema, start: int, docmap: dict[int, int] | None
 ) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-    """A segment's postings in term order, renumbered for the segment being written.
+    """A segment's postings in term order, renumbered for the segment being written, deleted ones left out.
 
-    Not ``reader.iter_postings()``: for postings kept in the term table it gives ``""`` instead of
-    ``b""`` as the value of a field without values, which the postings writer refuses.
+    Read a block at a time in the term table's own order: ``reader.postings`` would look every term up
+    in the table again and hand out each posting through four matcher calls. Values are ``b""`` where a
+    field keeps none (Whoosh's readers give ``None`` or ``""``, which the postings writer refuses).
     """
-    for fieldname, text in reader.all_terms():
+    terms = reader._terms  # the segment's term table (whoosh.codec.whoosh3.W3TermsReader)
+    deleted = reader.deleted_docs_set
+    for (fieldname, text), info in terms.items():
         if fieldname not in schema:
             continue
-        matcher = reader.postings(fieldname, text)  # deleted documents already left out
-        while matcher.is_active():
-            docnum = matcher.id()
-            yield (fieldname, text, start + docnum if docmap is None else docmap[docnum],
-                   matcher.weight(), matcher.value() or b"")
-            matcher.next()
+        if info.is_inlined():
+            blocks: Iterator[tuple[Any, Any, Any]] = iter([info.inlined_postings()])
+        else:
+            blocks = _stored_blocks(terms._codec.postings_reader(terms._postfile, info, reader.schema[fieldname].format,
+                                                                 term=(fieldname, text)))
+        for ids, weights, values in blocks:
+            # A postings list of a field without values keeps none at all (an empty tuple).
+            for docnum, weight, value in zip(ids, weights, values or repeat(b"")):
+                if deleted and docnum in deleted:
+                    continue
+                yield fieldname, text, start + docnum if docmap is None else docmap[docnum], weight, value or b""
+
+
+def _stored_blocks(matcher: Any) -> Iterator[tuple[Any, Any, Any]]:
+    """Each block of a postings list as (document numbers, weights, values), decoded by Whoosh's block reader."""
+    while True:
+        matcher._read_ids()
+        matcher._read_weights()
+        matcher._read_values()
+        yield matcher._ids, matcher._weights, matcher._values
+        if matcher._lastblock:
+            return
+        matcher._goto(matcher._nextoffset)
 
 
 def _open_or_create(path: Path) -> FileIndex:

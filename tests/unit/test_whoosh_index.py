@@ -186,3 +186,36 @@ def test_searchers_read_memory_mapped_files_and_close_them_when_replaced(index: 
     # What writers and merges read (the writing side of the index) is plain files, not maps.
     with index._ix.reader() as plain:
         assert not any(isinstance(f, _MappedFile) for f in _term_tables(plain))
+
+
+def _all_postings(index: WhooshIndex) -> dict[tuple[str, bytes], list[tuple[str, float, bytes]]]:
+    """Every posting of the index, documents named by their stored id (document numbers differ)."""
+    found: dict[tuple[str, bytes], list[tuple[str, float, bytes]]] = {}
+    with index._ix.reader() as reader:
+        ids = reader.column_reader("id")
+        for fieldname, text in reader.all_terms():
+            matcher = reader.postings(fieldname, text)
+            rows = found.setdefault((fieldname, text), [])
+            while matcher.is_active():
+                rows.append((ids[matcher.id()], matcher.weight(), matcher.value() or b""))
+                matcher.next()
+    return {key: sorted(rows) for key, rows in found.items() if rows}
+
+
+def test_merged_segments_hold_exactly_the_postings_of_their_documents(tmp_path: Path) -> None:
+    docs = [make_doc(n, title=f"Протокол №{n}", text=" ".join(("кафедра", "келишим", "практика", "окуу", "планы",
+                                                               f"сөз{n % 13}", f"тамга{n % 3}")[: 3 + n % 5] * (1 + n % 4)),
+                     counterparty="ОсОО «Кумтөр»" if n % 7 == 0 else None, doc_date=date(2023, 1 + n % 12, 1))
+            for n in range(1, 131)]
+    gone = {4, 37, 69, 101}
+    whole = WhooshIndex(tmp_path / "whole")
+    whole.add(docs)  # one segment, never merged
+    whole.delete(gone)
+    merged = WhooshIndex(tmp_path / "merged")
+    for doc in docs:  # one commit each: segments are merged level by level
+        merged.add([doc])
+        if doc.id - 5 in gone:  # deleted before the level holding them is merged: merges leave them out
+            merged.delete([doc.id - 5])
+    with merged._ix.reader() as reader:
+        assert len(reader.leaf_readers()) < len(docs) / 5
+    assert _all_postings(merged) == _all_postings(whole)
