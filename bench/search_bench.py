@@ -111,6 +111,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def resident_split() -> str:
+    """What the process holds now: its own memory, and file pages (the memory-mapped index) that the
+    operating system's cache shares and takes back when memory is short."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+        anon, mapped = (int(fields[key].split()[0]) / 1024 for key in ("RssAnon", "RssFile"))
+    except (OSError, KeyError, ValueError):
+        return ""  # not Linux
+    return f" (now {anon:.0f} MB private, {mapped:.0f} MB of mapped file pages)"
+
+
 def folder_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
@@ -297,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         totals = details["whoosh with snippets"]["totals"]
         print("whoosh hits per query kind (min..max): " + "; ".join(
             f"{kind} {min(v)}..{max(v)}" for kind, v in _by_kind(mix, totals).items()))
-        print(f"peak RSS of the whole run: {peak_rss_mb():.0f} MB")
+        print(f"peak RSS of the whole run: {peak_rss_mb():.0f} MB{resident_split()}")
         index.close()
     finally:
         if args.dir is None:
