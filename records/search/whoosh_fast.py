@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from datetime import datetime
 from functools import reduce
 from itertools import chain
@@ -33,8 +34,8 @@ from whoosh.scoring import BM25F, WeightScorer
 from whoosh.util.numeric import byte_to_length
 from whoosh.system import _FLOAT_SIZE
 
-__all__ = ["ConstantTerms", "DocNums", "Scored", "SegmentScorer", "Unsupported", "matching_docnums", "phrase_terms",
-           "prefix_frequencies", "prefix_terms", "run_frequencies"]
+__all__ = ["ConstantTerms", "DocNums", "Scored", "SegmentScorer", "Unsupported", "each_block", "matching_docnums",
+           "phrase_terms", "prefix_frequencies", "prefix_terms", "run_frequencies"]
 
 DocNums = np.ndarray  # sorted, unique segment document numbers (int64)
 
@@ -163,17 +164,23 @@ def _raw_blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, cache: dic
                                                    term=(fieldname, tbytes))
             if not hasattr(matcher, "_read_data"):
                 raise _Unsupported(fieldname)
-            while True:
+            for block in each_block(matcher):
                 # Block ids are stored as gaps; a cumulative sum decodes a whole block at once.
-                matcher._read_data()
-                data = matcher._data
+                block._read_data()
+                data = block._data
                 found.append((np.cumsum(np.asarray(data[0], dtype=np.int64)), data[1], data[2]))
-                if matcher._lastblock:
-                    break
-                matcher._goto(matcher._nextoffset)
     if cache is not None:
         cache[fieldname, tbytes] = found
     return found
+
+
+def each_block(matcher: Any) -> Iterator[Any]:
+    """Whoosh's block reader (``W3LeafMatcher``) positioned on each block of its postings list in turn."""
+    while True:
+        yield matcher
+        if matcher._lastblock:
+            return
+        matcher._goto(matcher._nextoffset)
 
 
 def _blocks(reader: SegmentReader, fieldname: str, tbytes: bytes, values: bool,

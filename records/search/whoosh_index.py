@@ -89,6 +89,7 @@ from records.search.whoosh_fast import (
     Scored,
     SegmentScorer,
     Unsupported,
+    each_block,
     matching_docnums,
     phrase_terms,
     prefix_frequencies,
@@ -552,14 +553,11 @@ def _segment_postings(
 
 def _stored_blocks(matcher: Any) -> Iterator[tuple[Any, Any, Any]]:
     """Each block of a postings list as (document numbers, weights, values), decoded by Whoosh's block reader."""
-    while True:
-        matcher._read_ids()
-        matcher._read_weights()
-        matcher._read_values()
-        yield matcher._ids, matcher._weights, matcher._values
-        if matcher._lastblock:
-            return
-        matcher._goto(matcher._nextoffset)
+    for block in each_block(matcher):
+        block._read_ids()
+        block._read_weights()
+        block._read_values()
+        yield block._ids, block._weights, block._values
 
 
 def _open_or_create(path: Path) -> FileIndex:
