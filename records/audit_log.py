@@ -5,7 +5,6 @@ Writing events is :mod:`records.audit`; this module only reads them.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from records import spreadsheet
 from records.errors import UserError
 from records.i18n import _l
 from records.models import AuditEvent
@@ -128,24 +128,16 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _cell(value: Any) -> str:
-    """Text for a spreadsheet cell; a leading formula sign is neutralised (CSV injection)."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def event_row(ev: AuditEvent) -> list[str]:
-    return [_cell(v) for v in (ev.id, _iso(ev.at), ev.actor, ev.actor_id, ev.action, ev.object_type, ev.object_id,
-                               ev.ip, json.dumps(ev.detail, ensure_ascii=False, sort_keys=True), ev.hash)]
+def event_row(ev: AuditEvent) -> list[Any]:
+    return [ev.id, _iso(ev.at), ev.actor, ev.actor_id, ev.action, ev.object_type, ev.object_id, ev.ip,
+            json.dumps(ev.detail, ensure_ascii=False, sort_keys=True), ev.hash]
 
 
 def export_csv(session: Session, flt: AuditFilter, *, bom: bool = True) -> Iterator[str]:
     """The matching events as CSV text, chunk by chunk (by default with the byte-order mark that tells
     spreadsheets the file is UTF-8)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = spreadsheet.SafeWriter(buffer)
     if bom:
         buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
@@ -216,8 +208,8 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
 def inspection_csv(lines: list[AccessLine]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = spreadsheet.SafeWriter(buffer)
     writer.writerow(("actor", "action", "what", "count", "first", "last"))
     for ln in lines:
-        writer.writerow([_cell(ln.actor), _cell(ln.action), _cell(ln.what), ln.count, _iso(ln.first), _iso(ln.last)])
+        writer.writerow([ln.actor, ln.action, ln.what, ln.count, _iso(ln.first), _iso(ln.last)])
     return buffer.getvalue()

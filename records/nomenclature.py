@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import audit
+from records import audit, spreadsheet
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -56,7 +56,8 @@ def check_year(year: int | str | None) -> int:
 def parse_row(raw: dict[str, str], line: int) -> ItemRow:
     """Validate one row of an imported table; the line number goes into every message."""
     def cell(name: str) -> str:
-        return " ".join(str(raw.get(name) or "").split())
+        # A table this office exported comes back with its formula guards; they are not part of the text.
+        return spreadsheet.unquote(" ".join(str(raw.get(name) or "").split()))
 
     index = cell("index")
     if not INDEX_RE.match(index):
@@ -275,7 +276,7 @@ def update_item(session: Session, item: NomenclatureItem, *, actor: User, title_
 
 def export_csv(nom: Nomenclature) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.SafeWriter(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     for i in nom.items:
         writer.writerow([i.index, i.title_ky, i.title_ru, i.title_en, i.retention, i.note])
@@ -290,7 +291,7 @@ def export_xlsx(nom: Nomenclature) -> bytes:
     ws.title = str(nom.year)
     ws.append(COLUMNS)
     for i in nom.items:
-        ws.append([i.index, i.title_ky, i.title_ru, i.title_en, i.retention, i.note])
+        spreadsheet.append(ws, [i.index, i.title_ky, i.title_ru, i.title_en, i.retention, i.note])
     for col, width in zip("ABCDEF", (10, 60, 60, 60, 16, 40), strict=True):
         ws.column_dimensions[col].width = width
     buf = io.BytesIO()

@@ -9,12 +9,11 @@ interface translations.
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from typing import Any
 
-from records import pdf
+from records import pdf, spreadsheet
 from records.disposal import ExpiryList, ExpiryRow, ListName
 from records.models import ArchiveInventory, Case, DisposalAct, DisposalActRow
 from records.retention import format_retention, parse_retention
@@ -185,7 +184,7 @@ def expiry_csv(report: ExpiryList, lang: str, *, machine: bool = False) -> str:
     """One CSV table of all four parts. ``machine`` gives stable English column keys (for the API)."""
     lang = form_language(lang)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = spreadsheet.SafeWriter(out, lineterminator="\n")
     if machine:
         writer.writerow(["list", "case_id", "index", "year", "title", "retention", "due_year", "documents"])
     else:
@@ -216,7 +215,7 @@ def expiry_xlsx(report: ExpiryList, lang: str) -> bytes:
         for cell in ws[3]:
             cell.font = Font(bold=True)
         for n, row in enumerate(rows, start=1):
-            ws.append([n] + _expiry_cells(row, lang, part))
+            spreadsheet.append(ws, [n] + _expiry_cells(row, lang, part))
         for col, width in zip("ABCDEFG", (6, 12, 8, 60, 28, 14, 12), strict=True):
             ws.column_dimensions[col].width = width
     buf = io.BytesIO()
@@ -320,7 +319,7 @@ def inventory_xlsx(inventory: ArchiveInventory, cases: Sequence[Case], lang: str
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for n, case in enumerate(cases, start=1):
-        ws.append(inventory_cells(n, case, lang))
+        spreadsheet.append(ws, inventory_cells(n, case, lang))
     ws.append([])
     ws.append([_t(lang, "inventory_total", n=len(cases))])
     for col, width in zip("ABCDEF", (6, 12, 60, 24, 12, 40), strict=True):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import errno
 import functools
+import re
 from datetime import date
 from collections.abc import Callable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, has_request_context, jsonify, render_template, request, url_for
 from flask_login import current_user
@@ -57,10 +59,19 @@ def year_arg() -> int:
     return check_year(raw) if raw else date.today().year
 
 
+# Browsers drop tabs and line breaks from a Location (and may treat other controls alike), so
+# "/\t/evil.example" reaches them as "//evil.example": another site.
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def safe_next(target: str | None) -> str:
-    """A redirect target from the request, kept only when it stays on this site."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
+    """A redirect target from the request, kept only when it is a path of this app; anything else,
+    judged after stripping control characters, goes home."""
+    cleaned = _CONTROL_CHARS.sub("", target or "")
+    if cleaned.startswith("/") and not cleaned.startswith(("//", "/\\")) and "\\" not in cleaned:
+        parts = urlsplit(cleaned)
+        if not parts.scheme and not parts.netloc:
+            return cleaned
     return url_for("main.home")
 
 

