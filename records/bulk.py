@@ -10,9 +10,11 @@ Text extraction of scans runs at the end (:func:`finish_text`), which also bring
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -54,6 +56,7 @@ class ImportItem:
     index: str
     fields: dict[str, Any]  # raw metadata for documents.validate_metadata
     problem: UserError | None = None  # refused before the file is even read (a bad manifest row)
+    root: Path | None = None  # the folder the file must stay inside, checked again when it is opened
 
 
 @dataclass(frozen=True)
@@ -93,17 +96,85 @@ def _title_of(path: Path | PurePosixPath) -> str:
     return path.stem or path.name
 
 
+# --- staying inside the folder ----------------------------------------------------------------
+# An import reads files as the server's user: a symbolic link in the tree (to the data folder's keys,
+# to /etc/passwd) would be filed and downloadable by anyone who may read records. Links are never
+# followed, and every path is resolved and checked to be inside the import's folder, when the tree is
+# read and again when the file is opened.
+
+
+def _link_refusal() -> UserError:
+    return UserError("symlink", _l("This is a symbolic link; links are not followed. Copy the file itself in."))
+
+
+def _outside_refusal() -> UserError:
+    return UserError("outside", _l("This path leads outside the folder being imported."))
+
+
+def _not_regular_refusal() -> UserError:
+    return UserError("not_a_file", _l("This is not a regular file (a device, a pipe or a socket)."))
+
+
+def _place_problem(root: Path, path: Path) -> UserError | None:
+    """Why ``path`` may not be read as part of the import under ``root`` (which is resolved), if it may not."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return _outside_refusal()
+    here = root
+    for part in rel.parts:
+        here = here / part
+        if here.is_symlink():
+            return _link_refusal()
+    if not path.resolve().is_relative_to(root):
+        return _outside_refusal()
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        return _not_regular_refusal()
+    return None
+
+
+def open_inside(path: Path, root: Path | None) -> io.BufferedReader:
+    """Open an import's file for reading without following a link, and only if it still is a regular
+    file inside ``root`` (the tree may change between reading it and filing it)."""
+    if root is not None:
+        problem = _place_problem(root, path)
+        if problem is not None:
+            raise problem
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise UserError("no_file", _l("There is no such file.")) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _link_refusal() from None
+        raise UserError("unreadable", _l("The file cannot be read: %(error)s", error=exc.strerror or str(exc))) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise UserError("no_file", _l("This is a folder, not a file."))
+        raise _not_regular_refusal()
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 def items_from_folder(root: Path) -> tuple[list[ImportItem], int]:
     """The files of a tree laid out as ``<year>/<index>/<files>`` (files in subfolders of an index
-    folder belong to that index), in a stable order; returns them with the count of ignored clutter."""
+    folder belong to that index), in a stable order; returns them with the count of ignored clutter.
+    Links (to files or folders) and anything not a regular file become items refused with the reason."""
     root = Path(root)
     if not root.is_dir():
         raise UserError("no_folder", _l("%(path)s is not a folder.", path=str(root)))
+    root = root.resolve()
     items: list[ImportItem] = []
     ignored = 0
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not _is_junk(d))
         here = Path(dirpath)
+        linked = sorted(d for d in dirnames if (here / d).is_symlink() and not _is_junk(d))
+        dirnames[:] = sorted(d for d in dirnames if not _is_junk(d) and d not in linked)
+        for name in linked:
+            label = "/".join((here / name).relative_to(root).parts) + "/"
+            items.append(ImportItem(here / name, label, "", "", {}, _link_refusal(), root))
         for name in sorted(filenames):
             if _is_junk(name):
                 ignored += 1
@@ -111,12 +182,16 @@ def items_from_folder(root: Path) -> tuple[list[ImportItem], int]:
             path = here / name
             parts = path.relative_to(root).parts
             label = "/".join(parts)
+            problem = _place_problem(root, path)
+            if problem is not None:
+                items.append(ImportItem(path, label, "", "", {}, problem, root))
+                continue
             if len(parts) < 3:
                 problem = UserError("bad_place", _l("Files must be inside a <year>/<index>/ folder."))
                 items.append(ImportItem(path, label, "", "", {}, problem))
                 continue
             items.append(ImportItem(path, label, parts[0], parts[1],
-                                    {"doc_type": DocType.OTHER, "title": _title_of(path)}))
+                                    {"doc_type": DocType.OTHER, "title": _title_of(path)}, root=root))
     return items, ignored
 
 
@@ -160,7 +235,7 @@ def items_from_manifest(manifest: Path) -> list[ImportItem]:
     if unknown or missing or len(set(header)) != len(header):
         raise UserError("bad_header", _l("The first row must name the columns: %(cols)s (path, index and year "
                                          "are required).", cols=",".join(MANIFEST_COLUMNS)))
-    folder = manifest.parent
+    folder = manifest.parent.resolve()
     items: list[ImportItem] = []
     for line, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
@@ -176,10 +251,12 @@ def items_from_manifest(manifest: Path) -> list[ImportItem]:
             problem = UserError("no_path", _l("The row names no file."))
         elif path is None:
             problem = UserError("bad_path", _l("The path must be relative to the manifest's folder."))
+        elif (problem := _place_problem(folder, path)) is not None:
+            pass
         else:
             fields["title"] = fields["title"] or _title_of(PurePosixPath(raw_path.replace("\\", "/")))
         items.append(ImportItem(path or folder, str(label), row.get("year", ""), row.get("index", ""), fields,
-                                problem))
+                                problem, folder))
     return items
 
 
@@ -196,19 +273,15 @@ def first_admin(session: Session) -> User:
     return user
 
 
-def hash_file(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file on disk, read in chunks."""
+def hash_file(path: Path, root: Path | None = None) -> tuple[str, int]:
+    """SHA-256 and size of a file on disk, read in chunks (never through a link, see :func:`open_inside`)."""
     digest = hashlib.sha256()
     size = 0
     try:
-        with path.open("rb") as fh:
+        with open_inside(path, root) as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)
-    except FileNotFoundError:
-        raise UserError("no_file", _l("There is no such file.")) from None
-    except IsADirectoryError:
-        raise UserError("no_file", _l("This is a folder, not a file.")) from None
     except OSError as exc:
         raise UserError("unreadable", _l("The file cannot be read: %(error)s", error=exc.strerror or str(exc))) from None
     return digest.hexdigest(), size
@@ -245,7 +318,7 @@ def import_item(app: Flask, item: ImportItem, *, actor_id: int, draft_years: boo
             raise item.problem
         meta = documents.validate_metadata(item.fields)
         year = nomenclature.check_year(item.year)
-        sha256, size = hash_file(item.path)
+        sha256, size = hash_file(item.path, item.root)
         with session_scope(app) as session:
             _check_destination(session, year, item.index, draft_years=draft_years)
             found = documents.where_stored(session, sha256)
@@ -259,7 +332,7 @@ def import_item(app: Flask, item: ImportItem, *, actor_id: int, draft_years: boo
                     planned[sha256] = str(item.label)
                 return ItemResult(item, Outcome.FILED)
             actor = session.get(User, actor_id)
-            with item.path.open("rb") as stream:
+            with open_inside(item.path, item.root) as stream:
                 filed = documents.file_document(app, session, year=year, index=item.index, meta=meta,
                                                 upload=documents.Upload(stream, item.path.name), actor=actor)
             return ItemResult(item, Outcome.FILED, f"{filed.document.case.index}/{year}", filed.document.id)

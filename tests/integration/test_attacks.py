@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from records.db import session_scope
+from records.errors import UserError
 from records.models import Case, NomenclatureItem
 from records.spreadsheet import FORMULA_START
 from tests.conftest import PASSWORD, do_login
@@ -135,3 +138,63 @@ def test_an_exported_nomenclature_imports_back_unchanged(app: Flask, login_as: A
     assert "'" + HOSTILE.replace('"', '""') in exported
     rows = nomenclature.read_csv(exported)
     assert rows[0].title_ru == HOSTILE
+
+
+# --- imports through links -------------------------------------------------------------------------
+
+def _tree_with_links(app: Flask, tmp_path: Path) -> Path:
+    """An import tree with one real file and links to the data folder's secret key, to /etc/passwd,
+    to a folder outside, a FIFO, and a manifest naming them all."""
+    year = str(date.today().year)
+    tree = tmp_path / "archive"
+    place = tree / year / "12-4-7"
+    place.mkdir(parents=True)
+    (place / "real.txt").write_text("Кафедранын отурумунун протоколу", encoding="utf-8")
+    secret = Path(app.config["DATA_DIR"]) / "secret_key"
+    secret.write_text("the-signing-key-of-sessions", encoding="ascii")
+    (place / "key.txt").symlink_to(secret)
+    (place / "passwd.txt").symlink_to("/etc/passwd")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "private.txt").write_text("not for the archive", encoding="utf-8")
+    (tree / year / "12-4-1").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(place / "pipe.txt")
+    (tree / "manifest.csv").write_text(
+        "path,index,year\n"
+        f"{year}/12-4-7/real.txt,12-4-7,{year}\n"
+        f"{year}/12-4-7/key.txt,12-4-7,{year}\n"
+        f"{year}/12-4-7/passwd.txt,12-4-7,{year}\n"
+        f"{year}/12-4-1/private.txt,12-4-1,{year}\n"
+        f"{year}/12-4-7/pipe.txt,12-4-7,{year}\n",
+        encoding="utf-8")
+    return tree
+
+
+@pytest.mark.parametrize("mode", ["folder", "manifest"])
+def test_import_never_follows_links_or_leaves_its_folder(app: Flask, tmp_path: Path, mode: str) -> None:
+    from records.models import Document, DocumentFile
+
+    tree = _tree_with_links(app, tmp_path)
+    target = str(tree) if mode == "folder" else str(tree / "manifest.csv")
+    result = app.test_cli_runner().invoke(args=["import", mode, target])
+    assert result.exit_code == 1, result.output  # something was refused
+    assert "Filed: 1" in result.output
+    assert result.output.count("symbolic link") == 3, result.output
+    assert "not a regular file" in result.output
+    with app.app_context(), session_scope(app) as session:
+        names = set(session.scalars(select(DocumentFile.original_filename)))
+        assert names == {"real.txt"}
+        assert session.scalar(select(func.count(Document.id))) == 1
+
+
+def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(app: Flask, tmp_path: Path) -> None:
+    from records import bulk
+
+    tree = _tree_with_links(app, tmp_path)
+    items, _ignored = bulk.items_from_folder(tree)
+    real = next(i for i in items if i.path.name == "real.txt")
+    real.path.unlink()
+    real.path.symlink_to("/etc/passwd")
+    with pytest.raises(UserError) as caught:
+        bulk.hash_file(real.path, real.root)
+    assert caught.value.code == "symlink"
