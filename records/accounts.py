@@ -12,10 +12,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from records import audit
 from records.db import utcnow
-from records.errors import Conflict, NotFound, UserError
+from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
 from records.models import ApiToken, User, UserRole
-from records.permissions import Role
+from records.permissions import PAPER_LABELS, ROLE_LABELS, Paper, Role, combined_duties
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _dummy_hashes: dict[str, str] = {}
@@ -67,10 +67,39 @@ def parse_roles(roles: list[str] | set[str]) -> set[str]:
     return result
 
 
+def combined_roles_allowed() -> bool:
+    return bool(current_app.config.get("ALLOW_COMBINED_ROLES")) if has_app_context() else False
+
+
+def check_duties(role_set: set[str]) -> None:
+    """Refuse roles that would let one person draft and approve the same paper (unless the office
+    allows it: ALLOW_COMBINED_ROLES)."""
+    papers = combined_duties(role_set)
+    if papers and not combined_roles_allowed():
+        roles = ", ".join(str(ROLE_LABELS[Role(r)]) for r in sorted(role_set))
+        raise UserError("combined_roles", _l(
+            "One person may not both draft and approve %(paper)s; these roles do both: %(roles)s. Give the "
+            "roles to different people (a very small office may allow it with SANDYK_ALLOW_COMBINED_ROLES).",
+            paper=PAPER_LABELS[papers[0]], roles=roles))
+
+
+def approval_flags(actor: User, paper: Paper) -> dict[str, bool]:
+    """What an approval of ``paper`` by ``actor`` must carry into its audit event: a flag when the
+    approver also holds a drafting role of that paper (allowed only by ALLOW_COMBINED_ROLES)."""
+    if paper not in combined_duties(actor.roles):
+        return {}
+    if not combined_roles_allowed():
+        raise Forbidden("combined_roles", _l(
+            "You hold roles that both draft and approve %(paper)s, which this office does not allow. Ask the "
+            "administrator to separate them.", paper=PAPER_LABELS[paper]))
+    return {"combined_roles": True}
+
+
 def create_user(session: Session, username: str, password: str, roles: list[str] | set[str], *,
                 full_name: str = "", min_length: int = 10, actor: User | str | None = None) -> User:
     username = normalise_username(username)
     role_set = parse_roles(roles)
+    check_duties(role_set)
     check_password_policy(password, min_length)
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict("user_exists", _l("A user named %(name)s already exists.", name=username))
@@ -88,6 +117,9 @@ def set_roles(session: Session, user: User, roles: list[str] | set[str], *, acto
     before = sorted(user.roles)
     if set(before) == role_set:
         return
+    if actor is not None and getattr(actor, "id", None) == user.id and role_set - set(before):
+        raise Forbidden("self_grant", _l("You cannot give roles to yourself; another administrator must."))
+    check_duties(role_set)
     user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
     session.flush()
     audit.record(session, "user:roles", user, actor=actor, before=before, after=sorted(role_set))

@@ -160,10 +160,16 @@ class AccessLine:
     count: int
     first: datetime
     last: datetime
+    # An approval by someone who also holds a drafting role of the same paper (ALLOW_COMBINED_ROLES).
+    combined_roles: bool = False
 
 
 def _is_access(action: str) -> bool:
     return action in ACCESS_ACTIONS or action.startswith(ACCESS_PREFIXES) or action.endswith(":export")
+
+
+def _combined(detail: Any) -> bool:
+    return isinstance(detail, dict) and bool(detail.get("combined_roles"))
 
 
 def _what(object_type: str | None, object_id: str | None, detail: Any) -> str:
@@ -176,7 +182,8 @@ def _what(object_type: str | None, object_id: str | None, detail: Any) -> str:
 
 
 def inspection_report(session: Session, since: date, until: date) -> list[AccessLine]:
-    """Who searched, viewed, downloaded or exported what in the period, one line per person and thing."""
+    """Who searched, viewed, downloaded or exported what in the period, one line per person and thing;
+    approvals given by someone who also drafts that paper are listed too, flagged."""
     flt = AuditFilter(since=since, until=until)
     # Plain columns, not entities: a long period must not fill the session with objects.
     query = _filtered(select(AuditEvent.id, AuditEvent.actor, AuditEvent.action, AuditEvent.object_type,
@@ -184,6 +191,7 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
         AuditEvent.action.in_(ACCESS_ACTIONS),
         *[AuditEvent.action.startswith(p) for p in ACCESS_PREFIXES],
         AuditEvent.action.endswith(":export"),
+        AuditEvent.action.endswith(":approve"),
     ))
     lines: dict[tuple[str, str, str], AccessLine] = {}
     last = 0
@@ -193,12 +201,13 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
             break
         for ev_id, actor, action, object_type, object_id, detail, at in rows:
             last = ev_id
-            if not _is_access(action):
+            combined = _combined(detail)
+            if not (_is_access(action) or combined):
                 continue
             key = (actor, action, _what(object_type, object_id, detail))
             line = lines.get(key)
             if line is None:
-                lines[key] = AccessLine(actor, action, key[2], 1, at, at)
+                lines[key] = AccessLine(actor, action, key[2], 1, at, at, combined)
             else:
                 line.count += 1
                 line.last = at
@@ -209,7 +218,8 @@ def inspection_csv(lines: list[AccessLine]) -> str:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = spreadsheet.SafeWriter(buffer)
-    writer.writerow(("actor", "action", "what", "count", "first", "last"))
+    writer.writerow(("actor", "action", "what", "count", "first", "last", "combined_roles"))
     for ln in lines:
-        writer.writerow([ln.actor, ln.action, ln.what, ln.count, _iso(ln.first), _iso(ln.last)])
+        writer.writerow([ln.actor, ln.action, ln.what, ln.count, _iso(ln.first), _iso(ln.last),
+                         "yes" if ln.combined_roles else ""])
     return buffer.getvalue()

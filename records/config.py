@@ -35,6 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 10,
+    # A very small office may let one person hold roles that draft and approve the same paper; every such
+    # approval is then flagged in its audit event and in the inspection report.
+    "ALLOW_COMBINED_ROLES": False,
     "SESSION_HOURS": 12,
     "HOST": "127.0.0.1",
     "PORT": 8080,

@@ -30,7 +30,7 @@ from flask import Flask
 from sqlalchemy import String, and_, delete, exists, func, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
-from records import audit, indexing, nomenclature
+from records import accounts, audit, indexing, nomenclature
 from records.db import session_scope, utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -50,6 +50,7 @@ from records.models import (
     TextStatus,
     User,
 )
+from records.permissions import Paper
 from records.retention import (
     RetentionKind,
     RetentionParseError,
@@ -608,13 +609,15 @@ def approve_act(session: Session, act: DisposalAct, *, actor: User) -> None:
         raise Conflict("not_draft", _l("Only a draft act can be approved."))
     if act.drafted_by_id == actor.id:
         raise Forbidden("self_approval", _l("The act must be approved by someone other than its drafter."))
+    flags = accounts.approval_flags(actor, Paper.DISPOSAL)
     held = held_case_ids(session, [r.case_id for r in act.rows])
     for row in act.rows:
         _check_destroyable(session, row.case, act.year, held=held)
     act.status = ActStatus.APPROVED
     act.approved_by_id = actor.id
     act.approved_at = utcnow()
-    audit.record(session, "act:approve", act, actor=actor, number=act.number, cases=[r.case_id for r in act.rows])
+    audit.record(session, "act:approve", act, actor=actor, number=act.number, cases=[r.case_id for r in act.rows],
+                 **flags)
 
 
 def reject_act(session: Session, act: DisposalAct, *, actor: User, reason: str) -> None:

@@ -16,11 +16,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import audit, spreadsheet
+from records import accounts, audit, spreadsheet
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
 from records.models import Case, Nomenclature, NomenclatureItem, NomenclatureStatus, User
+from records.permissions import Paper
 from records.retention import RetentionKind, RetentionParseError, RetentionRule, parse_retention
 
 SHIPPED_TABLE = Path(__file__).parent / "data" / "nomenclature-12-4.csv"
@@ -242,10 +243,11 @@ def approve(session: Session, nom: Nomenclature, *, actor: User) -> None:
         raise Conflict("already_approved", _l("This nomenclature is already approved."))
     if nom.created_by_id is not None and nom.created_by_id == actor.id:
         raise Forbidden("self_approval", _l("The nomenclature must be approved by someone other than its drafter."))
+    flags = accounts.approval_flags(actor, Paper.NOMENCLATURE)
     nom.status = NomenclatureStatus.APPROVED
     nom.approved_by_id = actor.id
     nom.approved_at = utcnow()
-    audit.record(session, "nomenclature:approve", nom, actor=actor, year=nom.year)
+    audit.record(session, "nomenclature:approve", nom, actor=actor, year=nom.year, **flags)
 
 
 def update_item(session: Session, item: NomenclatureItem, *, actor: User, title_ky: str, title_ru: str,

@@ -12,6 +12,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ARCHIVIST = "archivist"
     HEAD = "head"
+    COMMISSION = "commission"
+    APPROVER = "approver"
 
 
 ROLE_LABELS = {
@@ -20,6 +22,8 @@ ROLE_LABELS = {
     Role.AUDITOR: _l("Auditor"),
     Role.ARCHIVIST: _l("Records officer"),
     Role.HEAD: _l("Head of department"),
+    Role.COMMISSION: _l("Expert commission member"),
+    Role.APPROVER: _l("Head of the organisation (approver)"),
 }
 
 
@@ -59,11 +63,37 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DRAFT_ACTS,
             Perm.EXECUTE_ACTS,
             Perm.TRANSFER_CASES,
-            Perm.EDIT_DOCUMENTS,
         }
     ),
     Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS}),
+    Role.COMMISSION: frozenset(_READ),
+    Role.APPROVER: frozenset(_READ),
 }
+
+
+class Paper(StrEnum):
+    """The kinds of paper that one person drafts and another approves."""
+
+    NOMENCLATURE = "nomenclature"
+    DISPOSAL = "disposal"  # destruction acts and inventories of permanent cases
+
+
+PAPER_LABELS = {
+    Paper.NOMENCLATURE: _l("the nomenclature"),
+    Paper.DISPOSAL: _l("destruction acts and inventories"),
+}
+
+# Who drafts and who agrees or approves each kind of paper. Nobody may hold roles of both sides of the
+# same paper (four eyes), unless the setting ALLOW_COMBINED_ROLES lets a very small office do so.
+DUTIES: dict[Paper, tuple[frozenset[Role], frozenset[Role]]] = {
+    Paper.NOMENCLATURE: (frozenset({Role.ARCHIVIST}), frozenset({Role.HEAD})),
+    Paper.DISPOSAL: (frozenset({Role.ARCHIVIST}), frozenset({Role.HEAD, Role.COMMISSION, Role.APPROVER})),
+}
+
+
+def combined_duties(roles: set[str] | frozenset[str]) -> list[Paper]:
+    """The papers for which ``roles`` would let one person both draft and approve."""
+    return [paper for paper, (drafting, approving) in DUTIES.items() if drafting & roles and approving & roles]
 
 
 def permissions_for(roles: set[str] | frozenset[str]) -> frozenset[Perm]:

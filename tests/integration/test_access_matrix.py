@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-ALL = frozenset({"admin", "secretary", "auditor", "archivist", "head"})
-READERS = frozenset({"secretary", "auditor", "archivist", "head"})  # read files and search
+ALL = frozenset({"admin", "secretary", "auditor", "archivist", "head", "commission", "approver"})
+READERS = frozenset({"secretary", "auditor", "archivist", "head", "commission", "approver"})  # read files and search
 VIEWERS = READERS | {"admin"}  # catalogue metadata
 PUBLIC = "public"
 
@@ -50,8 +50,8 @@ ACCESS: dict[str, Any] = {
     "documents.download": READERS,
     "documents.preview": READERS,
     "documents.add_version": {"secretary"},
-    "documents.edit": {"secretary", "archivist"},
-    "documents.move": {"secretary", "archivist"},
+    "documents.edit": {"secretary"},
+    "documents.move": {"secretary"},
     # --- search ---
     "search.index": READERS,
     "api.search": READERS,

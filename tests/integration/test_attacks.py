@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from records.db import session_scope
 from records.errors import UserError
-from records.models import Case, NomenclatureItem
+from records.models import Case, NomenclatureItem, User
 from records.spreadsheet import FORMULA_START
 from tests.conftest import PASSWORD, do_login
 from tests.integration.test_disposal_expiry import close, file_doc
@@ -198,3 +198,63 @@ def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(app: Flask, tmp_pa
     with pytest.raises(UserError) as caught:
         bulk.hash_file(real.path, real.root)
     assert caught.value.code == "symlink"
+
+
+# --- four eyes -------------------------------------------------------------------------------------
+
+def _user_id(app: Flask, name: str) -> int:
+    with app.app_context(), session_scope(app) as session:
+        return session.scalar(select(User.id).where(User.username == name))
+
+
+def test_an_administrator_cannot_give_itself_roles(app: Flask, login_as: Any) -> None:
+    admin = login_as("admin")
+    me = admin.user.id
+    resp = admin.post(f"/admin/users/{me}", data={"full_name": "A", "active": "1", "roles": ["admin", "head"]})
+    assert resp.status_code == 400 and "another administrator" in resp.get_data(as_text=True)
+    with app.app_context(), session_scope(app) as session:
+        assert session.get(User, me).roles == {"admin"}
+    # Another administrator may.
+    other = login_as("admin")
+    assert other.post(f"/admin/users/{me}", data={"full_name": "A", "active": "1",
+                                                  "roles": ["admin", "auditor"]}).status_code == 302
+
+
+@pytest.mark.parametrize("roles", [["archivist", "head"], ["archivist", "approver"], ["archivist", "commission"]])
+def test_nobody_drafts_and_approves_the_same_paper(app: Flask, login_as: Any, make_user: Any, roles: list[str]) -> None:
+    admin = login_as("admin")
+    resp = admin.post("/admin/users/new", data={"username": "both", "password": PASSWORD, "roles": roles})
+    assert resp.status_code == 400 and "both draft and approve" in resp.get_data(as_text=True)
+    assert _user_id(app, "both") is None
+    officer = make_user("archivist")
+    resp = admin.post(f"/admin/users/{officer.id}", data={"full_name": "O", "active": "1", "roles": roles})
+    assert resp.status_code == 400
+    with app.app_context(), session_scope(app) as session:
+        assert session.get(User, officer.id).roles == {"archivist"}
+    result = app.test_cli_runner().invoke(args=["users", "create", "both2", *sum((["--role", r] for r in roles), [])],
+                                          input=PASSWORD + "\n")
+    assert result.exit_code != 0 and "both draft and approve" in result.output
+
+
+def test_combined_roles_when_allowed_are_flagged_in_the_audit_and_the_report(app: Flask, login_as: Any,
+                                                                            db_session: Any) -> None:
+    from records.models import AuditEvent
+
+    drafter = login_as("archivist")
+    year = date.today().year + 3
+    assert drafter.post("/nomenclature/create", data={"year": year, "source": "shipped"}).status_code == 302
+    app.config["ALLOW_COMBINED_ROLES"] = True
+    both = login_as("archivist", "head")
+    assert both.post(f"/nomenclature/{year}/approve").status_code == 302
+    event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "nomenclature:approve"))
+    assert event.detail.get("combined_roles") is True
+    report = login_as("auditor", "admin").get("/audit/inspection?format=csv").get_data(as_text=True)
+    flagged = [row for row in csv.reader(io.StringIO(report.lstrip("\ufeff"))) if row[1] == "nomenclature:approve"]
+    assert flagged and flagged[0][0] == both.user.username and flagged[0][-1] == "yes"
+    page = login_as("auditor").get("/audit/inspection").get_data(as_text=True)
+    assert "⚑" in page
+    # Switched off again, the same person may no longer approve.
+    app.config["ALLOW_COMBINED_ROLES"] = False
+    assert drafter.post("/nomenclature/create", data={"year": year + 2, "source": "shipped"}).status_code == 302
+    refused = both.post(f"/nomenclature/{year + 2}/approve")
+    assert refused.status_code == 403 and "does not allow" in refused.get_data(as_text=True)

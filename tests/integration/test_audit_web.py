@@ -56,7 +56,7 @@ def test_every_named_action_is_an_event(app: Flask, client: Any, make_user: Any,
             {"doc_type": "protocol", "title": "Протокол №6"}), actor=user)
         documents.move_document(session, document, year=YEAR, index="12-4-1", actor=user)
         archivist = accounts.create_user(session, "arhivist", PASSWORD, ["archivist"], actor="test")
-        accounts.set_roles(session, archivist, ["archivist", "head"], actor=user)
+        accounts.set_roles(session, archivist, ["archivist", "auditor"], actor=user)
         disposal.place_hold(session, reason="accreditation", requested_by="ministry", actor=archivist,
                             case=session.get(Case, document.case_id))
     events = _actions(db_session)

@@ -79,17 +79,20 @@ def test_versions_edit_and_move_are_kept_and_audited(app: Flask, login_as, tmp_p
                      content_type="multipart/form-data")
     assert again.status_code == 409
 
+    # Details and moves are the secretary's; the records officer is refused both.
     archivist = login_as("archivist")
-    resp = archivist.post(f"/documents/{doc_id}/edit", data={"doc_type": "order", "title": "Буйрук №7",
+    assert archivist.post(f"/documents/{doc_id}/edit", data={"doc_type": "order", "title": "Y"}).status_code == 403
+    assert archivist.post(f"/documents/{doc_id}/move", data={"year": YEAR, "index": "12-4-3"}).status_code == 403
+    resp = sec.post(f"/documents/{doc_id}/edit", data={"doc_type": "order", "title": "Буйрук №7",
                                                              "doc_date": f"{YEAR}-04-02", "subject": "Практика"})
     assert resp.status_code == 302
-    resp = archivist.post(f"/documents/{doc_id}/edit", data={"doc_type": "order", "title": "X", "doc_date": "31.12.2024"})
+    resp = sec.post(f"/documents/{doc_id}/edit", data={"doc_type": "order", "title": "X", "doc_date": "31.12.2024"})
     assert resp.status_code == 400
-    resp = archivist.post(f"/documents/{doc_id}/move", data={"year": YEAR, "index": "12-4-3"})
+    resp = sec.post(f"/documents/{doc_id}/move", data={"year": YEAR, "index": "12-4-3"})
     assert resp.status_code == 302
     db_session.expire_all()
     doc = db_session.get(Document, doc_id)
     assert doc.title == "Буйрук №7" and doc.case.index == "12-4-3" and len(doc.versions) == 2
     assert {"document:file", "document:version", "document:edit", "document:move"} <= set(actions(db_session, doc_id))
-    resp = archivist.post(f"/documents/{doc_id}/move", data={"year": YEAR, "index": "12-4-77"})
+    resp = sec.post(f"/documents/{doc_id}/move", data={"year": YEAR, "index": "12-4-77"})
     assert resp.status_code == 404
