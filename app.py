@@ -82,12 +82,13 @@ def _init_extensions(app: Flask) -> None:
     login.session_protection = "strong"
 
     @login.user_loader
-    def _load_user(session_id: str) -> User | None:
-        try:
-            user_id, stamp = session_id.split(":", 1)
-            user = db.session().get(User, int(user_id))
-        except (ValueError, TypeError):
-            return None
-        if user is None or not user.active or user.get_id() != f"{user_id}:{stamp}":
-            return None
-        return user
+    def _load_user(user_id: str) -> User | None:
+        from flask import session as cookie_session
+
+        from records.accounts import user_for_session
+        from records.views.auth import SESSION_KEY
+
+        # The signed cookie is not enough: the server must still know its session (ended at sign-out,
+        # password and role changes).
+        return user_for_session(db.session(), user_id, cookie_session.get(SESSION_KEY),
+                                max_age=app.config["PERMANENT_SESSION_LIFETIME"])

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,7 +18,7 @@ from records import audit
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import ApiToken, User, UserRole
+from records.models import ApiToken, LoginThrottle, User, UserRole, UserSession
 from records.permissions import PAPER_LABELS, ROLE_LABELS, Paper, Role, combined_duties
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -123,6 +127,7 @@ def set_roles(session: Session, user: User, roles: list[str] | set[str], *, acto
     user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
     session.flush()
     audit.record(session, "user:roles", user, actor=actor, before=before, after=sorted(role_set))
+    end_sessions(session, user, actor=actor, reason="roles")
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
@@ -133,12 +138,15 @@ def set_active(session: Session, user: User, active: bool, *, actor: User | None
 
 def set_password(session: Session, user: User, password: str, *, min_length: int,
                  actor: User | None = None) -> None:
+    """Set a new password: every session of the user ends and every API token is revoked (whoever knew
+    the old password may have taken either). The caller signs the user in again if it is them."""
     check_password_policy(password, min_length)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    user.failed_logins = 0
-    user.locked_until = None
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(user.username)))
     audit.record(session, "user:password", user, actor=actor)
+    end_sessions(session, user, actor=actor, reason="password")
+    revoke_tokens(session, user, actor=actor)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -158,50 +166,174 @@ def _aware(dt: datetime | None) -> datetime | None:
     return dt
 
 
-def authenticate(session: Session, username: str, password: str, *, max_failures: int,
-                 lockout_minutes: int, ip: str | None = None) -> User:
-    """Check a login; count failures and lock the account for a while after too many."""
-    name = (username or "").strip().lower()
+# --- sign-in throttling ------------------------------------------------------------------------
+# Failures are counted per client address and per name tried (known or not, so the answers never tell
+# which names exist). After a few free failures each further one makes the next attempt wait longer,
+# doubling up to a ceiling; an attempt that comes too early is not checked. No account is ever locked:
+# the name's own count does not slow down its owner signing in from the address of their last
+# successful sign-in, so a stranger's failures cannot keep the owner out.
+
+_FORGET_AFTER = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    free_failures: int = 5  # per address before the delays start
+    name_free_failures: int = 20  # per name tried (the account safeguard)
+    first_delay: float = 2.0  # seconds; doubles with every further failure
+    max_delay: float = 900.0
+
+    @classmethod
+    def from_config(cls, config: Any) -> LoginPolicy:
+        return cls(free_failures=int(config["LOGIN_FREE_FAILURES"]),
+                   name_free_failures=int(config["LOGIN_NAME_FREE_FAILURES"]),
+                   first_delay=float(config["LOGIN_DELAY_SECONDS"]),
+                   max_delay=float(config["LOGIN_MAX_DELAY_SECONDS"]))
+
+    def delay(self, failures: int, free: int) -> float:
+        if failures < free:
+            return 0.0
+        return min(self.max_delay, self.first_delay * 2 ** min(failures - free, 40))
+
+
+def _ip_key(ip: str | None) -> str:
+    return f"ip:{(ip or '-')[:64]}"
+
+
+def _name_key(name: str) -> str:
+    return f"name:{name[:64]}"
+
+
+def _throttle_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
+    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).all()
+    return {row.key: row for row in rows}
+
+
+def _wait_left(row: LoginThrottle | None, now: datetime) -> float:
+    wait_until = _aware(row.wait_until) if row is not None else None
+    return (wait_until - now).total_seconds() if wait_until and wait_until > now else 0.0
+
+
+def _count_failure(session: Session, rows: dict[str, LoginThrottle], key: str, free: int, policy: LoginPolicy,
+                   now: datetime) -> None:
+    row = rows.get(key)
+    if row is None:
+        row = LoginThrottle(key=key, failures=0)
+        try:
+            with session.begin_nested():  # another request may have counted the first failure meanwhile
+                session.add(row)
+        except IntegrityError:
+            row = session.get(LoginThrottle, key, populate_existing=True) or row
+    updated = _aware(row.updated_at)
+    if updated is not None and now - updated > _FORGET_AFTER:
+        row.failures = 0
+    row.failures += 1
+    row.updated_at = now
+    delay = policy.delay(row.failures, free)
+    row.wait_until = now + timedelta(seconds=delay) if delay else None
+
+
+def authenticate(session: Session, username: str, password: str, *, policy: LoginPolicy,
+                 ip: str | None = None) -> User:
+    """Check a sign-in. Every answer costs one password hash, whether the name exists, the password is
+    wrong or the attempt came too early, so the answer's timing tells nothing."""
+    name = (username or "").strip().lower()[:64]
     user = session.scalar(select(User).where(User.username == name)) if name else None
     now = utcnow()
+    ip_key, name_key = _ip_key(ip), _name_key(name)
+    rows = _throttle_rows(session, [ip_key, name_key])
+    owner_address = user is not None and ip is not None and user.last_login_ip == ip
+    wait = max(_wait_left(rows.get(ip_key), now), 0.0 if owner_address else _wait_left(rows.get(name_key), now))
+    if wait > 0:
+        check_password_hash(_dummy_hash(), password or "")
+        audit.record(session, "auth:login_failed", user, object_type="user", actor=name, ip=ip, reason="throttled")
+        raise UserError("throttled", _l("Too many failed sign-ins. Try again in %(n)s seconds.",
+                                        n=max(1, math.ceil(wait))), status=429)
     if user is None:
         check_password_hash(_dummy_hash(), password or "")
-        audit.record(session, "auth:login_failed", object_type="user", actor=name[:64], ip=ip, reason="unknown_user")
-        raise UserError("bad_login", _l("Wrong user name or password."), status=401)
-    locked_until = _aware(user.locked_until)
-    if locked_until and locked_until > now:
-        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason="locked")
-        minutes = max(1, int((locked_until - now).total_seconds() // 60) + 1)
-        raise UserError("locked", _l("Too many failed attempts. Try again in %(n)s minutes.", n=minutes), status=429)
-    if not check_password_hash(user.password_hash, password or ""):
-        user.failed_logins += 1
+        reason = "unknown_user"
+    elif not check_password_hash(user.password_hash, password or ""):
         reason = "bad_password"
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + timedelta(minutes=lockout_minutes)
-            user.failed_logins = 0
-            reason = "locked_now"
-        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason=reason)
+    else:
+        reason = ""
+    if reason:
+        _count_failure(session, rows, ip_key, policy.free_failures, policy, now)
+        _count_failure(session, rows, name_key, policy.name_free_failures, policy, now)
+        session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - _FORGET_AFTER))
+        audit.record(session, "auth:login_failed", user, object_type="user", actor=name, ip=ip, reason=reason)
         raise UserError("bad_login", _l("Wrong user name or password."), status=401)
+    assert user is not None
     if not user.active:
         audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason="inactive")
         raise UserError("inactive", _l("This account is switched off. Ask the administrator."), status=403)
-    user.failed_logins = 0
-    user.locked_until = None
+    for row in rows.values():
+        session.delete(row)
     user.last_login_at = now
+    user.last_login_ip = ip
     audit.record(session, "auth:login", user, actor=user, ip=ip)
     return user
+
+
+# --- browser sessions known to the server ----------------------------------------------------------
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def start_session(session: Session, user: User, *, ip: str | None = None) -> str:
+    """A new server-side session for ``user``; returns the random key the browser's cookie carries."""
+    key = secrets.token_urlsafe(32)
+    session.add(UserSession(key_hash=_key_hash(key), user_id=user.id, ip=ip))
+    session.flush()
+    return key
+
+
+def user_for_session(session: Session, user_id: str, key: str | None, *, max_age: timedelta) -> User | None:
+    """The user a browser session belongs to, if the server still knows the session and it is young enough."""
+    if not key or len(key) > 200 or not user_id.isdigit():
+        return None
+    user = session.scalar(select(User).join(UserSession, UserSession.user_id == User.id).where(
+        UserSession.key_hash == _key_hash(key), User.id == int(user_id),
+        UserSession.created_at > utcnow() - max_age))
+    return user if user is not None and user.active else None
+
+
+def end_session(session: Session, key: str | None) -> None:
+    if key:
+        session.execute(delete(UserSession).where(UserSession.key_hash == _key_hash(key)))
+
+
+def end_sessions(session: Session, user: User, *, actor: User | str | None = None, reason: str = "") -> int:
+    """End every browser session of ``user`` (after a password or role change, or by an administrator)."""
+    ended = session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount or 0
+    if ended:
+        audit.record(session, "user:sessions_end", user, actor=actor, count=ended, reason=reason)
+    return ended
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, user: User, *, actor: User | str | None = None) -> str:
+def token_days() -> int:
+    return int(current_app.config.get("TOKEN_DAYS", 365)) if has_app_context() else 365
+
+
+def token_expiry(row: ApiToken) -> datetime:
+    """When a token stops working; one issued before tokens had an expiry lasts TOKEN_DAYS from its creation."""
+    return _aware(row.expires_at) or (_aware(row.created_at) or utcnow()) + timedelta(days=token_days())
+
+
+def issue_token(session: Session, user: User, *, actor: User | str | None = None, days: int | None = None) -> str:
     """Create an API token; only its hash is stored, so this is the one time it can be shown."""
+    days = token_days() if days is None else days
+    if not 1 <= days <= 3650:
+        raise UserError("bad_days", _l("A token lasts from 1 to 3650 days."))
     token = "sdk_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), prefix=token[:10]))
+    expires = utcnow() + timedelta(days=days)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), prefix=token[:10], expires_at=expires))
     session.flush()
-    audit.record(session, "token:create", user, actor=actor or user, prefix=token[:10])
+    audit.record(session, "token:create", user, actor=actor or user, prefix=token[:10], expires=expires.isoformat())
     return token
 
 
@@ -209,16 +341,34 @@ def user_for_token(session: Session, token: str) -> User | None:
     if not token or len(token) > 200:
         return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or row.revoked_at is not None or token_expiry(row) <= utcnow() or not row.user.active:
         return None
     row.last_used_at = utcnow()
     return row.user
 
 
-def revoke_tokens(session: Session, user: User, *, actor: User | None = None) -> int:
-    rows = session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))).all()
+def list_tokens(session: Session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def token_state(row: ApiToken) -> str:
+    """``active``, ``expired`` or ``revoked``."""
+    if row.revoked_at is not None:
+        return "revoked"
+    return "expired" if token_expiry(row) <= utcnow() else "active"
+
+
+def revoke_tokens(session: Session, user: User, *, actor: User | str | None = None,
+                  token_id: int | None = None) -> int:
+    """Revoke one token of ``user`` (by id) or all of them; returns how many were revoked."""
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        query = query.where(ApiToken.id == token_id)
+    rows = session.scalars(query).all()
+    if token_id is not None and not rows:
+        raise NotFound("no_token", _l("%(name)s has no active token number %(id)s.", name=user.username, id=token_id))
     for row in rows:
         row.revoked_at = utcnow()
     if rows:
-        audit.record(session, "token:revoke", user, actor=actor, count=len(rows))
+        audit.record(session, "token:revoke", user, actor=actor, count=len(rows), tokens=[r.prefix for r in rows])
     return len(rows)

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from flask import Flask, current_app
@@ -99,6 +101,7 @@ def register_commands(app: Flask) -> None:
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")
+T = TypeVar("T")
 
 
 def _read_password() -> str:
@@ -126,20 +129,50 @@ def users_create(name: str, roles: tuple[str, ...], full_name: str) -> None:
 
 @users_cli.command("token")
 @click.argument("name")
-def users_token(name: str) -> None:
+@click.option("--days", type=int, default=None, help="How long the token lasts (SANDYK_TOKEN_DAYS, default 365).")
+def users_token(name: str, days: int | None) -> None:
     """Print a new API bearer token for a user (shown only this once)."""
+    click.echo(_on_user(name, lambda session, user: accounts.issue_token(session, user, actor="cli", days=days)))
+
+
+def _on_user(name: str, work: Callable[[Any, User], T]) -> T:
+    """Run ``work`` on the named user in one transaction; a refusal ends the command with its message."""
     try:
         with session_scope() as session:
-            token = accounts.issue_token(session, accounts.get_user(session, name), actor="cli")
+            return work(session, accounts.get_user(session, name))
     except UserError as exc:
-        _fail(exc)
-    click.echo(token)
+        raise click.ClickException(str(exc.message)) from None
+
+
+def _token_line(row: Any) -> str:
+    used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never"
+    return (f"{row.id:>5}  {row.prefix}…  made {row.created_at:%Y-%m-%d}  used {used:16}  "
+            f"expires {accounts.token_expiry(row):%Y-%m-%d}  {accounts.token_state(row)}")
+
+
+@users_cli.command("tokens")
+@click.argument("name")
+def users_tokens(name: str) -> None:
+    """List a user's API tokens: number, how it begins, made, last used, expires, state."""
+    lines = _on_user(name, lambda session, user: [_token_line(r) for r in accounts.list_tokens(session, user)])
+    click.echo("\n".join(lines) if lines else f"{name} has no tokens.")
+
+
+@users_cli.command("revoke")
+@click.argument("name")
+@click.argument("token_id", metavar="[TOKEN-ID]", type=int, required=False)
+def users_revoke(name: str, token_id: int | None) -> None:
+    """Revoke one API token of a user (its number from `users tokens`), or all of them."""
+    count = _on_user(name, lambda session, user: accounts.revoke_tokens(session, user, actor="cli",
+                                                                        token_id=token_id))
+    click.echo(f"Revoked {count} token(s) of {name}.")
 
 
 @users_cli.command("password")
 @click.argument("name")
 def users_password(name: str) -> None:
-    """Set a user's password (read from standard input or asked for) and unlock the account."""
+    """Set a user's password (read from standard input or asked for); ends the user's sessions, revokes
+    their API tokens and forgets failed sign-ins on the name."""
     password = _read_password()
     try:
         with session_scope() as session:

@@ -32,8 +32,13 @@ DEFAULTS: dict[str, Any] = {
     "CLI_LANGUAGE": "en",
     "UNIVERSITY_NAME": "",
     "DEPARTMENT_NAME": "",
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCKOUT_MINUTES": 15,
+    # Sign-in throttling: failures from one address (and on one name) that are free, then a delay that
+    # starts at LOGIN_DELAY_SECONDS and doubles with every further failure, up to the maximum.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_NAME_FREE_FAILURES": 20,
+    "LOGIN_DELAY_SECONDS": 2,
+    "LOGIN_MAX_DELAY_SECONDS": 900,
+    "TOKEN_DAYS": 365,
     "PASSWORD_MIN_LENGTH": 10,
     # A very small office may let one person hold roles that draft and approve the same paper; every such
     # approval is then flagged in its audit event and in the inspection report.

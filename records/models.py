@@ -6,7 +6,7 @@ documents kept as tombstones) are never deleted by the application.
 """
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -81,8 +81,8 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = _dt()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the last successful sign-in came from: the owner is not slowed down by a stranger's failures.
+    last_login_ip: Mapped[str | None] = mapped_column(String(64))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -107,12 +107,7 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        # The password-change time is part of the session id, so changing a password ends other sessions.
-        changed = self.password_changed_at
-        if changed is not None and changed.tzinfo is None:  # SQLite returns naive UTC
-            changed = changed.replace(tzinfo=UTC)
-        stamp = int(changed.timestamp() * 1_000_000) if changed else 0
-        return f"{self.id}:{stamp}"
+        return str(self.id)
 
 
 class UserRole(Base):
@@ -121,6 +116,31 @@ class UserRole(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(32), primary_key=True)
     user: Mapped[User] = relationship(back_populates="role_rows")
+
+
+class UserSession(Base):
+    """A signed-in browser session, known to the server: the cookie carries a random key whose SHA-256
+    is kept here. Signing out, a password change and a role change delete the rows, so a copied cookie
+    stops working at once."""
+
+    __tablename__ = "user_session"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = _dt()
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per client address (``ip:…``) and per name tried (``name:…``), with the
+    time before which the next attempt is not checked. Rows are forgotten a day after the last failure."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    wait_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = _dt()
 
 
 class ApiToken(Base):
@@ -134,6 +154,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = _dt()
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Tokens issued before expiry existed have none stored: they expire TOKEN_DAYS after creation.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
 

@@ -12,9 +12,17 @@ from records.errors import UserError
 from records.i18n import _
 from records.models import User
 from records.permissions import ROLE_LABELS, Perm, Role
+from records.views.auth import sign_in
 from records.web import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def _user_or_404(session: Any, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("no_user", _("There is no such user."), status=404)
+    return user
 
 
 @bp.get("/users")
@@ -50,9 +58,7 @@ def new_user() -> Any:
 @require(Perm.MANAGE_USERS)
 def edit_user(user_id: int) -> Any:
     session = db.session()
-    user = session.get(User, user_id)
-    if user is None:
-        raise UserError("no_user", _("There is no such user."), status=404)
+    user = _user_or_404(session, user_id)
     error = None
     if request.method == "POST":
         try:
@@ -68,15 +74,29 @@ def edit_user(user_id: int) -> Any:
             if request.form.get("password"):
                 accounts.set_password(session, user, request.form["password"],
                                       min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)
-            if request.form.get("unlock") == "1" and user.locked_until is not None:
-                user.locked_until = None
-                user.failed_logins = 0
-                audit.record(session, "user:unlock", user)
         except UserError as exc:
             session.rollback()
             error = str(exc.message)
         else:
+            if user.id == current_user.id:
+                sign_in(user)  # a password change ended this session with the others
             flash(_("User %(name)s was saved.", name=user.username), "success")
             return redirect(url_for(".users"))
     return render_template("admin/user_form.html", user=user, roles=list(Role), role_labels=ROLE_LABELS,
-                           error=error, form=request.form), (400 if error else 200)
+                           error=error, form=request.form, tokens=accounts.list_tokens(session, user),
+                           token_state=accounts.token_state, token_expiry=accounts.token_expiry), \
+        (400 if error else 200)
+
+
+@bp.post("/users/<int:user_id>/tokens/revoke")
+@require(Perm.MANAGE_USERS)
+def revoke_tokens(user_id: int) -> Any:
+    """Revoke one API token of a user (``token_id``) or, without it, all of them."""
+    session = db.session()
+    user = _user_or_404(session, user_id)
+    raw = request.form.get("token_id", "").strip()
+    if raw and not raw.isdigit():
+        raise UserError("bad_token_id", _("There is no such token."), status=404)
+    count = accounts.revoke_tokens(session, user, actor=current_user, token_id=int(raw) if raw else None)
+    flash(_("Tokens revoked: %(n)s.", n=count), "success")
+    return redirect(url_for(".edit_user", user_id=user.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import session as cookie_session
 from flask_login import current_user, login_required, login_user, logout_user
 
 from records import accounts, audit, db
@@ -12,6 +13,16 @@ from records.i18n import _
 from records.web import safe_next
 
 bp = Blueprint("auth", __name__)
+# The key of the server-side session (see accounts.start_session) inside the signed session cookie.
+SESSION_KEY = "sid"
+
+
+def sign_in(user: Any) -> None:
+    """Start a session the server knows: the cookie alone, copied, stops working when it ends."""
+    accounts.end_session(db.session(), cookie_session.get(SESSION_KEY))
+    cookie_session.clear()
+    cookie_session[SESSION_KEY] = accounts.start_session(db.session(), user, ip=request.remote_addr)
+    login_user(user, remember=False)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -25,15 +36,14 @@ def login() -> Any:
         try:
             user = accounts.authenticate(
                 session, request.form.get("username", ""), request.form.get("password", ""),
-                max_failures=current_app.config["LOGIN_MAX_FAILURES"],
-                lockout_minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"], ip=request.remote_addr,
+                policy=accounts.LoginPolicy.from_config(current_app.config), ip=request.remote_addr,
             )
         except UserError as exc:
-            # The failure itself (counter, lockout, audit event) must be kept.
+            # The failure itself (counters, audit event) must be kept.
             session.commit()
             error, status = str(exc.message), exc.status
         else:
-            login_user(user, remember=False)
+            sign_in(user)
             return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", error=error), status
 
@@ -42,7 +52,9 @@ def login() -> Any:
 @login_required
 def logout() -> Any:
     audit.record(db.session(), "auth:logout", current_user._get_current_object())
+    accounts.end_session(db.session(), cookie_session.get(SESSION_KEY))
     logout_user()
+    cookie_session.clear()
     return redirect(url_for("auth.login"))
 
 
@@ -63,7 +75,7 @@ def change_password() -> Any:
             except UserError as exc:
                 error = str(exc.message)
             else:
-                login_user(user)  # the session id includes the password stamp
+                sign_in(user)  # the password change ended every session of the user, this one too
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("main.home"))
     return render_template("password.html", error=error), (400 if error else 200)

@@ -39,6 +39,7 @@ ACCESS: dict[str, Any] = {
     "admin.users": {"admin"},
     "admin.new_user": {"admin"},
     "admin.edit_user": {"admin"},
+    "admin.revoke_tokens": {"admin"},
     "api.get_nomenclature": VIEWERS,
     # --- capture ---
     "api.post_document": {"secretary"},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,142 @@ def test_combined_roles_when_allowed_are_flagged_in_the_audit_and_the_report(app
     assert drafter.post("/nomenclature/create", data={"year": year + 2, "source": "shipped"}).status_code == 302
     refused = both.post(f"/nomenclature/{year + 2}/approve")
     assert refused.status_code == 403 and "does not allow" in refused.get_data(as_text=True)
+
+
+# --- lockout as a weapon ---------------------------------------------------------------------------
+
+def _login_from(app: Flask, address: str, name: str, password: str) -> Any:
+    return app.test_client().post("/login", data={"username": name, "password": password},
+                                  environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_strangers_failures_never_lock_the_owner_out(app: Flask) -> None:
+    for n in range(app.config["LOGIN_FREE_FAILURES"]):
+        assert _login_from(app, "203.0.113.9", "admin", f"wrong-password-{n}").status_code == 401
+    stranger = _login_from(app, "203.0.113.9", "admin", "wrong-password-x")
+    assert stranger.status_code == 429 and "Try again in" in stranger.get_data(as_text=True)
+    # The owner, from another address, signs in at once.
+    assert _login_from(app, "198.51.100.7", "admin", PASSWORD).status_code == 302
+
+
+def test_many_addresses_hammering_one_name_do_not_keep_its_owner_out(app: Flask) -> None:
+    assert _login_from(app, "198.51.100.7", "admin", PASSWORD).status_code == 302  # the owner's usual address
+    for n in range(app.config["LOGIN_NAME_FREE_FAILURES"]):
+        _login_from(app, f"203.0.113.{n % 200}", "admin", f"wrong-password-{n}")
+    # A new address meets the name's own delay; the owner's usual one does not.
+    assert _login_from(app, "192.0.2.1", "admin", PASSWORD).status_code == 429
+    assert _login_from(app, "198.51.100.7", "admin", PASSWORD).status_code == 302
+
+
+def test_known_unknown_and_throttled_names_cost_the_same_and_look_alike(app: Flask, make_user: Any,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every answer computes exactly one password hash; known and unknown names answer alike, and a
+    throttled address is throttled whatever the name."""
+    from records import accounts
+
+    user = make_user("secretary")
+    hashed: list[str] = []
+    real = accounts.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        hashed.append(pwhash)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    answers = {}
+    for label, name in (("known", user.username), ("unknown", "nobody-here")):
+        hashed.clear()
+        resp = _login_from(app, f"192.0.2.{len(answers) + 10}", name, "wrong-password-1")
+        page = re.sub(r'name="csrf_token" value="[^"]*"', "", resp.get_data(as_text=True))
+        answers[label] = (resp.status_code, page.replace(name, "NAME"))
+        assert len(hashed) == 1, label
+    assert answers["known"] == answers["unknown"]
+    for n in range(app.config["LOGIN_FREE_FAILURES"]):
+        _login_from(app, "192.0.2.99", "nobody-here", f"wrong-password-{n}")
+    for name in (user.username, "nobody-here"):
+        hashed.clear()
+        resp = _login_from(app, "192.0.2.99", name, PASSWORD)
+        assert resp.status_code == 429 and len(hashed) == 1, name
+
+
+# --- sessions and tokens ---------------------------------------------------------------------------
+
+def _copy_cookies(source: Any, target: Any) -> None:
+    for cookie in source._cookies.values():
+        target.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+
+
+def test_a_copied_session_cookie_dies_at_logout(app: Flask, login_as: Any) -> None:
+    owner = login_as("auditor")
+    thief = app.test_client()
+    _copy_cookies(owner, thief)
+    assert thief.get("/nomenclature/").status_code == 200  # the copy works while the session lives
+    assert owner.post("/logout").status_code == 302
+    resp = thief.get("/nomenclature/")
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_role_change_and_password_reset_end_sessions_and_tokens(app: Flask, login_as: Any, make_user: Any,
+                                                                 api_token: Any) -> None:
+    from records import accounts
+
+    admin = login_as("admin")
+    user = login_as("auditor")
+    assert admin.post(f"/admin/users/{user.user.id}", data={"full_name": "X", "active": "1",
+                                                            "roles": ["secretary"]}).status_code == 302
+    assert user.get("/nomenclature/").status_code == 302  # signed out by the role change
+    member = make_user("secretary")
+    with app.app_context(), session_scope(app) as session:
+        token = accounts.issue_token(session, session.get(User, member.id), actor="test")
+    auth = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    assert do_login(client, member.username).status_code == 302
+    assert app.test_client().get("/api/v1/nomenclature", headers=auth).status_code == 200
+    result = app.test_cli_runner().invoke(args=["users", "password", member.username], input="fresh-secret-77\n")
+    assert result.exit_code == 0, result.output
+    assert app.test_client().get("/api/v1/nomenclature", headers=auth).status_code == 401
+    assert client.get("/nomenclature/").status_code == 302
+
+
+def test_tokens_expire_and_are_listed_and_revoked(app: Flask, make_user: Any, login_as: Any) -> None:
+    from datetime import timedelta
+
+    from records import accounts
+    from records.db import utcnow
+    from records.models import ApiToken
+
+    member = make_user("secretary")
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["users", "token", member.username]).output.strip()
+    second = runner.invoke(args=["users", "token", member.username, "--days", "30"]).output.strip()
+    api = app.test_client()
+
+    def works(token: str) -> bool:
+        return api.get("/api/v1/nomenclature", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+    assert works(first) and works(second)
+    listed = runner.invoke(args=["users", "tokens", member.username])
+    assert listed.exit_code == 0 and first[:10] in listed.output and second[:10] in listed.output
+    assert listed.output.count("active") == 2
+    with app.app_context(), session_scope(app) as session:
+        rows = {r.prefix: r for r in session.scalars(select(ApiToken).where(ApiToken.user_id == member.id))}
+        assert (accounts.token_expiry(rows[second[:10]]) - utcnow()).days in (29, 30)
+        first_id = rows[first[:10]].id
+        rows[second[:10]].expires_at = utcnow() - timedelta(seconds=1)
+        # A token made before tokens had an expiry lasts TOKEN_DAYS from its making.
+        old = ApiToken(user_id=member.id, token_hash=accounts._token_hash("sdk_old"), prefix="sdk_old",
+                       created_at=utcnow() - timedelta(days=app.config["TOKEN_DAYS"] + 1))
+        session.add(old)
+    assert not works(second) and not works("sdk_old")
+    assert "expired" in runner.invoke(args=["users", "tokens", member.username]).output
+    assert runner.invoke(args=["users", "revoke", member.username, str(first_id)]).exit_code == 0
+    assert not works(first)
+    again = runner.invoke(args=["users", "revoke", member.username, str(first_id)])
+    assert again.exit_code != 0 and "no active token" in again.output
+    # On the users page.
+    admin = login_as("admin")
+    third = runner.invoke(args=["users", "token", member.username]).output.strip()
+    page = admin.get(f"/admin/users/{member.id}").get_data(as_text=True)
+    assert third[:10] in page and "Revoke" in page
+    assert admin.post(f"/admin/users/{member.id}/tokens/revoke").status_code == 302
+    assert not works(third)

@@ -89,16 +89,6 @@ def test_cookie_is_secure_and_hsts_sent_over_https(app_config: dict[str, Any]) -
         get_database(https_app).dispose()
 
 
-def test_lockout_after_repeated_failures(app: Flask, make_user: Any) -> None:
-    user = make_user("secretary")
-    client = app.test_client()
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        assert do_login(client, user.username, "wrong-password-1").status_code == 401
-    locked = do_login(client, user.username)  # the right password no longer helps for a while
-    assert locked.status_code == 429
-    assert "Too many failed attempts" in locked.get_data(as_text=True)
-
-
 @pytest.mark.parametrize("weak", ["short-1", "onlyletterslong", "12345678901234", "aaaaaaaaaaab1"])
 def test_password_policy(app: Flask, weak: str) -> None:
     with app.app_context(), session_scope(app) as session, pytest.raises(UserError) as caught:
