@@ -48,6 +48,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Cyrillic stays readable in API answers
     db.init_app(app)
+    from records import audit
+
+    audit.init_app(app)
     _init_extensions(app)
 
     from records import web

@@ -1,30 +1,126 @@
-"""The audit trail: every significant action becomes an append-only event chained by SHA-256.
+"""The audit trail: every significant action becomes an append-only event in a keyed hash chain.
 
-Each event's hash covers its own content and the previous event's hash, so editing, inserting or
-deleting any event breaks the chain from that point on, which :func:`verify_chain` reports.
+Each event's hash is an HMAC-SHA256, under a key kept outside the database (``<data>/audit_key`` or
+the AUDIT_KEY setting), of its own content and the previous event's hash. Editing, inserting or
+deleting any event breaks the chain from that point on, which :func:`verify_chain` reports, and
+someone who can write the database but not read the key cannot forge a chain that verifies.
 Deleting the newest events leaves a shorter chain that is still whole, so every append also moves a
-checkpoint of the chain head (last id, hash and event count, in the ``setting`` table, written in the
-same transaction); verification compares the end of the chain with it.
+checkpoint of the chain head (last id, hash and event count): in the ``setting`` table, in the same
+transaction, and after the commit also in an append-only file of the data folder
+(``<data>/audit_checkpoints``, flushed to disk), which a wiped table, a deleted tail with a moved
+database checkpoint, or a replaced database cannot match.
+
+Chains begun before the key existed hold plain SHA-256 events; they verify up to the first keyed
+event, recorded as ``audit:keyed`` when the switch happened, and every event after it must be keyed.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from flask import has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from records.db import utcnow
+from records.config import secret_key
+from records.db import get_database, utcnow
 from records.models import AuditEvent, Setting
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_chain_head"
+KEY_FILE = "audit_key"
+CHECKPOINT_FILE = "audit_checkpoints"
+_PENDING = "audit_checkpoint_pending"
+_TAIL_BYTES = 1 << 20  # checkpoints may land a little out of order; the newest is among the last lines
+
+
+class AuditSeal:
+    """What keeps the chain honest outside the database: the key and the checkpoint file of a data folder."""
+
+    def __init__(self, data_dir: Path, configured_key: str = "") -> None:
+        self.data_dir = data_dir
+        self.configured_key = configured_key
+        self.checkpoint_path = data_dir / CHECKPOINT_FILE
+        self._key: bytes | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = secret_key(self.data_dir, self.configured_key, KEY_FILE).encode("utf-8")
+        return self._key
+
+    def forget_key(self) -> None:
+        """Read the key again at next use (after a restore put the backup's key in place)."""
+        self._key = None
+
+    def append(self, checkpoint: dict[str, Any]) -> None:
+        """Add a checkpoint line and flush it to disk (O_APPEND: processes sharing the folder never mix lines)."""
+        line = (json.dumps(checkpoint, separators=(",", ":")) + "\n").encode("utf-8")
+        with self._lock:
+            fd = os.open(self.checkpoint_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def newest(self) -> dict[str, Any] | None:
+        """The checkpoint with the highest event id in the file, or None when there is no file."""
+        try:
+            with self.checkpoint_path.open("rb") as fh:
+                size = fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, size - _TAIL_BYTES))
+                tail = fh.read()
+        except FileNotFoundError:
+            return None
+        best: dict[str, Any] | None = None
+        for raw in tail.splitlines():
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                continue  # the first line of the tail may be cut; a torn last line is the crash's
+            if isinstance(item, dict) and isinstance(item.get("id"), int) and (best is None or item["id"] > best["id"]):
+                best = item
+        return best if best is not None else {"id": 0, "hash": GENESIS, "count": 0}
+
+
+def init_app(app: Flask) -> AuditSeal:
+    seal = AuditSeal(Path(app.config["DATA_DIR"]), app.config.get("AUDIT_KEY", ""))
+    app.extensions["sandyk.audit"] = seal
+    # Sessions carry the seal, so appends work in background threads without an app context.
+    get_database(app).sessionmaker.configure(info={"audit_seal": seal})
+    return seal
+
+
+def seal_of(session: Session | None = None, app: Flask | None = None) -> AuditSeal:
+    if session is not None and "audit_seal" in session.info:
+        return session.info["audit_seal"]  # type: ignore[no-any-return]
+    return (app or current_app).extensions["sandyk.audit"]  # type: ignore[no-any-return]
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _write_file_checkpoint(session: Session) -> None:
+    # After the commit only: a checkpoint of a transaction that rolled back would name an event that
+    # never existed. A crash in between leaves the file one step behind, which verification accepts.
+    pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        seal_of(session).append(pending)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_file_checkpoint(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def _canonical_time(at: datetime) -> str:
@@ -34,12 +130,16 @@ def _canonical_time(at: datetime) -> str:
 
 
 def event_hash(prev_hash: str, *, at: datetime, actor_id: int | None, actor: str, action: str,
-               object_type: str | None, object_id: str | None, detail: dict[str, Any], ip: str | None) -> str:
+               object_type: str | None, object_id: str | None, detail: dict[str, Any], ip: str | None,
+               key: bytes | None = None) -> str:
+    """HMAC-SHA256 of the event under ``key``; plain SHA-256 without one (events from before the key)."""
     payload = json.dumps(
         [prev_hash, _canonical_time(at), actor_id, actor, action, object_type, object_id, detail, ip],
         ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    if key is None:
+        return hashlib.sha256(payload).hexdigest()
+    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 def _lock_chain(session: Session) -> None:
@@ -62,6 +162,7 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     actor_id = getattr(actor, "id", None)
     actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
     detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # what is hashed is what is stored
+    key = seal_of(session).key
 
     _lock_chain(session)
     head = _read_head(session)
@@ -71,18 +172,33 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     checkpoint = head.value if head is not None and isinstance(head.value, dict) else {}
     prev = checkpoint.get("hash") or session.scalar(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
-    count = int(checkpoint.get("count", 0)) + 1
-    at = utcnow()
+    count = int(checkpoint.get("count", 0))
+    if prev != GENESIS and not checkpoint.get("keyed"):
+        # A chain begun before the key existed: say where the keyed part begins.
+        switch = _append(session, key, prev, count + 1, actor_id=None, actor_name="system", action="audit:keyed",
+                         object_type=None, oid=None, detail={"hash": "hmac-sha256", "plain_events": count}, ip=None)
+        prev, count = switch.hash, count + 1
+        head = _move_head(session, head, switch, count)
     oid = None if object_id is None else str(object_id)
+    event = _append(session, key, prev, count + 1, actor_id=actor_id, actor_name=actor_name, action=action,
+                    object_type=object_type, oid=oid, detail=detail, ip=ip)
+    _move_head(session, head, event, count + 1)
+    return event
+
+
+def _append(session: Session, key: bytes, prev: str, count: int, *, actor_id: int | None, actor_name: str,
+            action: str, object_type: str | None, oid: str | None, detail: dict[str, Any],
+            ip: str | None) -> AuditEvent:
+    at = utcnow()
     event = AuditEvent(
         at=at, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type, object_id=oid,
         detail=detail, ip=ip, prev_hash=prev,
         hash=event_hash(prev, at=at, actor_id=actor_id, actor=actor_name, action=action,
-                        object_type=object_type, object_id=oid, detail=detail, ip=ip),
+                        object_type=object_type, object_id=oid, detail=detail, ip=ip, key=key),
     )
     session.add(event)
     session.flush()  # for the event's id
-    _move_head(session, head, event, count)
+    session.info[_PENDING] = {"id": event.id, "hash": event.hash, "count": count}
     return event
 
 
@@ -99,51 +215,90 @@ def _read_head(session: Session) -> Setting | None:
         ).one_or_none()
 
 
-def _move_head(session: Session, head: Setting | None, event: AuditEvent, count: int) -> None:
+def _move_head(session: Session, head: Setting | None, event: AuditEvent, count: int) -> Setting:
     """Point the checkpoint at the new head; runs under the chain lock, like the append itself.
     Written with the rest of the transaction (the next flush or the commit)."""
-    value = {"id": event.id, "hash": event.hash, "count": count}
+    value = {"id": event.id, "hash": event.hash, "count": count, "keyed": True}
     if head is None:
-        session.add(Setting(key=HEAD_KEY, value=value, updated_at=event.at))
+        head = Setting(key=HEAD_KEY, value=value, updated_at=event.at)
+        session.add(head)
     else:
         head.value = value
         head.updated_at = event.at
+    return head
 
 
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int
     # "altered" | "broken_link" | "truncated" (events after the last one are gone) |
-    # "count" (events missing or added with the links rewritten) | "no_checkpoint"
+    # "count" (events missing or added with the links rewritten) | "no_checkpoint" |
+    # "file_truncated" | "file_mismatch" | "file_count": the same, against the checkpoint file
     problem: str
     expected: str
     found: str
 
 
-def verify_chain(session: Session, batch: int = 1000) -> Iterator[ChainProblem]:
-    """Walk the whole chain in id order, yielding every place where it does not hold."""
+def verify_chain(session: Session, batch: int = 1000, seal: AuditSeal | None = None) -> Iterator[ChainProblem]:
+    """Walk the whole chain in id order, yielding every place where it does not hold: against itself,
+    the database checkpoint and the newest checkpoint of this data folder's file."""
+    seal = seal or seal_of(session)
+    key = seal.key
+    in_file = seal.newest()
+    at_file: tuple[str, int] | None = None  # hash of the file's event and the count up to it, once seen
     prev = GENESIS
     last_id = 0
     count = 0
+    plain_allowed = True  # plain SHA-256 events only before the first keyed one
     while True:
         rows = session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).all()
         if not rows:
             yield from _check_head(session, last_id, prev, count)
+            if in_file is not None:
+                yield from _check_file(in_file, at_file, last_id, prev)
             return
-        count += len(rows)
         for ev in rows:
+            count += 1
             if ev.prev_hash != prev:
                 yield ChainProblem(ev.id, "broken_link", prev, ev.prev_hash)
-            computed = event_hash(ev.prev_hash, at=ev.at, actor_id=ev.actor_id, actor=ev.actor,
-                                  action=ev.action, object_type=ev.object_type, object_id=ev.object_id,
-                                  detail=ev.detail, ip=ev.ip)
-            if computed != ev.hash:
-                yield ChainProblem(ev.id, "altered", computed, ev.hash)
+            fields = dict(at=ev.at, actor_id=ev.actor_id, actor=ev.actor, action=ev.action,
+                          object_type=ev.object_type, object_id=ev.object_id, detail=ev.detail, ip=ev.ip)
+            keyed = event_hash(ev.prev_hash, key=key, **fields)
+            if hmac.compare_digest(keyed, ev.hash):
+                plain_allowed = False
+            elif not (plain_allowed and event_hash(ev.prev_hash, **fields) == ev.hash):
+                yield ChainProblem(ev.id, "altered", keyed, ev.hash)
+            if in_file is not None and ev.id == in_file["id"]:
+                at_file = (ev.hash, count)
             prev = ev.hash
             last_id = ev.id
         session.expunge_all()
+
+
+def _check_file(in_file: dict[str, Any], at_file: tuple[str, int] | None, last_id: int,
+                last_hash: str) -> Iterator[ChainProblem]:
+    """Compare the chain with the newest checkpoint the file holds: that event must be there, with the
+    same hash and the same number of events up to it."""
+    file_id, file_hash, file_count = int(in_file["id"]), str(in_file.get("hash")), in_file.get("count")
+    if file_id == 0:
+        return
+    if at_file is None:
+        problem = "file_truncated" if file_id > last_id else "file_mismatch"
+        yield ChainProblem(file_id, problem, file_hash, last_hash if file_id > last_id else "none")
+    elif at_file[0] != file_hash:
+        yield ChainProblem(file_id, "file_mismatch", file_hash, at_file[0])
+    elif at_file[1] != file_count:
+        yield ChainProblem(file_id, "file_count", str(file_count), str(at_file[1]))
+
+
+def chain_status(session: Session, seal: AuditSeal | None = None) -> dict[str, Any]:
+    """What the two checkpoints say (for the verify command's summary)."""
+    seal = seal or seal_of(session)
+    head = session.get(Setting, HEAD_KEY)
+    value = head.value if head is not None and isinstance(head.value, dict) else {}
+    return {"count": value.get("count", 0), "file": seal.newest(), "file_path": str(seal.checkpoint_path)}
 
 
 def _check_head(session: Session, last_id: int, last_hash: str, count: int) -> Iterator[ChainProblem]:

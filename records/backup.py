@@ -7,6 +7,8 @@ A backup is a folder::
     database.sqlite3      SQLite: a consistent copy made through SQLite's online backup API
     database.pgdump       PostgreSQL: pg_dump's custom format (one snapshot)
     blobs/ab/cd/<sha256>  every stored file, by content
+    audit_checkpoints     the data folder's file of audit chain checkpoints, copied before the database
+    audit_key             the key of the audit chain (unless it comes from the AUDIT_KEY setting)
 
 It is written while the application runs. The database is copied first; every file a committed row
 refers to was stored before that commit (files are written before their rows, and never changed),
@@ -47,8 +49,8 @@ SQLITE_FILE = "database.sqlite3"
 PG_FILE = "database.pgdump"
 FORMAT = 1
 # What may already be in a data folder that counts as empty: the app writes its secret key (and the
-# temp folder) as soon as it starts.
-EMPTY_OK = {"secret_key", "tmp"}
+# temp folder) as soon as it starts, and the audit key at its first use.
+EMPTY_OK = {"secret_key", "tmp", audit.KEY_FILE}
 
 
 class BackupError(UserError):
@@ -157,6 +159,8 @@ def create_backup(app: Flask, dest: Path, *, progress: Callable[[int], None] | N
     with session_scope(app) as session:
         head = session.get(Setting, audit.HEAD_KEY)
         audit_head = head.value if head is not None else None
+    # Before the database: every checkpoint in the copy then names an event the snapshot holds.
+    _copy_audit_seal(app, dest)
     database = _snapshot_database(app, dest)
     counts = _counts(app)
     corrupted = _copy_blobs(app, dest, progress)
@@ -183,6 +187,34 @@ def create_backup(app: Flask, dest: Path, *, progress: Callable[[int], None] | N
         audit.record(session, "backup:create", actor="cli", dest=str(dest), files=len(files), bytes=total,
                      corrupted=corrupted)
     return BackupResult(path=dest, files=len(files), bytes=total, corrupted=corrupted)
+
+
+def _copy_audit_seal(app: Flask, dest: Path) -> None:
+    seal = audit.seal_of(app=app)
+    _ = seal.key  # a data folder without events yet gets its key now, so the backup holds it
+    for name in (audit.CHECKPOINT_FILE, audit.KEY_FILE):
+        source = seal.data_dir / name
+        if source.is_file():
+            fd = os.open(dest / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out)
+
+
+def _restore_audit_seal(app: Flask, src: Path) -> None:
+    """Put the backup's audit key and checkpoint file in the data folder, before anything is recorded."""
+    seal = audit.seal_of(app=app)
+    for name in (audit.KEY_FILE, audit.CHECKPOINT_FILE):
+        source = src / name
+        if source.is_file():
+            target = seal.data_dir / name
+            tmp = target.with_name(f".{name}.restore")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as out, source.open("rb") as data:
+                shutil.copyfileobj(data, out)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+    seal.forget_key()
 
 
 def read_manifest(src: Path) -> dict[str, Any]:
@@ -299,6 +331,7 @@ def restore_backup(app: Flask, src: Path, *, progress: Callable[[int], None] | N
                                                problems="; ".join(problems[:20])))
     _require_empty_target(app)
     Path(app.config["DATA_DIR"], "tmp").mkdir(parents=True, exist_ok=True)
+    _restore_audit_seal(app, src)
     _restore_database(app, src, manifest)
     migrate.upgrade(app.config["DATABASE_URL"])
     blobs = _restore_blobs(app, src, progress)

@@ -14,7 +14,6 @@ from flask.cli import AppGroup
 from records import audit, audit_log, backup, fixity
 from records.db import session_scope
 from records.errors import UserError
-from records.models import Setting
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 storage_cli = AppGroup("storage", help="Fixity of the stored files.")
@@ -26,6 +25,11 @@ PROBLEM_TEXT = {
     "truncated": "the chain ends before the last recorded head (the newest events were deleted)",
     "count": "the number of events differs from the recorded count (events deleted and the chain rewritten)",
     "no_checkpoint": "the chain head checkpoint is missing",
+    "file_truncated": "the chain ends before the newest checkpoint in the data folder's file (events were deleted, "
+                      "or the table wiped)",
+    "file_mismatch": "the event the data folder's checkpoint file names differs or is gone (the database was "
+                     "replaced or the chain rewritten)",
+    "file_count": "the number of events up to the data folder's newest checkpoint differs from the file",
 }
 
 
@@ -43,10 +47,15 @@ def audit_verify() -> None:
     """Check the whole chain of audit events; print where it breaks and exit 1 if it does."""
     with session_scope() as session:
         problems = list(audit.verify_chain(session))
-        head = session.get(Setting, audit.HEAD_KEY)
-        count = head.value.get("count", 0) if head is not None and isinstance(head.value, dict) else 0
+        status = audit.chain_status(session)
+    in_file = status["file"]
+    if in_file is None:
+        file_note = f"no checkpoint file at {status['file_path']} yet"
+    else:
+        file_note = f"the checkpoint file names event #{in_file['id']} ({in_file.get('count', 0)} events)"
     if not problems:
-        click.echo(f"Audit chain verified: {count} events, unbroken, ending at the recorded head.")
+        click.echo(f"Audit chain verified: {status['count']} events, unbroken, ending at the recorded head; "
+                   f"{file_note}.")
         return
     click.echo(f"Audit chain is BROKEN: {len(problems)} problem(s).", err=True)
     for problem in problems:

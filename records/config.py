@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "BLOB_STORE_URL": "",  # empty: file://<DATA_DIR>/blobs
     "INDEX_URL": "",  # empty: whoosh://<DATA_DIR>/index
     "SECRET_KEY": "",  # empty: generated once into <DATA_DIR>/secret_key
+    "AUDIT_KEY": "",  # empty: generated once into <DATA_DIR>/audit_key (keys the audit chain)
     "ADMIN_PASSWORD": "",
     "MAX_UPLOAD_BYTES": 100 * 1024 * 1024,
     "ALLOWED_TYPES": ["pdf", "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "jpeg", "png", "tiff"],
@@ -93,16 +94,33 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-def secret_key(data_dir: Path, configured: str) -> str:
-    """The configured key, or one generated once and kept in the data folder (mode 0600)."""
+def secret_key(data_dir: Path, configured: str, name: str = "secret_key") -> str:
+    """The configured key, or one generated once and kept in the data folder as ``name`` (mode 0600)."""
     if configured:
         return configured
-    path = data_dir / "secret_key"
+    path = data_dir / name
     if path.exists():
         return path.read_text(encoding="ascii").strip()
     data_dir.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key)
+    # Written whole and flushed under a temporary name, then linked into place: a key is never seen half
+    # written, survives a power cut, and two processes starting at once end up with the same one.
+    tmp = data_dir / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return path.read_text(encoding="ascii").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
+    dir_fd = os.open(data_dir, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
     return key

@@ -398,3 +398,146 @@ def test_tokens_expire_and_are_listed_and_revoked(app: Flask, make_user: Any, lo
     assert third[:10] in page and "Revoke" in page
     assert admin.post(f"/admin/users/{member.id}/tokens/revoke").status_code == 302
     assert not works(third)
+
+
+# --- the audit trail rewritten in the database ----------------------------------------------------
+
+def _events(app: Flask, n: int) -> list[Any]:
+    from records import audit
+
+    with app.app_context(), session_scope(app) as session:
+        made = [audit.record(session, "test:event", object_type="thing", object_id=i, actor="tester", n=i)
+                for i in range(n)]
+        return [(e.id, e.hash) for e in made]
+
+
+def _verify(app: Flask) -> Any:
+    return app.test_cli_runner().invoke(args=["audit", "verify"])
+
+
+def test_a_wiped_audit_table_is_found(app: Flask, db_session: Any) -> None:
+    from sqlalchemy import delete
+
+    from records import audit
+    from records.models import AuditEvent, Setting
+
+    _events(app, 4)
+    db_session.execute(delete(AuditEvent))
+    db_session.execute(delete(Setting).where(Setting.key == audit.HEAD_KEY))
+    result = _verify(app)
+    assert result.exit_code == 1 and "file_truncated" in result.output, result.output
+
+
+def test_a_deleted_tail_with_the_checkpoint_moved_back_is_found(app: Flask, db_session: Any) -> None:
+    from sqlalchemy import delete
+
+    from records import audit
+    from records.models import AuditEvent, Setting
+
+    made = _events(app, 4)
+    total = db_session.scalar(select(func.count(AuditEvent.id)))
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id == made[-1][0]))
+    head = db_session.get(Setting, audit.HEAD_KEY)
+    head.value = {"id": made[-2][0], "hash": made[-2][1], "count": total - 1, "keyed": True}
+    db_session.flush()
+    result = _verify(app)
+    assert result.exit_code == 1 and "file_truncated" in result.output, result.output
+    assert f"event #{made[-1][0]}" in result.output
+
+
+def test_a_chain_forged_without_the_key_is_found(app: Flask, db_session: Any) -> None:
+    """Someone who can write the database but not read the key rebuilds the whole chain (a replaced
+    database): every event and both links are recomputed, the database checkpoint moved along."""
+    from sqlalchemy import delete
+
+    from records import audit
+    from records.models import AuditEvent, Setting
+
+    _events(app, 3)
+    rows = db_session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    forged = [dict(id=r.id, at=r.at, actor_id=r.actor_id, actor=r.actor, action=r.action, object_type=r.object_type,
+                   object_id=r.object_id, detail=r.detail, ip=r.ip) for r in rows]
+    db_session.execute(delete(AuditEvent))
+    prev = audit.GENESIS
+    for values in forged:
+        values["actor"] = "nobody" if values["action"] == "test:event" else values["actor"]
+        fields = {k: values[k] for k in ("at", "actor_id", "actor", "action", "object_type", "object_id", "detail", "ip")}
+        digest = audit.event_hash(prev, **fields)  # without the key: plain SHA-256, as the old chains were
+        db_session.add(AuditEvent(prev_hash=prev, hash=digest, **values))
+        db_session.flush()
+        prev = digest
+    head = db_session.get(Setting, audit.HEAD_KEY)
+    head.value = {"id": forged[-1]["id"], "hash": prev, "count": len(forged), "keyed": True}
+    db_session.flush()
+    result = _verify(app)
+    assert result.exit_code == 1 and "file_mismatch" in result.output, result.output
+    # Forging keyed hashes needs the key; a guessed one does not verify either.
+    db_session.execute(delete(AuditEvent).where(AuditEvent.id == forged[-1]["id"]))
+    last = dict(forged[-1])
+    fields = {k: last[k] for k in ("at", "actor_id", "actor", "action", "object_type", "object_id", "detail", "ip")}
+    db_session.add(AuditEvent(prev_hash=prev, hash=audit.event_hash(prev, key=b"guess", **fields), **last))
+    db_session.flush()
+    assert "altered" in _verify(app).output
+
+
+def test_a_chain_from_before_the_key_verifies_and_records_the_switch(app: Flask, db_session: Any) -> None:
+    """An existing plain SHA-256 chain keeps verifying up to the switch-over, recorded as an event."""
+    from sqlalchemy import delete, update
+
+    from records import audit
+    from records.db import utcnow
+    from records.models import AuditEvent, Setting
+
+    db_session.execute(delete(AuditEvent))
+    db_session.execute(delete(Setting).where(Setting.key == audit.HEAD_KEY))
+    Path(app.config["DATA_DIR"], audit.CHECKPOINT_FILE).unlink(missing_ok=True)
+    prev = audit.GENESIS
+    for i in range(3):  # what an older version wrote
+        fields = dict(at=utcnow(), actor_id=None, actor="old", action="test:old", object_type=None, object_id=None,
+                      detail={"n": i}, ip=None)
+        event = AuditEvent(prev_hash=prev, hash=audit.event_hash(prev, **fields), **fields)
+        db_session.add(event)
+        db_session.flush()
+        prev = event.hash
+    db_session.add(Setting(key=audit.HEAD_KEY, value={"id": event.id, "hash": prev, "count": 3}, updated_at=utcnow()))
+    db_session.flush()
+    assert _verify(app).exit_code == 0
+    _events(app, 2)
+    actions = list(db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    assert actions == ["test:old"] * 3 + ["audit:keyed", "test:event", "test:event"]
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+    # Plain events are accepted only before the switch.
+    first_keyed = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "test:event").limit(1))
+    plain = audit.event_hash(first_keyed.prev_hash, at=first_keyed.at, actor_id=first_keyed.actor_id,
+                             actor=first_keyed.actor, action=first_keyed.action, object_type=first_keyed.object_type,
+                             object_id=first_keyed.object_id, detail=first_keyed.detail, ip=first_keyed.ip)
+    db_session.execute(update(AuditEvent).where(AuditEvent.id == first_keyed.id).values(hash=plain))
+    assert "altered" in _verify(app).output
+
+
+def test_backup_carries_the_audit_key_and_checkpoints(app: Flask, tmp_path: Path, app_config: dict[str, Any],
+                                                     backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("restoring needs an empty PostgreSQL schema of its own; the SQLite half shows the files travel")
+    from app import create_app
+    from records import audit
+
+    _events(app, 3)
+    dest = tmp_path / "backup"
+    assert app.test_cli_runner().invoke(args=["backup", "create", str(dest)]).exit_code == 0
+    assert (dest / audit.KEY_FILE).stat().st_mode & 0o077 == 0
+    assert (dest / audit.CHECKPOINT_FILE).read_bytes()
+    target = tmp_path / "restored"
+    config = dict(app_config, DATA_DIR=str(target), DATABASE_URL=f"sqlite:///{target / 'sandyk.db'}")
+    restored = create_app(config)
+    try:
+        result = restored.test_cli_runner().invoke(args=["backup", "restore", str(dest)])
+        assert result.exit_code == 0, result.output
+        assert (target / audit.KEY_FILE).read_bytes() == Path(app.config["DATA_DIR"], audit.KEY_FILE).read_bytes()
+        verified = restored.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0, verified.output
+    finally:
+        from records.db import get_database
+
+        get_database(restored).dispose()

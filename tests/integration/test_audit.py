@@ -99,7 +99,9 @@ def test_checkpoint_follows_every_append(app: Flask, db_session: Any) -> None:
     head = db_session.get(Setting, audit.HEAD_KEY)
     last = db_session.get(AuditEvent, ids[-1])
     total = len(db_session.scalars(select(AuditEvent.id)).all())
-    assert head.value == {"id": last.id, "hash": last.hash, "count": total}
+    assert head.value == {"id": last.id, "hash": last.hash, "count": total, "keyed": True}
+    # ...and the data folder's checkpoint file names the same event.
+    assert app.extensions["sandyk.audit"].newest() == {"id": last.id, "hash": last.hash, "count": total}
 
 
 def test_a_session_that_outlives_its_commit_still_links_to_the_newest_event(app: Flask) -> None:
