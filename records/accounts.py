@@ -6,11 +6,11 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, has_app_context
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from records import audit
+from records import audit, db
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
@@ -19,6 +19,8 @@ from records.permissions import Role
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _dummy_hashes: dict[str, str] = {}
+# A token's last use is written at most this often.
+TOKEN_USE_GRANULARITY = timedelta(minutes=1)
 
 
 def _dummy_hash() -> str:
@@ -179,7 +181,13 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = _aware(row.last_used_at)
+    if last is None or now - last >= TOKEN_USE_GRANULARITY:
+        # After the request's work, in a short transaction of its own: a read never takes the write lock.
+        token_id = row.id
+        db.after_work(session, lambda later: later.execute(
+            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)))
     return row.user
 
 

@@ -117,13 +117,20 @@ def _http_message(status: int) -> str:
 
 
 def register_boundary(app: Flask) -> None:
-    """One transaction per request: committed after the view, rolled back on any error."""
+    """One transaction per request: committed after the view, rolled back on any error. Requests that
+    change things write from their first query (see ``db.begin_write``); what a read leaves to write
+    goes in one short transaction after it."""
+
+    @app.before_request
+    def _write_phase() -> None:
+        db.enter_write_phase(app)
 
     @app.after_request
     def _commit(response: Any) -> Any:
         if "_db_session" in g and not g.get("_db_failed"):
             session = g._db_session
             session.commit()
+            db.write_after_work(app)
             if session.info.pop("index_dirty", False):
                 from records import worker
 

@@ -15,6 +15,7 @@ bp = Blueprint("auth", __name__)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@db.reads_first  # the password is checked without holding the write lock
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
