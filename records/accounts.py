@@ -185,9 +185,11 @@ def user_for_token(session: Session, token: str) -> User | None:
     last = _aware(row.last_used_at)
     if last is None or now - last >= TOKEN_USE_GRANULARITY:
         # After the request's work, in a short transaction of its own: a read never takes the write lock.
+        # A row another request is marking just now is left to it (no request waits on this).
         token_id = row.id
         db.after_work(session, lambda later: later.execute(
-            update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now)))
+            update(ApiToken).values(last_used_at=now).where(ApiToken.id.in_(
+                select(ApiToken.id).where(ApiToken.id == token_id).with_for_update(skip_locked=True)))))
     return row.user
 
 

@@ -701,3 +701,20 @@ def make_huge_xml_docx(dir: Path, xml_mib: int, name: str = "huge.docx") -> Path
             member.write(tail)
     source.unlink()
     return out
+
+
+def make_font_only_pdf(dir: Path, pages: int = 300, name: str = "fonts-only.pdf") -> Path:
+    """A PDF whose pages carry a font resource but no text in their layer (as some scanners write
+    them, with the picture and an empty font): its text can only come from OCR."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = Path(dir) / name
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number in range(pages):
+        pdf.setFont("Helvetica", 11)
+        pdf.drawString(50, 800, " ")  # the font is used, no letter is written
+        pdf.rect(50, 100 + number % 7, 400, 600)
+        pdf.showPage()
+    pdf.save()
+    return path
