@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from records import audit
+from records import audit, db
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -23,6 +23,8 @@ from records.permissions import PAPER_LABELS, ROLE_LABELS, Paper, Role, combined
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _dummy_hashes: dict[str, str] = {}
+# A token's last use is written at most this often.
+TOKEN_USE_GRANULARITY = timedelta(minutes=1)
 
 
 def _dummy_hash() -> str:
@@ -343,7 +345,15 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
     if row is None or row.revoked_at is not None or token_expiry(row) <= utcnow() or not row.user.active:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    last = _aware(row.last_used_at)
+    if last is None or now - last >= TOKEN_USE_GRANULARITY:
+        # After the request's work, in a short transaction of its own: a read never takes the write lock.
+        # A row another request is marking just now is left to it (no request waits on this).
+        token_id = row.id
+        db.after_work(session, lambda later: later.execute(
+            update(ApiToken).values(last_used_at=now).where(ApiToken.id.in_(
+                select(ApiToken.id).where(ApiToken.id == token_id).with_for_update(skip_locked=True)))))
     return row.user
 
 

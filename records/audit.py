@@ -32,6 +32,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from records import db
 from records.config import secret_key
 from records.db import get_database, utcnow
 from records.models import AuditEvent, Setting
@@ -146,12 +147,21 @@ def _lock_chain(session: Session) -> None:
     """Serialise writers of the chain so two transactions never link to the same predecessor."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(727100)"))
-    # SQLite transactions start with BEGIN IMMEDIATE, which already serialises writers.
+    # On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``) already serialises writers.
 
 
 def record(session: Session, action: str, obj: Any = None, *, object_type: str | None = None,
-           object_id: Any = None, actor: Any = None, ip: str | None = None, **detail: Any) -> AuditEvent:
-    """Append an event. ``obj`` may be a model instance (its table name and id are used)."""
+           object_id: Any = None, actor: Any = None, ip: str | None = None, **detail: Any) -> AuditEvent | None:
+    """Append an event. ``obj`` may be a model instance (its table name and id are used).
+
+    The event of a read (a search, a view, a download) is appended once the read is done, in a short
+    transaction of its own, so the chain's lock is never held while the read's work runs; ``None`` is
+    returned then."""
+    if db.reading_request(session):
+        db.after_work(session, lambda later: record(later, action, obj, object_type=object_type, object_id=object_id,
+                                                    actor=actor, ip=ip, **detail))
+        return None
+    db.begin_write(session)  # the chain head is read under the writer's lock
     if obj is not None:
         object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
         object_id = object_id if object_id is not None else getattr(obj, "id", None)

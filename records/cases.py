@@ -26,6 +26,18 @@ def _item_of(session: Session, nom: Nomenclature, index: str) -> NomenclatureIte
     raise NotFound("unknown_case", _l("The nomenclature of %(year)s has no item %(index)s.", year=year, index=index or "—"))
 
 
+def check_filing_target(session: Session, year: int, index: str) -> None:
+    """Refuse an item that :func:`case_for_filing` would not find, by reading only: the year's
+    nomenclature, or the nearest one a missing year's draft would be made from."""
+    nom = nomenclature.get(session, year) or nomenclature.nearest(session, year)
+    if nom is None:
+        return  # an empty catalogue: the shipped table is drafted, and checked, when filing
+    if session.scalar(select(NomenclatureItem.id).where(NomenclatureItem.nomenclature_id == nom.id,
+                                                        NomenclatureItem.index == (index or "").strip())) is None:
+        raise NotFound("unknown_case", _l("The nomenclature of %(year)s has no item %(index)s.", year=year,
+                                          index=(index or "").strip() or "—"))
+
+
 def current_volume(session: Session, item: NomenclatureItem) -> Case | None:
     return session.scalar(select(Case).where(Case.item_id == item.id).order_by(Case.volume.desc()).limit(1))
 

@@ -24,6 +24,29 @@ def _fail(exc: UserError) -> None:
     raise click.ClickException(str(exc.message))
 
 
+def server_settings(config: dict) -> dict:
+    """waitress's settings for the production server.
+
+    waitress reads a request's headers and body in its event loop, buffering a large body to a temp
+    file, and only a complete request reaches a thread: slow clients hold connections, never threads.
+    So what must be large is the connection limit (waitress's default of 100 let a hundred clients
+    trickling a byte at a time lock everyone out), with ``poll`` instead of ``select`` (limited to 1024
+    descriptors) and the descriptor limit raised to match; what must be short is the time a
+    connection may stay silent, checked every few seconds."""
+    _raise_open_files(config["CONNECTION_LIMIT"] + 256)
+    return {"threads": config["THREADS"], "connection_limit": config["CONNECTION_LIMIT"],
+            "channel_timeout": config["CHANNEL_TIMEOUT"], "cleanup_interval": 5, "asyncore_use_poll": True,
+            "backlog": 2048, "ident": "sandyk"}
+
+
+def _raise_open_files(wanted: int) -> None:
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+
+
 def setup_data(app: Flask, *, echo: bool = True) -> None:
     """Bring a data folder to a ready state; running it again changes nothing."""
     data_dir = Path(app.config["DATA_DIR"])
@@ -77,7 +100,7 @@ def register_commands(app: Flask) -> None:
         # Finish at once whatever a crash left behind (text to read, index changes to apply).
         worker.kick(app_obj)
         click.echo(f"Sandyk is serving on http://{host}:{port}/")
-        serve(app_obj, host=host, port=port, threads=app_obj.config["THREADS"], ident="sandyk")
+        serve(app_obj, **server_settings(app_obj.config), host=host, port=port)
 
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)

@@ -48,6 +48,13 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 8080,
     "THREADS": 8,
+    # Open connections the server keeps (each slow or idle client holds one; they cost a socket, not a
+    # thread), and how long one may send nothing before it is closed.
+    "CONNECTION_LIMIT": 2000,
+    "CHANNEL_TIMEOUT": 20,
+    # Sign-ins checked at once (each password check is a fraction of a second of CPU); more get 429 at
+    # once instead of taking every thread from the other requests.
+    "LOGINS_AT_ONCE": 4,
     "HTTPS": False,
 }
 

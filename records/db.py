@@ -2,6 +2,15 @@
 
 Services flush and never commit; the request boundary commits (see ``app.py``), and any error
 rolls back. Background work opens its own sessions with :func:`session_scope`.
+
+A request reads before it writes. Its session starts each transaction as a plain read (``BEGIN
+DEFERRED`` on SQLite, which takes no lock) and becomes a writer at its first write: :func:`begin_write`
+ends the read and opens ``BEGIN IMMEDIATE``, which queues behind other writers instead of failing
+(SQLite cannot upgrade a read that another writer has overtaken). Requests that change things enter
+the write phase before their view runs, so their reads and writes stay one serialised transaction;
+an upload enters it only after its file is spooled, checked and read (``reads_first``). Writes that
+a read causes (the audit event of a search or a view, the API token's last use) wait in
+:func:`after_work` and go to the database in one short transaction once the work is done.
 """
 from __future__ import annotations
 
@@ -9,10 +18,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
+
+F = TypeVar("F", bound=Callable[..., Any])
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -31,6 +46,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_SQLITE_BEGIN = "sandyk_sqlite_begin"
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         # Pooled connections: closing the last connection to a WAL database checkpoints it, which would
@@ -41,8 +59,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             # The sqlite3 module's own transaction handling is switched off so that BEGIN is issued by
-            # SQLAlchemy (below) as BEGIN IMMEDIATE: writers queue on the lock instead of failing with
-            # "database is locked" when two requests upgrade read locks at once.
+            # SQLAlchemy (below): BEGIN IMMEDIATE for writers, which queue on the lock instead of failing
+            # with "database is locked" when two requests upgrade read locks at once, and BEGIN DEFERRED
+            # for the read phase of a request (see ``begin_write``).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -56,8 +75,9 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
-            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            options = conn.get_execution_options()
+            if options.get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql(f"BEGIN {options.get(_SQLITE_BEGIN, 'IMMEDIATE')}")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -70,6 +90,12 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        # Sessions of requests: each transaction starts as a read and turns into a write at its first write.
+        self.request_sessionmaker = sessionmaker(self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}),
+                                                 expire_on_commit=False, info={"reads_first": True})
+        event.listen(self.request_sessionmaker, "before_flush", _write_before_flush)
+        event.listen(self.request_sessionmaker, "do_orm_execute", _write_before_dml)
+        event.listen(self.request_sessionmaker, "after_transaction_end", _read_again)
 
     @property
     def dialect(self) -> str:
@@ -104,8 +130,89 @@ def get_database(app: Flask | None = None) -> Database:
 def session() -> Session:
     """The session of the current request or app context."""
     if "_db_session" not in g:
-        g._db_session = get_database().sessionmaker()
+        database = get_database()
+        g._db_session = database.request_sessionmaker() if has_request_context() else database.sessionmaker()
     return g._db_session
+
+
+def begin_write(sess: Session) -> None:
+    """Make the session's transaction a writer's, if it is not one already.
+
+    On SQLite a read transaction is ended (it wrote nothing) and ``BEGIN IMMEDIATE`` opens the write,
+    waiting its turn behind other writers. What was read before stays in the session; whatever the
+    write depends on is to be read again after this call. PostgreSQL needs nothing: its transactions
+    write without an upgrade."""
+    info = sess.info
+    if not info.get("reads_first") or info.get("writing"):
+        return
+    info["writing"] = True
+    conn = sess.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("COMMIT")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def release_reads(sess: Session) -> None:
+    """End a request's read transaction before slow work, so it holds no snapshot meanwhile. A session
+    that writes already keeps its transaction."""
+    if sess.info.get("reads_first") and not sess.info.get("writing") and not (sess.new or sess.dirty or sess.deleted):
+        sess.commit()
+        sess.expire_all()  # what was read is read again, in the transaction that follows
+
+
+def _write_before_flush(sess: Session, _context: Any, _instances: Any) -> None:
+    begin_write(sess)
+
+
+def _write_before_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        begin_write(state.session)
+
+
+def _read_again(sess: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        sess.info["writing"] = False
+
+
+def reads_first(view: F) -> F:
+    """Mark a view that changes things but does slow work first (an upload): its request reads without
+    a lock until the view's service calls :func:`begin_write`."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def enter_write_phase(app: Flask) -> None:
+    """Before a view runs: requests that change things write from their first query, as one transaction,
+    unless the view reads first."""
+    if request.method in SAFE_METHODS:
+        return
+    view = app.view_functions.get(request.endpoint or "")
+    if view is not None and not getattr(view, "reads_first", False):
+        begin_write(session())
+
+
+def reading_request(sess: Session) -> bool:
+    """Whether ``sess`` is the session of a request that only reads (GET, HEAD) and has not written."""
+    return (has_request_context() and request.method in SAFE_METHODS and g.get("_db_session") is sess
+            and not sess.info.get("writing"))
+
+
+def after_work(sess: Session, write: Callable[[Session], Any]) -> None:
+    """A write that a read causes: during a request that has not written, it waits until the request's
+    work is done (:func:`write_after_work`); otherwise it is written now, in the session's transaction."""
+    if has_request_context() and g.get("_db_session") is sess and not sess.info.get("writing"):
+        g.setdefault("_db_after_work", []).append(write)
+    else:
+        write(sess)
+
+
+def write_after_work(app: Flask) -> None:
+    """Write what the request's reads left to write, in one short transaction of its own."""
+    writes = g.pop("_db_after_work", None)
+    if writes:
+        with session_scope(app) as sess:
+            for write in writes:
+                write(sess)
 
 
 @contextmanager

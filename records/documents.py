@@ -1,10 +1,12 @@
 """Capture: filing documents into cases.
 
 upload -> spool to a temp file (size limit, SHA-256 while streaming) -> type and safety from the
-bytes -> blob stored by hash (in a thread of its own, while the text is read now, or later for scans)
--> catalogue rows, text and index task in one transaction, written once the blob is synced. Anything
-refused before the catalogue rows are written leaves nothing behind; a blob written for a transaction
-that then fails is an orphan that ``storage gc`` collects.
+bytes -> duplicate lookup -> blob stored by hash (in a thread of its own) -> text read now (outside any
+transaction), or later by the background worker for anything that needs OCR -> catalogue rows, text,
+audit event and index task in one short write transaction, once the blob is synced. Until that last
+step the request holds no lock, so no other request waits on a file's work. Anything refused before
+the catalogue rows are written leaves nothing behind; a blob written for a transaction that then fails
+is an orphan that ``storage gc`` collects.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, cases, indexing
+from records import audit, cases, db, indexing
 from records.blobs import get_store
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
@@ -189,7 +191,8 @@ class _Storing:
 
 
 def accept_file(app: Flask, upload: Upload) -> Accepted:
-    """Spool, check and (for non-scans) extract. Raises UserError for every refusal, leaving no file."""
+    """Spool and check. Raises UserError for every refusal, leaving no file. The text is read by
+    :func:`read_text`, once the caller knows the file is wanted."""
     tmp_dir = Path(app.config["DATA_DIR"]) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     limits = limits_for(app)
@@ -214,16 +217,16 @@ def accept_file(app: Flask, upload: Upload) -> Accepted:
     except BaseException:
         spooled.discard()
         raise
-    accepted = Accepted(spool=spooled, storing=storing, check=check, filename=filename,
-                        text_status=TextStatus.PENDING)
-    # Scans wait for the worker (OCR takes seconds); everything else gets its text now.
-    if not check.needs_ocr or app.config["WORKER"] == "inline":
-        try:
-            _apply_extraction(accepted, extract_text(spooled.path, check, limits, app.config["OCR_LANGS"]))
-        except BaseException:
-            accepted.discard()
-            raise
-    return accepted
+    return Accepted(spool=spooled, storing=storing, check=check, filename=filename, text_status=TextStatus.PENDING)
+
+
+def read_text(app: Flask, accepted: Accepted) -> None:
+    """The text of an accepted file, read now unless it needs OCR: scans, and PDFs with pages that
+    carry no text layer, wait for the background worker (OCR takes seconds a page). Runs outside any
+    transaction."""
+    if accepted.check.needs_ocr is False or app.config["WORKER"] == "inline":
+        _apply_extraction(accepted, extract_text(accepted.path, accepted.check, limits_for(app),
+                                                 app.config["OCR_LANGS"]))
 
 
 def _apply_extraction(target: Any, result: Any) -> None:
@@ -285,18 +288,25 @@ def _check_case_open_for_filing(case: Case) -> None:
 
 def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: Metadata, upload: Upload,
                   actor: User | None, allow_duplicate: bool = False) -> Filed:
-    """File a new document into the case of ``index`` for ``year`` (opened when needed)."""
+    """File a new document into the case of ``index`` for ``year`` (opened when needed).
+
+    The file is spooled, checked, looked up among the filed ones and read before the session writes
+    anything (a request's session holds no lock until then, see ``db.begin_write``)."""
     year_int = cases.nomenclature.check_year(year)
-    case = cases.case_for_filing(session, year_int, index, actor=actor)
-    _check_case_open_for_filing(case)
+    cases.check_filing_target(session, year_int, index)
     accepted = accept_file(app, upload)
     try:
+        if not allow_duplicate:
+            _refuse_duplicate(session, accepted.sha256)
+        db.release_reads(session)
+        read_text(app, accepted)
+        db.begin_write(session)
+        case = cases.case_for_filing(session, year_int, index, actor=actor)
+        _check_case_open_for_filing(case)
         blob = session.get(Blob, accepted.sha256)
-        # Without a blob row no version (whose sha256 is a foreign key to it) holds these bytes.
+        # Looked up again under the writer's lock: the same bytes may have been filed meanwhile.
         if blob is not None and not allow_duplicate:
-            found = where_stored(session, accepted.sha256)
-            if found:
-                raise _duplicate_error(found)
+            _refuse_duplicate(session, accepted.sha256)
         _blob_row(session, accepted, blob)
         # Built whole before the one flush that writes the document and its first version.
         version = _version_row(accepted, 1, actor)
@@ -317,6 +327,12 @@ def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: 
         accepted.discard()
 
 
+def _refuse_duplicate(session: Session, sha256: str) -> None:
+    # Without a blob row no version (whose sha256 is a foreign key to it) holds these bytes.
+    if session.get(Blob, sha256) is not None and (found := where_stored(session, sha256)):
+        raise _duplicate_error(found)
+
+
 def _note_dates(case: Case, when: date | None) -> None:
     if when is None:
         return
@@ -332,8 +348,14 @@ def add_version(app: Flask, session: Session, document: Document, upload: Upload
     require_live(document)
     accepted = accept_file(app, upload)
     try:
-        if any(v.sha256 == accepted.sha256 for v in document.versions):
-            raise Conflict("same_version", _l("This file is already a version of this document."))
+        _refuse_same_version(document, accepted)
+        db.release_reads(session)
+        read_text(app, accepted)
+        db.begin_write(session)
+        # Read again under the writer's lock: another version may have come meanwhile.
+        session.refresh(document)
+        require_live(document)
+        _refuse_same_version(document, accepted)
         _blob_row(session, accepted, session.get(Blob, accepted.sha256))
         version = _new_version(session, document, accepted, len(document.versions) + 1, actor, comment)
         document.updated_at = utcnow()
@@ -344,6 +366,11 @@ def add_version(app: Flask, session: Session, document: Document, upload: Upload
         return version
     finally:
         accepted.discard()
+
+
+def _refuse_same_version(document: Document, accepted: Accepted) -> None:
+    if any(v.sha256 == accepted.sha256 for v in document.versions):
+        raise Conflict("same_version", _l("This file is already a version of this document."))
 
 
 def require_live(document: Document) -> None:

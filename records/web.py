@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import re
+import threading
 from datetime import date
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -128,13 +129,22 @@ def _http_message(status: int) -> str:
 
 
 def register_boundary(app: Flask) -> None:
-    """One transaction per request: committed after the view, rolled back on any error."""
+    """One transaction per request: committed after the view, rolled back on any error. Requests that
+    change things write from their first query (see ``db.begin_write``); what a read leaves to write
+    goes in one short transaction after it."""
+
+    @app.before_request
+    def _write_phase() -> None:
+        db.enter_write_phase(app)
+
+    register_login_gate(app)
 
     @app.after_request
     def _commit(response: Any) -> Any:
         if "_db_session" in g and not g.get("_db_failed"):
             session = g._db_session
             session.commit()
+            db.write_after_work(app)
             if session.info.pop("index_dirty", False):
                 from records import worker
 
@@ -176,6 +186,29 @@ def register_boundary(app: Flask) -> None:
         if wants_json():
             return json_error("server_error", _http_message(500), 500)
         return render_template("error.html", status=500, message=_http_message(500)), 500
+
+
+def register_login_gate(app: Flask) -> None:
+    """At most ``LOGINS_AT_ONCE`` sign-ins are checked at a time. A password check costs a fraction
+    of a second of CPU, so a crowd of sign-ins (a flood, or a script) would otherwise hold every
+    thread of the server while health checks and signed-in users wait; the excess is answered 429 at
+    once."""
+    gate = threading.BoundedSemaphore(app.config["LOGINS_AT_ONCE"])
+
+    @app.before_request
+    def _enter() -> Any:
+        if request.method == "POST" and request.endpoint == "auth.login":
+            if not gate.acquire(blocking=False):
+                resp = app.make_response((render_template("error.html", status=429, message=_http_message(429)), 429))
+                resp.headers["Retry-After"] = "1"
+                return resp
+            g._login_gate = True
+        return None
+
+    @app.teardown_request
+    def _leave(_exc: BaseException | None) -> None:
+        if g.pop("_login_gate", False):
+            gate.release()
 
 
 def register_security_headers(app: Flask) -> None:

@@ -663,3 +663,58 @@ def _biff8_workbook(rows: Sequence[Sequence[str]]) -> bytes:
 
     head = globals_(0)
     return globals_(len(head)) + sheet
+
+
+def make_huge_xml_docx(dir: Path, xml_mib: int, name: str = "huge.docx") -> Path:
+    """A DOCX whose body is ``xml_mib`` MiB of XML, every paragraph different enough that the package
+    stays under the zip ratio limit (the kind of upload that once took minutes and gigabytes to read)."""
+    import random
+
+    rng = random.Random(xml_mib)
+    words = [w for w in (KY_TEXT + " " + RU_TEXT).replace(".", "").split() if w]
+    head = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>').encode()
+    tail = b"</w:body></w:document>"
+    # Paragraphs of styled runs, each with a number of its own: about 40 times smaller packed, within
+    # the ratio limit; one 4 MiB block of them, repeated far beyond deflate's 32 KiB window.
+    paragraphs = []
+    size = 0
+    while size < 4 * 2**20:
+        runs = "".join(f'<w:r><w:rPr><w:lang w:val="ky-KG"/></w:rPr><w:t xml:space="preserve">{rng.choice(words)} '
+                       f"{rng.randrange(100)} </w:t></w:r>" for _ in range(6))
+        paragraph = f'<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr>{runs}</w:p>'.encode()
+        paragraphs.append(paragraph)
+        size += len(paragraph)
+    block = b"".join(paragraphs)
+    source = make_docx(dir, name="_plain.docx")
+    out = Path(dir) / name
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            if info.filename != "word/document.xml":
+                dst.writestr(info, src.read(info.filename))
+        info = zipfile.ZipInfo("word/document.xml")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with dst.open(info, "w", force_zip64=True) as member:
+            member.write(head)
+            for _ in range(max(1, xml_mib * 2**20 // len(block))):
+                member.write(block)
+            member.write(tail)
+    source.unlink()
+    return out
+
+
+def make_font_only_pdf(dir: Path, pages: int = 300, name: str = "fonts-only.pdf") -> Path:
+    """A PDF whose pages carry a font resource but no text in their layer (as some scanners write
+    them, with the picture and an empty font): its text can only come from OCR."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    path = Path(dir) / name
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    for number in range(pages):
+        pdf.setFont("Helvetica", 11)
+        pdf.drawString(50, 800, " ")  # the font is used, no letter is written
+        pdf.rect(50, 100 + number % 7, 400, 600)
+        pdf.showPage()
+    pdf.save()
+    return path

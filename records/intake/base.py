@@ -33,6 +33,9 @@ class Limits:
     # ordinary documents legitimately compress very well.
     zip_ratio_floor_bytes: int = 2**20
     max_image_pixels: int = 120_000_000
+    # One XML part of an office file (a DOCX body, a sheet, ODF content): larger ones are refused, so
+    # no upload costs minutes and gigabytes of parsing while within the zip ratio limit.
+    max_xml_bytes: int = 32 * 2**20
     ocr_dpi: int = 300
 
 

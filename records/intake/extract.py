@@ -218,25 +218,28 @@ def _image(job: _Job) -> Result:
 
 def _docx(job: _Job) -> Result:
     """Body paragraphs and tables in order, then each section's own header and footer, read from
-    those parts alone (see ``ooxml``) with python-docx's element and table classes."""
+    those parts alone (see ``ooxml``, which streams the body) with python-docx's element and table
+    classes."""
+    from docx.oxml.table import CT_Tbl
     from docx.oxml.text.paragraph import CT_P
     from docx.table import Table
 
     with zipfile.ZipFile(job.path) as archive:
-        partname, document = ooxml.main_document(archive)
-        headers_and_footers = ooxml.section_headers_and_footers(archive, partname, document)
+        partname = ooxml.main_part_name(archive)
+        references: list[str] = []
 
-    def blocks() -> Iterator[str]:
-        for element in document.body.inner_content_elements:
-            job.tick()
-            if isinstance(element, CT_P):
-                yield element.text
-            else:
-                yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
-        for part in headers_and_footers:
-            yield from (p.text for p in part.p_lst)
+        def blocks() -> Iterator[str]:
+            for element in ooxml.iter_body(archive, partname, job.limits.max_xml_bytes):
+                job.tick()
+                references.extend(ooxml.header_footer_references(element))
+                if isinstance(element, CT_P):
+                    yield element.text
+                elif isinstance(element, CT_Tbl):
+                    yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
+            for part in ooxml.related_parts(archive, partname, references, job.limits.max_xml_bytes):
+                yield from (p.text for p in part.p_lst)
 
-    return _collect(blocks(), job), None, "docx"
+        return _collect(blocks(), job), None, "docx"
 
 
 def _docx_table(table: object) -> Iterator[str]:

@@ -3,13 +3,19 @@
 Opening a package with ``docx.Document`` parses every XML part it knows, styles included (often
 hundreds of kilobytes), though text needs only the main document part and its headers and footers.
 These helpers find those parts through the package relationships, as python-docx does, and parse
-them with python-docx's own parser (entities are never resolved, nothing is fetched from the
+them with python-docx's own parser settings (entities are never resolved, nothing is fetched from the
 network), so the element classes, and the text they give, are python-docx's.
+
+The main document part is read as a stream (:func:`iter_body`): each paragraph or table is handed
+out and dropped, so memory holds one block, not the whole tree (hundreds of megabytes of XML would
+otherwise take gigabytes); reading stops after ``max_bytes`` of XML, or at a single block larger than
+``MAX_BLOCK_BYTES``.
 """
 from __future__ import annotations
 
 import posixpath
 import zipfile
+from collections.abc import Iterator
 from typing import Any
 
 RT_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
@@ -17,6 +23,14 @@ CT_WML_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordproces
 _NS_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _NS_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
 _NS_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W_BODY = f"{{{_NS_W}}}body"
+_W_DOCUMENT = f"{{{_NS_W}}}document"
+_W_SECT_PR = f"{{{_NS_W}}}sectPr"
+_W_P_PR = f"{{{_NS_W}}}pPr"
+_BODY_BLOCKS = frozenset({f"{{{_NS_W}}}p", f"{{{_NS_W}}}tbl", _W_SECT_PR})
+_CHUNK = 64 * 2**10
+# One paragraph or table is never this large in a real document; reading stops there.
+MAX_BLOCK_BYTES = 16 * 2**20
 
 
 class NotAWordDocument(ValueError):
@@ -82,25 +96,70 @@ def parse_part(archive: zipfile.ZipFile, partname: str) -> Any:
     return _parse(archive.read(_member(partname)))
 
 
-def main_document(archive: zipfile.ZipFile) -> tuple[str, Any]:
-    """Part name and parsed ``w:document`` element of the main document part."""
-    partname = main_part_name(archive)
-    root = parse_part(archive, partname)
-    if root.tag != f"{{{_NS_W}}}document" or root.find(f"{{{_NS_W}}}body") is None:
+def iter_body(archive: zipfile.ZipFile, partname: str, max_bytes: int, *, whole: bool = False) -> Iterator[Any]:
+    """The body-level paragraphs, tables and section properties of the main document part, in order,
+    as python-docx's element classes, parsed as a stream. Each block is dropped once the consumer
+    asks for the next. Reading stops after ``max_bytes`` of XML or at a block over ``MAX_BLOCK_BYTES``;
+    with ``whole`` that raises ``NotAWordDocument`` instead, and so does XML that breaks off."""
+    from docx.oxml.parser import element_class_lookup
+    from lxml import etree
+
+    # Only the ends of blocks are reported (nested ones too: their parent tells them apart).
+    parser = etree.XMLPullParser(events=("end",), tag=list(_BODY_BLOCKS), remove_blank_text=True,
+                                 resolve_entities=False, no_network=True, load_dtd=False)
+    parser.set_element_class_lookup(element_class_lookup)
+    fed = since_block = 0
+    root = None
+    with archive.open(_member(partname)) as stream:
+        while chunk := stream.read(_CHUNK):
+            fed += len(chunk)
+            since_block += len(chunk)
+            if fed > max_bytes or since_block > MAX_BLOCK_BYTES:
+                if whole:
+                    raise NotAWordDocument(f"{partname} is larger than allowed")
+                return
+            parser.feed(chunk)
+            for _event, element in parser.read_events():
+                body = element.getparent()
+                if body is None or body.tag != _W_BODY:
+                    continue
+                if root is None:
+                    root = body.getparent()
+                    if root is None or root.tag != _W_DOCUMENT or root.getparent() is not None:
+                        raise NotAWordDocument(f"{partname} is not a w:document")
+                since_block = 0
+                yield element
+                body.remove(element)
+        root = parser.close()  # raises for XML that breaks off
+    if root.tag != _W_DOCUMENT or root.find(_W_BODY) is None:
         raise NotAWordDocument(f"{partname} has no document body")
-    return partname, root
 
 
-def section_headers_and_footers(archive: zipfile.ZipFile, partname: str, document: Any) -> list[Any]:
-    """The parsed ``w:hdr``/``w:ftr`` parts each section defines for itself, in order: per section its
-    primary header, then its primary footer (one a section does not define is its predecessor's)."""
+def header_footer_references(block: Any) -> list[str]:
+    """The relationship ids of the primary header and footer that a section ending at ``block``
+    (a paragraph carrying section properties, or the body's last section properties) defines itself."""
     from docx.enum.section import WD_HEADER_FOOTER
 
+    if block.tag != _W_SECT_PR:
+        properties = block.find(_W_P_PR)
+        block = properties.find(_W_SECT_PR) if properties is not None else None
+        if block is None:
+            return []
+    ids = []
+    for reference in (block.get_headerReference(WD_HEADER_FOOTER.PRIMARY),
+                      block.get_footerReference(WD_HEADER_FOOTER.PRIMARY)):
+        if reference is not None:
+            ids.append(reference.rId)
+    return ids
+
+
+def related_parts(archive: zipfile.ZipFile, partname: str, ids: list[str], max_bytes: int) -> list[Any]:
+    """The parsed parts that ``ids`` (relationships of ``partname``) point to, each at most ``max_bytes``."""
     related = relationships(archive, partname)
     parts = []
-    for sect_pr in document.sectPr_lst:
-        for reference in (sect_pr.get_headerReference(WD_HEADER_FOOTER.PRIMARY),
-                          sect_pr.get_footerReference(WD_HEADER_FOOTER.PRIMARY)):
-            if reference is not None:
-                parts.append(parse_part(archive, related[reference.rId][1]))
+    for rid in ids:
+        target = _member(related[rid][1])
+        if archive.getinfo(target).file_size > max_bytes:
+            raise NotAWordDocument(f"{target} is larger than allowed")
+        parts.append(parse_part(archive, related[rid][1]))
     return parts

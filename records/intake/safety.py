@@ -7,6 +7,7 @@ and ratios rather than by inflating them.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import warnings
 import zipfile
@@ -58,6 +59,8 @@ _PDF_ACTIVE_NAMES = frozenset(
 _PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"})
 _PDF_ACTIVE_RAW = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
 _PDF_MAX_OBJECTS = 500_000
+# A page whose text layer has fewer letters or digits than this is a scan (as the extractor judges it).
+_MIN_LAYER_CHARS = 3
 # OLE classes abused to smuggle programs or exploits through RTF.
 _RTF_DANGEROUS_OBJECT = re.compile(rb"\\objclass\s+(?:Package|Equation|OLE2Link|htmlfile)", re.IGNORECASE)
 
@@ -120,7 +123,7 @@ def _inspect_pdf(path: Path, limits: Limits) -> Verdict:
             raise refuse("too_many_pages", limit=limits.max_pages)
         if pages == 0:
             raise refuse("damaged")
-        needs_ocr = any(not _pdf_page_has_fonts(page) for page in reader.pages)
+        needs_ocr = any(not _pdf_page_has_fonts(page) for page in reader.pages) or _pdf_lacks_text_layer(path)
         active = _pdf_raw_active(path) or _pdf_graph_active(reader)
     except Refusal:
         raise
@@ -137,6 +140,34 @@ def _pdf_page_has_fonts(page: object) -> bool:
         return False
     fonts = resources.get_object().get("/Font")
     return bool(fonts is not None and len(fonts.get_object()) > 0)
+
+
+def _pdf_lacks_text_layer(path: Path) -> bool:
+    """Whether some page has fonts but (almost) no text in its layer: a scan carrying an empty font,
+    or text drawn as shapes. Such pages are read by OCR, which is the background worker's work."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path), password="")
+    except Exception:  # PDFium cannot read it: the extractor may render nothing either, OCR decides
+        return True
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    text = textpage.get_text_range() or ""
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+            letters = (ch for ch in text if ch.isalnum())
+            if sum(1 for _ in itertools.islice(letters, _MIN_LAYER_CHARS)) < _MIN_LAYER_CHARS:
+                return True
+        return False
+    finally:
+        document.close()
 
 
 def _pdf_raw_active(path: Path) -> bool:
@@ -253,6 +284,8 @@ def _check_zip_sizes(infos: list[zipfile.ZipInfo], archive_size: int, limits: Li
             info.file_size > max(info.compress_size, 1) * limits.max_zip_ratio
         ):
             raise refuse("inflates_too_much")
+        if info.file_size > limits.max_xml_bytes and info.filename.lower().endswith((".xml", ".rels")):
+            raise refuse("inflates_too_much")
 
 
 def _check_member_name(name: str) -> None:
@@ -346,11 +379,14 @@ def _inspect_docx(path: Path, limits: Limits) -> Verdict:
     # That it opens: the parts its text comes from (the main document, the sections' headers and
     # footers) are found as Word finds them and parse. The other parts (styles, settings, ...) passed
     # the zip and XML checks above; parsing them would prove nothing more about the text, and styles
-    # alone can be hundreds of kilobytes.
+    # alone can be hundreds of kilobytes. The main document is parsed as a stream, each block dropped
+    # as soon as it is read.
     try:
         with zipfile.ZipFile(path) as archive:
-            partname, document = ooxml.main_document(archive)
-            ooxml.section_headers_and_footers(archive, partname, document)
+            partname = ooxml.main_part_name(archive)
+            references = [rid for block in ooxml.iter_body(archive, partname, limits.max_xml_bytes, whole=True)
+                          for rid in ooxml.header_footer_references(block)]
+            ooxml.related_parts(archive, partname, references, limits.max_xml_bytes)
     except Exception as exc:
         raise refuse("damaged") from exc
     return verdict

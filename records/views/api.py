@@ -75,6 +75,7 @@ def _doc_or_404(document_id: int) -> Any:
 
 
 @bp.post("/documents")
+@db.reads_first
 def post_document() -> Any:
     if (denied := api_require(Perm.FILE_DOCUMENTS)) is not None:
         return denied

@@ -26,6 +26,7 @@ def sign_in(user: Any) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@db.reads_first  # the password is checked without holding the write lock
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))

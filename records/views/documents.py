@@ -74,6 +74,7 @@ def new() -> Any:
 
 @bp.post("/")
 @require(Perm.FILE_DOCUMENTS)
+@db.reads_first
 def create() -> Any:
     """One file per request: the page sends each dropped file on its own, with a progress bar each."""
     wants_json = request.accept_mimetypes.best == "application/json"
@@ -133,6 +134,7 @@ def preview(document_id: int) -> Any:
 
 @bp.post("/<int:document_id>/versions")
 @require(Perm.FILE_DOCUMENTS)
+@db.reads_first
 def add_version(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
