@@ -7,6 +7,7 @@ programs (catdoc, tesseract) are killed at their own timeouts.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from records.intake import ooxml
+from records.intake import ooxml, pdflayer
 from records.intake.base import Extraction, FileCheck, Limits
 from records.intake.ocr import OcrError, ocr_image
 
@@ -77,8 +78,9 @@ def extract_text(
 
 
 def normalise_text(text: str) -> str:
-    """NFC (so ө typed two ways matches), no NULs, Unix newlines, no trailing spaces."""
-    text = unicodedata.normalize("NFC", text).replace("\x00", "")
+    """NFC (so ө typed two ways matches), no NULs or soft hyphens (which word processors leave inside
+    words), Unix newlines, no trailing spaces."""
+    text = unicodedata.normalize("NFC", text).replace("\x00", "").replace("\u00ad", "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0c", "\n")
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -112,7 +114,7 @@ def _pdf(job: _Job) -> Result:
         try:
             textpage = page.get_textpage()
             try:
-                return (textpage.get_text_range() or "").replace("\r\n", "\n").replace("\r", "\n")
+                return pdflayer.page_text(textpage)
             finally:
                 textpage.close()
         finally:
@@ -217,26 +219,50 @@ def _image(job: _Job) -> Result:
 
 
 def _docx(job: _Job) -> Result:
-    """Body paragraphs and tables in order, then each section's own header and footer, read from
-    those parts alone (see ``ooxml``) with python-docx's element and table classes."""
-    from docx.oxml.text.paragraph import CT_P
-    from docx.table import Table
-
+    """Body paragraphs and tables in order (with the text boxes anchored in them, and content
+    controls), then the headers and footers, then the footnotes and endnotes, each read from its own
+    part (see ``ooxml``) with python-docx's element and table classes."""
     with zipfile.ZipFile(job.path) as archive:
         partname, document = ooxml.main_document(archive)
         headers_and_footers = ooxml.section_headers_and_footers(archive, partname, document)
+        notes = ooxml.notes(archive, partname)
 
     def blocks() -> Iterator[str]:
-        for element in document.body.inner_content_elements:
-            job.tick()
-            if isinstance(element, CT_P):
-                yield element.text
-            else:
-                yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
-        for part in headers_and_footers:
-            yield from (p.text for p in part.p_lst)
+        yield from _docx_blocks(document.body, job)
+        for part in headers_and_footers + notes:
+            yield from _docx_blocks(part, job)
 
     return _collect(blocks(), job), None, "docx"
+
+
+def _docx_blocks(story: object, job: _Job) -> Iterator[str]:
+    """Paragraphs and tables of a story in order, with those in content controls (``w:sdt``), and
+    after each paragraph the text boxes drawn in it."""
+    from docx.oxml.text.paragraph import CT_P
+    from docx.table import Table
+
+    blocks, text_boxes = _docx_queries()
+    for element in blocks(story):
+        job.tick()
+        if isinstance(element, CT_P):
+            yield element.text
+            for box in text_boxes(element):
+                yield from _docx_blocks(box, job)
+        else:
+            yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
+
+
+@functools.cache
+def _docx_queries() -> tuple[Callable[[object], list[object]], Callable[[object], list[object]]]:
+    from lxml import etree
+
+    namespaces = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+                  "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+    blocks = etree.XPath("./w:p | ./w:tbl | ./w:sdt/w:sdtContent/w:p | ./w:sdt/w:sdtContent/w:tbl",
+                         namespaces=namespaces)
+    # Word writes each text box twice: DrawingML, and VML under mc:Fallback for older readers.
+    text_boxes = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=namespaces)
+    return blocks, text_boxes  # type: ignore[return-value]
 
 
 def _docx_table(table: object) -> Iterator[str]:
@@ -296,8 +322,17 @@ def _odf(job: _Job) -> Result:
                 yield _odf_text(element)
                 element.clear()
 
-    with zipfile.ZipFile(job.path) as archive, archive.open("content.xml") as content:
-        text = _collect(lines(content), job)
+    def parts(archive: zipfile.ZipFile) -> Iterator[str]:
+        with archive.open("content.xml") as content:
+            yield from lines(content)
+        # A text document's headers and footers live in its master pages, in styles.xml. (A
+        # spreadsheet's hold only sheet names and page numbers.)
+        if job.check.kind == "odt" and "styles.xml" in archive.namelist():
+            with archive.open("styles.xml") as styles:
+                yield from lines(styles)
+
+    with zipfile.ZipFile(job.path) as archive:
+        text = _collect(parts(archive), job)
     return text, None, job.check.kind
 
 
@@ -319,6 +354,10 @@ def _odf_text(element: object) -> str:
 
 
 _RTF_CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
+# Groups striprtf skips as destinations but which hold the document's own text: headers, footers,
+# footnotes, and text boxes (a shape's instructions hold its text; its picture fallback stays
+# skipped). Renamed to a word striprtf does not know, so their text is read.
+_RTF_PARTS = re.compile(r"\{(?:\\\*)?\\(?:header[lrf]?|footer[lrf]?|footnote|shp|shpinst|shptxt)(?![a-z])\s?")
 
 
 def _rtf(job: _Job) -> Result:
@@ -332,7 +371,7 @@ def _rtf(job: _Job) -> Result:
         "".encode(encoding)
     except LookupError:
         encoding = "cp1251"
-    source = raw.decode(encoding, errors="replace")
+    source = _RTF_PARTS.sub(r"{\\sandykpart ", raw.decode(encoding, errors="replace"))
     return rtf_to_text(source, encoding=encoding, errors="replace"), None, "rtf"
 
 

@@ -2,6 +2,7 @@
 
 Opening a package with ``docx.Document`` parses every XML part it knows, styles included (often
 hundreds of kilobytes), though text needs only the main document part and its headers and footers.
+(and footnotes and endnotes).
 These helpers find those parts through the package relationships, as python-docx does, and parse
 them with python-docx's own parser (entities are never resolved, nothing is fetched from the
 network), so the element classes, and the text they give, are python-docx's.
@@ -13,6 +14,8 @@ import zipfile
 from typing import Any
 
 RT_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
 CT_WML_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _NS_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _NS_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -92,15 +95,33 @@ def main_document(archive: zipfile.ZipFile) -> tuple[str, Any]:
 
 
 def section_headers_and_footers(archive: zipfile.ZipFile, partname: str, document: Any) -> list[Any]:
-    """The parsed ``w:hdr``/``w:ftr`` parts each section defines for itself, in order: per section its
-    primary header, then its primary footer (one a section does not define is its predecessor's)."""
+    """The parsed ``w:hdr``/``w:ftr`` parts the sections refer to, in order and each once: per section
+    its headers, then its footers (primary, first-page and even-page ones)."""
     from docx.enum.section import WD_HEADER_FOOTER
 
+    kinds = (WD_HEADER_FOOTER.PRIMARY, WD_HEADER_FOOTER.FIRST_PAGE, WD_HEADER_FOOTER.EVEN_PAGE)
     related = relationships(archive, partname)
+    seen: set[str] = set()
     parts = []
     for sect_pr in document.sectPr_lst:
-        for reference in (sect_pr.get_headerReference(WD_HEADER_FOOTER.PRIMARY),
-                          sect_pr.get_footerReference(WD_HEADER_FOOTER.PRIMARY)):
-            if reference is not None:
-                parts.append(parse_part(archive, related[reference.rId][1]))
+        references = [sect_pr.get_headerReference(kind) for kind in kinds]
+        references += [sect_pr.get_footerReference(kind) for kind in kinds]
+        for reference in references:
+            if reference is None or reference.rId not in related:
+                continue
+            target = related[reference.rId][1]
+            if target not in seen:
+                seen.add(target)
+                parts.append(parse_part(archive, target))
     return parts
+
+
+def notes(archive: zipfile.ZipFile, partname: str) -> list[Any]:
+    """The footnotes and endnotes (``w:footnote``/``w:endnote`` elements) the document carries,
+    without the separator notes Word keeps there."""
+    found = []
+    for kind, target in relationships(archive, partname).values():
+        if kind in (RT_FOOTNOTES, RT_ENDNOTES):
+            root = parse_part(archive, target)
+            found += [note for note in root if note.get(f"{{{_NS_W}}}type") in (None, "normal")]
+    return found
