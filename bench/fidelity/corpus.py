@@ -6,7 +6,8 @@ exports: with the default fonts, and with a font that lacks the Kyrgyz letters Ó
 Light), so LibreOffice draws those letters from a fallback font as separate runs. Besides: a Word-style
 DOCX (python-docx) exported to PDF, a reportlab PDF, and a scanned-then-OCRed PDF (tesseract's
 ``pdf`` output). ``build(folder)`` writes them all and returns their paths; run this module to
-(re)build a folder:  ``python -m bench.fidelity.corpus OUT``.
+(re)build a folder:  ``python -m bench.fidelity.corpus OUT``, or to rewrite the tests' fixtures:
+``python -m bench.fidelity.corpus --fixtures tests/fixtures/text``.
 """
 from __future__ import annotations
 
@@ -336,7 +337,36 @@ def typed_words() -> set[str]:
     return found
 
 
+# The few files the tests keep (``tests/fixtures/text``), with the reference texts they are checked against.
+FIXTURE_PDFS = ("ky-russian-font.pdf", "ky-fallback-columns.pdf", "word-fallback.pdf")
+FIXTURE_OFFICE = ("ky-office.docx", "ky-office.odt", "ky-office.rtf")
+
+
+def write_fixtures(dest: Path) -> None:
+    """Build the corpus and keep the fixture files, with ``<name>.pdftotext.txt`` (poppler's text) for
+    each PDF and ``<name>.libreoffice.txt`` (LibreOffice's text conversion) for each office file."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        build(folder)
+        for name in FIXTURE_PDFS:
+            shutil.copy(folder / name, dest / name)
+            text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(folder / name), "-"], capture_output=True,
+                                  check=True, timeout=120).stdout.decode("utf-8")
+            (dest / f"{name}.pdftotext.txt").write_text(text, encoding="utf-8")
+        sources = [folder / name for name in FIXTURE_OFFICE]
+        out = folder / "text"
+        for source in sources:  # one run per file: the same stem in several formats
+            soffice([source], "txt:Text (encoded):UTF8", out)
+            shutil.copy(source, dest / source.name)
+            text = (out / f"{source.stem}.txt").read_text(encoding="utf-8-sig")
+            (dest / f"{source.name}.libreoffice.txt").write_text(text, encoding="utf-8")
+
+
 if __name__ == "__main__":
-    built = build(Path(sys.argv[1]), quick="--quick" in sys.argv)
-    for file in built.pdfs + built.office:
-        print(file)
+    if sys.argv[1] == "--fixtures":
+        write_fixtures(Path(sys.argv[2]))
+    else:
+        built = build(Path(sys.argv[1]), quick="--quick" in sys.argv)
+        for file in built.pdfs + built.office:
+            print(file)

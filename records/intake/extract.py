@@ -24,8 +24,6 @@ from records.intake import ooxml, pdflayer
 from records.intake.base import Extraction, FileCheck, Limits
 from records.intake.ocr import OcrError, ocr_image
 
-# A page whose text layer has fewer letters than this is treated as a scan.
-_MIN_LAYER_CHARS = 3
 _MAX_RENDER_PIXELS = 40_000_000
 
 
@@ -156,7 +154,7 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
     for index in range(count):
         job.tick()
         text = layer(index)
-        if _has_layer_text(text):
+        if pdflayer.has_text(text):
             methods.add("pdf-text")
         else:
             text = job.ocr(_render_pdf_page(renderer(index), index, job.limits.ocr_dpi))
@@ -166,17 +164,6 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
         if total >= job.limits.max_text_chars:
             break
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
-
-
-def _has_layer_text(text: str) -> bool:
-    """Whether the text layer holds at least ``_MIN_LAYER_CHARS`` letters or digits (counting stops there)."""
-    found = 0
-    for ch in text:
-        if ch.isalnum():
-            found += 1
-            if found >= _MIN_LAYER_CHARS:
-                return True
-    return False
 
 
 def _open_pdfium(path: Path) -> object:

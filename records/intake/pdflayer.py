@@ -15,7 +15,9 @@ reads "ке еши ... ң". Here every character is placed by its position inste
 from __future__ import annotations
 
 import ctypes
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 # A gap wider than this share of the font size between two glyph boxes is a space. Within a word,
 # glyph boxes are apart by their side bearings only (a few hundredths of the size); spaces are a
@@ -23,6 +25,8 @@ from dataclasses import dataclass, field
 _SPACE_GAP = 0.17
 # Characters whose baselines differ by less than this share of the font size are on one line.
 _BASELINE = 0.35
+# A page whose text layer has fewer letters or digits than this is treated as a scan.
+MIN_LAYER_CHARS = 3
 _HYPHEN_MARK = 0xFFFE  # PDFium's code for a hyphen it judged to break a word at the line end
 _SKIP = {0, 0xFFFF, 0x0A, 0x0D}
 
@@ -82,6 +86,46 @@ def page_text(textpage: object) -> str:
             out.append(text)
         joining = line.hyphenated
     return "\n".join(out)
+
+
+def has_text(text: str) -> bool:
+    """Whether a page's text holds at least ``MIN_LAYER_CHARS`` letters or digits (counting stops there)."""
+    found = 0
+    for ch in text:
+        if ch.isalnum():
+            found += 1
+            if found >= MIN_LAYER_CHARS:
+                return True
+    return False
+
+
+def pages_without_text(path: Path, pages: int, deadline: float) -> bool | None:
+    """Whether any of the first ``pages`` pages has no text layer worth the name (nothing, or a font
+    with only spaces or unmapped glyphs): such a page needs OCR. None when PDFium cannot read the file
+    or the time runs out before an answer."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path), password="")
+    except Exception:  # PDFium refuses some files that pypdf still reads
+        return None
+    try:
+        for index in range(min(pages, len(document))):
+            if time.monotonic() > deadline:
+                return None
+            page = document[index]
+            try:
+                textpage = page.get_textpage()
+                try:
+                    if not has_text(textpage.get_text_range() or ""):
+                        return True
+                finally:
+                    textpage.close()
+            finally:
+                page.close()
+        return False
+    finally:
+        document.close()
 
 
 def _pdfium_lines(textpage: object) -> list[_Line]:

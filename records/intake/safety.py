@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from records.intake.base import (
     refuse,
 )
 from records.intake.filetypes import KIND_MIME, kind_from_filename, sniff
+from records.intake.pdflayer import pages_without_text
 
 _CHUNK = 64 * 2**10
 # XML prologs (declaration, comments, doctype) are tiny in real documents.
@@ -120,7 +122,12 @@ def _inspect_pdf(path: Path, limits: Limits) -> Verdict:
             raise refuse("too_many_pages", limit=limits.max_pages)
         if pages == 0:
             raise refuse("damaged")
-        needs_ocr = any(not _pdf_page_has_fonts(page) for page in reader.pages)
+        needs_ocr: bool | None = any(not _pdf_page_has_fonts(page) for page in reader.pages)
+        if not needs_ocr:
+            # A font on every page, but a page may still carry no real text (a scan with a stray
+            # page number or an empty text object): that page needs OCR too, so the file goes to
+            # the background worker.
+            needs_ocr = pages_without_text(path, pages, time.monotonic() + limits.extract_timeout_s / 10)
         active = _pdf_raw_active(path) or _pdf_graph_active(reader)
     except Refusal:
         raise
