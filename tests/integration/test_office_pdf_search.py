@@ -7,22 +7,13 @@ import io
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from records import documents, indexing
 from records.db import session_scope
+from tests.integration.test_search import app_config  # noqa: F401  (both index engines)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
-
-
-@pytest.fixture(params=["whoosh", "postgres-fts"])
-def app_config(request: pytest.FixtureRequest, app_config: dict[str, Any], backend: str) -> dict[str, Any]:
-    if request.param == "postgres-fts":
-        if backend != "postgresql":
-            pytest.skip("the PostgreSQL index needs the PostgreSQL database")
-        app_config["INDEX_URL"] = "postgres-fts:"
-    return app_config
 
 
 def file_pdf(app: Flask, name: str, title: str) -> int:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pypdfium2
 import pytest
 
+
 from bench.fidelity.corpus import FIXTURE_OFFICE, FIXTURE_PDFS, PARTS, typed_words
+from bench.fidelity.pdf import pdfium_text_range as drawing_order_text  # PDFium text in drawing order
 from bench.fidelity.words import compare, words
 from records.intake import check_file, extract_text
 
@@ -26,21 +27,6 @@ def extract(path: Path) -> str:
     result = extract_text(path, check_file(path, path.name))
     assert result.status == "done", result.error
     return result.text
-
-
-def drawing_order_text(path: Path) -> str:
-    """The page text in the order its glyphs are drawn (PDFium's plain text), for contrast."""
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        texts = []
-        for page in document:
-            textpage = page.get_textpage()
-            texts.append(textpage.get_text_range())
-            textpage.close()
-            page.close()
-        return "\n".join(texts)
-    finally:
-        document.close()
 
 
 @pytest.mark.parametrize("name", FIXTURE_PDFS)
