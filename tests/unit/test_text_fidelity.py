@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-
 from bench.fidelity.corpus import FIXTURE_OFFICE, FIXTURE_PDFS, PARTS, typed_words
 from bench.fidelity.pdf import pdfium_text_range as drawing_order_text  # PDFium text in drawing order
 from bench.fidelity.words import compare, words
