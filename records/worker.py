@@ -16,7 +16,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select, update
 
-from records import documents, indexing
+from records import documents, indexing, retext
 from records.blobs import get_store
 from records.db import session_scope
 from records.intake import FileCheck, extract_text
@@ -106,7 +106,8 @@ def pending_files(app: Flask, limit: int = 50) -> list[int]:
 
 
 def run_once(app: Flask) -> int:
-    """Extract every pending version and apply index tasks; returns versions processed."""
+    """Extract every pending version, then re-read those an older extraction read, and apply index tasks;
+    returns the pending versions processed."""
     done = 0
     while True:
         ids = pending_files(app)
@@ -120,6 +121,9 @@ def run_once(app: Flask) -> int:
         indexing.sync(app)
         if not progressed:
             break
+    # Then files an older extraction read, a batch at a time, as long as no new file waits.
+    while not pending_files(app, 1) and retext.run_batch(app):
+        indexing.sync(app)
     indexing.sync(app)
     return done
 
