@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from records import indexing
 from records.db import session_scope
-from records.intake.base import EXTRACTION_VERSION, needs_reading
+from records.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
 from records.models import Document, DocumentFile, DocumentText, IndexTask, SystemState, TextStatus
 from records.search.base import ANALYSIS_VERSION
 
@@ -97,16 +97,23 @@ def reextract_one(app: Flask, file_id: int) -> bool:
             log.warning("re-extraction of file %s failed: %s", file_id, result.error)
             version.text_error = result.error
             return True
-        documents._apply_extraction(version, result)
-        text_row = session.get(DocumentText, file_id)
-        if text_row is None:
-            session.add(DocumentText(file_id=file_id, text=result.text))
-        else:
-            text_row.text = result.text
+        store_text(session, version, result)
         if document.current is version:
             document.text_status = version.text_status
             indexing.enqueue(session, document.id)
     return True
+
+
+def store_text(session: Session, version: DocumentFile, result: Extraction) -> None:
+    """Save what an extraction of a file version found: its status and method, and its text."""
+    from records import documents
+
+    documents._apply_extraction(version, result)
+    text_row = session.get(DocumentText, version.id)
+    if text_row is None:
+        session.add(DocumentText(file_id=version.id, text=result.text))
+    else:
+        text_row.text = result.text
 
 
 def run_batch(app: Flask, limit: int = BATCH) -> int:

@@ -20,7 +20,7 @@ from records import documents, indexing, retext
 from records.blobs import get_store
 from records.db import session_scope
 from records.intake import FileCheck, extract_text
-from records.models import Document, DocumentFile, DocumentText, TextStatus
+from records.models import Document, DocumentFile, TextStatus
 
 log = logging.getLogger(__name__)
 _start_lock = threading.Lock()
@@ -85,12 +85,7 @@ def extract_one(app: Flask, file_id: int) -> bool:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
             version.text_error = error
         else:
-            documents._apply_extraction(version, result)
-            text_row = session.get(DocumentText, file_id)
-            if text_row is None:
-                session.add(DocumentText(file_id=file_id, text=result.text))
-            else:
-                text_row.text = result.text
+            retext.store_text(session, version, result)
         document = session.get(Document, version.document_id)
         if document is not None and document.current is version:
             document.text_status = version.text_status
