@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from records import worker
+from records import retext, worker
 
 text_cli = AppGroup("text", help="Extracted text and OCR.")
 
@@ -26,6 +26,27 @@ def text_retry() -> None:
     queued = worker.retry_failed(app)
     n = worker.run_once(app)
     click.echo(f"Retried {queued} failed files; processed {n}.")
+
+
+@text_cli.command("status")
+def text_status() -> None:
+    """How far documents already filed are brought to today's text extraction and analysis; exit
+    status 1 while work remains."""
+    report = retext.status(current_app._get_current_object())
+    for line in status_lines(report):
+        click.echo(line)
+    raise SystemExit(0 if report.done else 1)
+
+
+def status_lines(report: retext.Status) -> list[str]:
+    total = report.current + report.stale
+    analysis = "not recorded yet" if report.index_analysis is None else str(report.index_analysis)
+    return [
+        f"Text extraction version {report.extraction_version}: {report.current} of {total} file versions "
+        f"up to date, {report.stale} waiting to be read again in the background.",
+        f"Text analysis version {report.analysis_version}; the search index was built with {analysis}; "
+        f"{report.index_pending} index change(s) waiting.",
+    ]
 
 
 worker_cli = AppGroup("worker", help="Background work for installs that run it apart from the web servers.")

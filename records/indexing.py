@@ -37,6 +37,9 @@ def get_index(app: Flask | None = None) -> SearchIndex:
         except IndexLayoutChanged as exc:
             index = _rebuild_layout(app, exc)
         app.extensions["sandyk.index"] = index
+        from records.retext import check_analysis  # (it queues index tasks through this module)
+
+        check_analysis(app)
     return index
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from records.db import Base, utcnow
+from records.intake.base import EXTRACTION_VERSION
 
 
 class NomenclatureStatus(StrEnum):
@@ -318,6 +319,9 @@ class DocumentFile(Base):
     text_attempts: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # The text extraction version its text came from (see ``EXTRACTION_CHANGES``); rows from before
+    # versions were recorded hold 1.
+    text_version: Mapped[int] = mapped_column(Integer, default=EXTRACTION_VERSION, server_default="1")
 
     document: Mapped[Document] = relationship(back_populates="versions")
 
@@ -329,6 +333,15 @@ class DocumentText(Base):
 
     file_id: Mapped[int] = mapped_column(ForeignKey("document_file.id", ondelete="CASCADE"), primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class SystemState(Base):
+    """Facts about the installation as a whole, by key: the text analysis the index was built with."""
+
+    __tablename__ = "system_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))
 
 
 class IndexTask(Base):

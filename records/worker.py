@@ -16,11 +16,11 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import select, update
 
-from records import documents, indexing
+from records import documents, indexing, retext
 from records.blobs import get_store
 from records.db import session_scope
 from records.intake import FileCheck, extract_text
-from records.models import Document, DocumentFile, DocumentText, TextStatus
+from records.models import Document, DocumentFile, TextStatus
 
 log = logging.getLogger(__name__)
 _start_lock = threading.Lock()
@@ -85,12 +85,7 @@ def extract_one(app: Flask, file_id: int) -> bool:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
             version.text_error = error
         else:
-            documents._apply_extraction(version, result)
-            text_row = session.get(DocumentText, file_id)
-            if text_row is None:
-                session.add(DocumentText(file_id=file_id, text=result.text))
-            else:
-                text_row.text = result.text
+            retext.store_text(session, version, result)
         document = session.get(Document, version.document_id)
         if document is not None and document.current is version:
             document.text_status = version.text_status
@@ -106,7 +101,8 @@ def pending_files(app: Flask, limit: int = 50) -> list[int]:
 
 
 def run_once(app: Flask) -> int:
-    """Extract every pending version and apply index tasks; returns versions processed."""
+    """Extract every pending version, then re-read those an older extraction read, and apply index tasks;
+    returns the pending versions processed."""
     done = 0
     while True:
         ids = pending_files(app)
@@ -120,6 +116,9 @@ def run_once(app: Flask) -> int:
         indexing.sync(app)
         if not progressed:
             break
+    # Then files an older extraction read, a batch at a time, as long as no new file waits.
+    while not pending_files(app, 1) and retext.run_batch(app):
+        indexing.sync(app)
     indexing.sync(app)
     return done
 

@@ -16,6 +16,24 @@ DEFAULT_ALLOWED: frozenset[str] = frozenset(
 
 IMAGE_KINDS: frozenset[str] = frozenset({"jpeg", "png", "tiff"})
 
+# Versions of text extraction -> the extraction methods (``Extraction.method``; a file's method may join
+# several with "+") whose text each changed. Every file version records the version its text came
+# from; older ones are read again in the background (``records/retext.py``). Version 1 is every
+# extraction made before versions were recorded. Add a version when extraction changes.
+EXTRACTION_CHANGES: dict[int, frozenset[str]] = {
+    1: frozenset(),
+    # PDF text layers in reading order by glyph position (Kyrgyz letters from fallback fonts);
+    # DOCX/ODT/RTF headers, footers, footnotes, text boxes and content controls; no soft hyphens.
+    2: frozenset({"pdf-text", "docx", "odt", "rtf"}),
+}
+EXTRACTION_VERSION = max(EXTRACTION_CHANGES)
+
+
+def needs_reading(method: str | None, since: int) -> bool:
+    """Whether text extracted by ``method`` with extraction version ``since`` reads differently today."""
+    parts = set((method or "").split("+"))
+    return any(parts & changed for version, changed in EXTRACTION_CHANGES.items() if version > since)
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -7,6 +7,7 @@ programs (catdoc, tesseract) are killed at their own timeouts.
 """
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -19,12 +20,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from records.intake import ooxml
+from records.intake import ooxml, pdflayer
 from records.intake.base import Extraction, FileCheck, Limits
 from records.intake.ocr import OcrError, ocr_image
 
-# A page whose text layer has fewer letters than this is treated as a scan.
-_MIN_LAYER_CHARS = 3
 _MAX_RENDER_PIXELS = 40_000_000
 
 
@@ -77,8 +76,9 @@ def extract_text(
 
 
 def normalise_text(text: str) -> str:
-    """NFC (so ө typed two ways matches), no NULs, Unix newlines, no trailing spaces."""
-    text = unicodedata.normalize("NFC", text).replace("\x00", "")
+    """NFC (so ө typed two ways matches), no NULs or soft hyphens (which word processors leave inside
+    words), Unix newlines, no trailing spaces."""
+    text = unicodedata.normalize("NFC", text).replace("\x00", "").replace("\u00ad", "")
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0c", "\n")
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -112,7 +112,7 @@ def _pdf(job: _Job) -> Result:
         try:
             textpage = page.get_textpage()
             try:
-                return (textpage.get_text_range() or "").replace("\r\n", "\n").replace("\r", "\n")
+                return pdflayer.page_text(textpage)
             finally:
                 textpage.close()
         finally:
@@ -154,7 +154,7 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
     for index in range(count):
         job.tick()
         text = layer(index)
-        if _has_layer_text(text):
+        if pdflayer.has_text(text):
             methods.add("pdf-text")
         else:
             text = job.ocr(_render_pdf_page(renderer(index), index, job.limits.ocr_dpi))
@@ -164,17 +164,6 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
         if total >= job.limits.max_text_chars:
             break
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
-
-
-def _has_layer_text(text: str) -> bool:
-    """Whether the text layer holds at least ``_MIN_LAYER_CHARS`` letters or digits (counting stops there)."""
-    found = 0
-    for ch in text:
-        if ch.isalnum():
-            found += 1
-            if found >= _MIN_LAYER_CHARS:
-                return True
-    return False
 
 
 def _open_pdfium(path: Path) -> object:
@@ -217,29 +206,66 @@ def _image(job: _Job) -> Result:
 
 
 def _docx(job: _Job) -> Result:
-    """Body paragraphs and tables in order, then each section's own header and footer, read from
-    those parts alone (see ``ooxml``, which streams the body) with python-docx's element and table
-    classes."""
-    from docx.oxml.table import CT_Tbl
-    from docx.oxml.text.paragraph import CT_P
-    from docx.table import Table
-
+    """Body paragraphs and tables in order (with the text boxes anchored in them, and content
+    controls), then the headers and footers of every section, then the footnotes and endnotes. The
+    body is streamed (see ``ooxml.iter_body``: one block in memory at a time, capped in size); the
+    other parts are read each from its own part, capped too; all with python-docx's element classes."""
     with zipfile.ZipFile(job.path) as archive:
         partname = ooxml.main_part_name(archive)
         references: list[str] = []
 
         def blocks() -> Iterator[str]:
             for element in ooxml.iter_body(archive, partname, job.limits.max_xml_bytes):
-                job.tick()
                 references.extend(ooxml.header_footer_references(element))
-                if isinstance(element, CT_P):
-                    yield element.text
-                elif isinstance(element, CT_Tbl):
-                    yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
-            for part in ooxml.related_parts(archive, partname, references, job.limits.max_xml_bytes):
-                yield from (p.text for p in part.p_lst)
+                yield from _docx_element(element, job)
+            for part in (ooxml.related_parts(archive, partname, references, job.limits.max_xml_bytes)
+                         + ooxml.notes(archive, partname, job.limits.max_xml_bytes)):
+                yield from _docx_blocks(part, job)
 
         return _collect(blocks(), job), None, "docx"
+
+
+def _docx_blocks(story: object, job: _Job) -> Iterator[str]:
+    """Paragraphs and tables of a story in order, with those in content controls (``w:sdt``), and
+    after each paragraph the text boxes drawn in it."""
+    blocks, _ = _docx_queries()
+    for element in blocks(story):
+        yield from _docx_element(element, job)
+
+
+def _docx_element(element: object, job: _Job) -> Iterator[str]:
+    """The text of one paragraph (then of the text boxes drawn in it), table or content control."""
+    from docx.oxml.table import CT_Tbl
+    from docx.oxml.text.paragraph import CT_P
+    from docx.table import Table
+
+    job.tick()
+    _, text_boxes = _docx_queries()
+    if isinstance(element, CT_P):
+        yield element.text
+        for box in text_boxes(element):
+            yield from _docx_blocks(box, job)
+    elif isinstance(element, CT_Tbl):
+        yield from _docx_table(Table(element, None))  # type: ignore[arg-type]
+    elif getattr(element, "tag", "") == _W_SDT:
+        content = element.find(_W_SDT_CONTENT)  # type: ignore[attr-defined]
+        if content is not None:
+            yield from _docx_blocks(content, job)
+
+
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_W_SDT, _W_SDT_CONTENT = f"{{{_W_NS}}}sdt", f"{{{_W_NS}}}sdtContent"
+
+
+@functools.cache
+def _docx_queries() -> tuple[Callable[[object], list[object]], Callable[[object], list[object]]]:
+    from lxml import etree
+
+    namespaces = {"w": _W_NS, "mc": "http://schemas.openxmlformats.org/markup-compatibility/2006"}
+    blocks = etree.XPath("./w:p | ./w:tbl | ./w:sdt", namespaces=namespaces)
+    # Word writes each text box twice: DrawingML, and VML under mc:Fallback for older readers.
+    text_boxes = etree.XPath(".//w:txbxContent[not(ancestor::mc:Fallback)]", namespaces=namespaces)
+    return blocks, text_boxes  # type: ignore[return-value]
 
 
 def _docx_table(table: object) -> Iterator[str]:
@@ -299,8 +325,17 @@ def _odf(job: _Job) -> Result:
                 yield _odf_text(element)
                 element.clear()
 
-    with zipfile.ZipFile(job.path) as archive, archive.open("content.xml") as content:
-        text = _collect(lines(content), job)
+    def parts(archive: zipfile.ZipFile) -> Iterator[str]:
+        with archive.open("content.xml") as content:
+            yield from lines(content)
+        # A text document's headers and footers live in its master pages, in styles.xml. (A
+        # spreadsheet's hold only sheet names and page numbers.)
+        if job.check.kind == "odt" and "styles.xml" in archive.namelist():
+            with archive.open("styles.xml") as styles:
+                yield from lines(styles)
+
+    with zipfile.ZipFile(job.path) as archive:
+        text = _collect(parts(archive), job)
     return text, None, job.check.kind
 
 
@@ -322,6 +357,10 @@ def _odf_text(element: object) -> str:
 
 
 _RTF_CODEPAGE = re.compile(rb"\\ansicpg(\d+)")
+# Groups striprtf skips as destinations but which hold the document's own text: headers, footers,
+# footnotes, and text boxes (a shape's instructions hold its text; its picture fallback stays
+# skipped). Renamed to a word striprtf does not know, so their text is read.
+_RTF_PARTS = re.compile(r"\{(?:\\\*)?\\(?:header[lrf]?|footer[lrf]?|footnote|shp|shpinst|shptxt)(?![a-z])\s?")
 
 
 def _rtf(job: _Job) -> Result:
@@ -335,7 +374,7 @@ def _rtf(job: _Job) -> Result:
         "".encode(encoding)
     except LookupError:
         encoding = "cp1251"
-    source = raw.decode(encoding, errors="replace")
+    source = _RTF_PARTS.sub(r"{\\sandykpart ", raw.decode(encoding, errors="replace"))
     return rtf_to_text(source, encoding=encoding, errors="replace"), None, "rtf"
 
 

@@ -1,8 +1,8 @@
 """Reading the parts of a Word (DOCX) package that hold its text, and only those.
 
 Opening a package with ``docx.Document`` parses every XML part it knows, styles included (often
-hundreds of kilobytes), though text needs only the main document part and its headers and footers.
-These helpers find those parts through the package relationships, as python-docx does, and parse
+hundreds of kilobytes), though text needs only the main document part, its headers and footers, and
+its footnotes and endnotes. These helpers find those parts through the package relationships, as python-docx does, and parse
 them with python-docx's own parser settings (entities are never resolved, nothing is fetched from the
 network), so the element classes, and the text they give, are python-docx's.
 
@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 RT_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+RT_FOOTNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footnotes"
+RT_ENDNOTES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/endnotes"
 CT_WML_DOCUMENT_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 _NS_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _NS_TYPES = "http://schemas.openxmlformats.org/package/2006/content-types"
@@ -27,7 +29,8 @@ _W_BODY = f"{{{_NS_W}}}body"
 _W_DOCUMENT = f"{{{_NS_W}}}document"
 _W_SECT_PR = f"{{{_NS_W}}}sectPr"
 _W_P_PR = f"{{{_NS_W}}}pPr"
-_BODY_BLOCKS = frozenset({f"{{{_NS_W}}}p", f"{{{_NS_W}}}tbl", _W_SECT_PR})
+# Content controls (w:sdt) at body level hold paragraphs and tables of their own.
+_BODY_BLOCKS = frozenset({f"{{{_NS_W}}}p", f"{{{_NS_W}}}tbl", f"{{{_NS_W}}}sdt", _W_SECT_PR})
 _CHUNK = 64 * 2**10
 # One paragraph or table is never this large in a real document; reading stops there.
 MAX_BLOCK_BYTES = 16 * 2**20
@@ -136,8 +139,9 @@ def iter_body(archive: zipfile.ZipFile, partname: str, max_bytes: int, *, whole:
 
 
 def header_footer_references(block: Any) -> list[str]:
-    """The relationship ids of the primary header and footer that a section ending at ``block``
-    (a paragraph carrying section properties, or the body's last section properties) defines itself."""
+    """The relationship ids of the headers and footers (primary, first-page and even-page) that a
+    section ending at ``block`` (a paragraph carrying section properties, or the body's last section
+    properties) defines itself."""
     from docx.enum.section import WD_HEADER_FOOTER
 
     if block.tag != _W_SECT_PR:
@@ -145,21 +149,39 @@ def header_footer_references(block: Any) -> list[str]:
         block = properties.find(_W_SECT_PR) if properties is not None else None
         if block is None:
             return []
-    ids = []
-    for reference in (block.get_headerReference(WD_HEADER_FOOTER.PRIMARY),
-                      block.get_footerReference(WD_HEADER_FOOTER.PRIMARY)):
-        if reference is not None:
-            ids.append(reference.rId)
-    return ids
+    kinds = (WD_HEADER_FOOTER.PRIMARY, WD_HEADER_FOOTER.FIRST_PAGE, WD_HEADER_FOOTER.EVEN_PAGE)
+    references = [block.get_headerReference(kind) for kind in kinds]
+    references += [block.get_footerReference(kind) for kind in kinds]
+    return [reference.rId for reference in references if reference is not None]
+
+
+def _parse_capped(archive: zipfile.ZipFile, partname: str, max_bytes: int) -> Any:
+    target = _member(partname)
+    if archive.getinfo(target).file_size > max_bytes:
+        raise NotAWordDocument(f"{target} is larger than allowed")
+    return parse_part(archive, partname)
 
 
 def related_parts(archive: zipfile.ZipFile, partname: str, ids: list[str], max_bytes: int) -> list[Any]:
-    """The parsed parts that ``ids`` (relationships of ``partname``) point to, each at most ``max_bytes``."""
+    """The parsed parts that ``ids`` (relationships of ``partname``) point to, in order and each once,
+    each at most ``max_bytes``."""
     related = relationships(archive, partname)
+    seen: set[str] = set()
     parts = []
     for rid in ids:
-        target = _member(related[rid][1])
-        if archive.getinfo(target).file_size > max_bytes:
-            raise NotAWordDocument(f"{target} is larger than allowed")
-        parts.append(parse_part(archive, related[rid][1]))
+        if rid not in related or related[rid][1] in seen:
+            continue
+        seen.add(related[rid][1])
+        parts.append(_parse_capped(archive, related[rid][1], max_bytes))
     return parts
+
+
+def notes(archive: zipfile.ZipFile, partname: str, max_bytes: int) -> list[Any]:
+    """The footnotes and endnotes (``w:footnote``/``w:endnote`` elements) the document carries,
+    without the separator notes Word keeps there; each part at most ``max_bytes``."""
+    found = []
+    for kind, target in relationships(archive, partname).values():
+        if kind in (RT_FOOTNOTES, RT_ENDNOTES):
+            root = _parse_capped(archive, target, max_bytes)
+            found += [note for note in root if note.get(f"{{{_NS_W}}}type") in (None, "normal")]
+    return found

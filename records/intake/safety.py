@@ -7,8 +7,8 @@ and ratios rather than by inflating them.
 from __future__ import annotations
 
 import io
-import itertools
 import re
+import time
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -30,6 +30,7 @@ from records.intake.base import (
     refuse,
 )
 from records.intake.filetypes import KIND_MIME, kind_from_filename, sniff
+from records.intake.pdflayer import pages_without_text
 
 _CHUNK = 64 * 2**10
 # XML prologs (declaration, comments, doctype) are tiny in real documents.
@@ -59,8 +60,6 @@ _PDF_ACTIVE_NAMES = frozenset(
 _PDF_ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"})
 _PDF_ACTIVE_RAW = re.compile(rb"/(?:JavaScript|JS|Launch|EmbeddedFiles?|RichMedia|XFA)(?![A-Za-z0-9])")
 _PDF_MAX_OBJECTS = 500_000
-# A page whose text layer has fewer letters or digits than this is a scan (as the extractor judges it).
-_MIN_LAYER_CHARS = 3
 # OLE classes abused to smuggle programs or exploits through RTF.
 _RTF_DANGEROUS_OBJECT = re.compile(rb"\\objclass\s+(?:Package|Equation|OLE2Link|htmlfile)", re.IGNORECASE)
 
@@ -123,7 +122,12 @@ def _inspect_pdf(path: Path, limits: Limits) -> Verdict:
             raise refuse("too_many_pages", limit=limits.max_pages)
         if pages == 0:
             raise refuse("damaged")
-        needs_ocr = any(not _pdf_page_has_fonts(page) for page in reader.pages) or _pdf_lacks_text_layer(path)
+        needs_ocr: bool | None = any(not _pdf_page_has_fonts(page) for page in reader.pages)
+        if not needs_ocr:
+            # A font on every page, but a page may still carry no real text (a scan with a stray
+            # page number or an empty text object): that page needs OCR too, so the file goes to
+            # the background worker.
+            needs_ocr = pages_without_text(path, pages, time.monotonic() + limits.extract_timeout_s / 10)
         active = _pdf_raw_active(path) or _pdf_graph_active(reader)
     except Refusal:
         raise
@@ -140,34 +144,6 @@ def _pdf_page_has_fonts(page: object) -> bool:
         return False
     fonts = resources.get_object().get("/Font")
     return bool(fonts is not None and len(fonts.get_object()) > 0)
-
-
-def _pdf_lacks_text_layer(path: Path) -> bool:
-    """Whether some page has fonts but (almost) no text in its layer: a scan carrying an empty font,
-    or text drawn as shapes. Such pages are read by OCR, which is the background worker's work."""
-    import pypdfium2
-
-    try:
-        document = pypdfium2.PdfDocument(str(path), password="")
-    except Exception:  # PDFium cannot read it: the extractor may render nothing either, OCR decides
-        return True
-    try:
-        for index in range(len(document)):
-            page = document[index]
-            try:
-                textpage = page.get_textpage()
-                try:
-                    text = textpage.get_text_range() or ""
-                finally:
-                    textpage.close()
-            finally:
-                page.close()
-            letters = (ch for ch in text if ch.isalnum())
-            if sum(1 for _ in itertools.islice(letters, _MIN_LAYER_CHARS)) < _MIN_LAYER_CHARS:
-                return True
-        return False
-    finally:
-        document.close()
 
 
 def _pdf_raw_active(path: Path) -> bool:

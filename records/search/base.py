@@ -90,6 +90,11 @@ class SearchIndex(Protocol):
         """How many documents the index holds."""
 
 
+# Version of the analysis of indexed text (tokens, stems). An index built with another is refilled
+# from the catalogue in the background (``records/retext.py``): bump it when the analysis changes.
+ANALYSIS_VERSION = 1
+
+
 class IndexLayoutChanged(Exception):
     """The index at ``path`` was written with another layout; it must be rebuilt from the catalogue."""
 
