@@ -10,7 +10,8 @@ query meets the other forms of the word in a document:
    (``records.search.kyrgyz``) and, depending on what the stemmer's lexicon
    says of it:
 
-   - a Kyrgyz word, or one spelled with ө, ү or ң: nothing more. The Russian
+   - a Kyrgyz word, or one spelled as no Russian word is (ө, ү, ң, long
+     vowels other than оо, an initial ы): nothing more. The Russian
      Snowball stemmer would cut Kyrgyz nouns down to other words (келишим
      "contract" and келиш "coming" are both "келиш" to it);
    - a loanword: the Russian stem of its Kyrgyz stem, as loanwords in Kyrgyz
@@ -63,7 +64,8 @@ ANALYSIS_VERSION = 2
 
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-_KYRGYZ_LETTERS = re.compile("[өүң]")
+# Spellings Russian never has: Kyrgyz letters, long vowels other than оо (сообщение), initial ы.
+_KYRGYZ_SPELLING = re.compile("[өүң]|аа|уу|ыы|ээ|^ы")
 _LATIN = re.compile(r"[a-z\u00c0-\u024f]")
 
 # Snowball stemmer objects keep state while stemming one word, so threads share
@@ -130,7 +132,7 @@ def stems(word: str) -> tuple[str, ...]:
 
 def _cyrillic_stems(word: str) -> tuple[str, ...]:
     found = kyrgyz.analyse(word)
-    if found.origin == "native" or _KYRGYZ_LETTERS.search(word):
+    if found.origin == "native" or _KYRGYZ_SPELLING.search(word):
         # A Kyrgyz word: Snowball would cut it down to another word's stem (келишим -> келиш).
         return (found.text,)
     if found.origin == "loan":

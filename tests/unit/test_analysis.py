@@ -71,6 +71,8 @@ def test_a_loanword_gets_its_kyrgyz_stem_and_the_russian_stem_of_that() -> None:
 def test_a_kyrgyz_word_gets_its_kyrgyz_stem_alone() -> None:
     assert stems("келишимдердин") == ("келишим",)  # Snowball would add келиш
     assert stems("көбөйтүүнүн") == ("көбөйтүү",)  # not in the lexicon, but ө/ү/ң are not Russian
+    assert stems("тууралоону") == ("тууралоо",)  # nor long vowels (but оо: сообщение)
+    assert stems("сообщения") == ("сообщения", "сообщен")
 
 
 def test_a_russian_word_gets_its_russian_stem() -> None:
