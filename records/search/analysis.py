@@ -6,14 +6,29 @@ query meets the other forms of the word in a document:
 1. Unicode NFC, then words are runs of letters and digits (``_`` and
    punctuation separate them, so ``12-4-7`` and ``protocol_5.pdf`` split);
 2. folding: ``str.casefold`` (correct for Cyrillic, ө ү ң included) and ё -> е;
-3. stemming. A Cyrillic word yields its Kyrgyz stem, its Russian Snowball stem
-   and the Russian stem of the Kyrgyz stem (Russian loanwords in Kyrgyz text
-   carry Kyrgyz endings: кафедра-нын, so "кафедры" meets it through "кафедр").
+3. stemming (``stems``). A Cyrillic word yields its Kyrgyz stem
+   (``records.search.kyrgyz``) and, depending on what the stemmer's lexicon
+   says of it:
+
+   - a Kyrgyz word, or one spelled as no Russian word is (ө, ү, ң, long
+     vowels other than оо, an initial ы): nothing more. The Russian
+     Snowball stemmer would cut Kyrgyz nouns down to other words (келишим
+     "contract" and келиш "coming" are both "келиш" to it);
+   - a loanword: the Russian stem of its Kyrgyz stem, as loanwords in Kyrgyz
+     text carry Kyrgyz endings (кафедра-нын: "кафедр", so "кафедры" meets it);
+   - any other word (Russian, or unknown): its Russian stem and the Russian stem
+     of its Kyrgyz stem, except a Russian stem that is a Kyrgyz word of the
+     lexicon (кенен "wide" is not кен "ore").
+
    A Latin word yields its English Snowball stem; anything else stays as is.
 
 ``analyze`` feeds a database full-text backend; ``stemming_analyzer`` and
 ``exact_analyzer`` are the same steps as Whoosh analyzers, giving every stem of
 a word the word's position so phrase positions stay right.
+
+``ANALYSIS_VERSION`` names these steps: change it whenever a word's terms change,
+and indexes written with another version are refilled from the catalogue (the
+Whoosh index keeps the version in its schema, the PostgreSQL backend in a setting).
 """
 from __future__ import annotations
 
@@ -30,6 +45,7 @@ from whoosh.analysis import Token, Tokenizer
 from records.search import kyrgyz
 
 __all__ = [
+    "ANALYSIS_VERSION",
     "analyze",
     "analyze_exact",
     "exact_analyzer",
@@ -43,8 +59,13 @@ __all__ = [
     "words",
 ]
 
+# 2: the Kyrgyz stemmer checks harmony, assimilation and its lexicon; Kyrgyz words get no Russian stem.
+ANALYSIS_VERSION = 2
+
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+# Spellings Russian never has: Kyrgyz letters, long vowels other than оо (сообщение), initial ы.
+_KYRGYZ_SPELLING = re.compile("[өүң]|аа|уу|ыы|ээ|^ы")
 _LATIN = re.compile(r"[a-z\u00c0-\u024f]")
 
 # Snowball stemmer objects keep state while stemming one word, so threads share
@@ -103,12 +124,23 @@ def _snowball(language: str, word: str) -> str:
 def stems(word: str) -> tuple[str, ...]:
     """Every stem a folded word is indexed and searched under, most specific first."""
     if _CYRILLIC.search(word):
-        kyrgyz_stem = kyrgyz.stem(word)
-        found = (kyrgyz_stem, _snowball("russian", word), _snowball("russian", kyrgyz_stem))
-        return tuple(dict.fromkeys(stem for stem in found if stem))
+        return _cyrillic_stems(word)
     if _LATIN.search(word):
         return (_snowball("english", word) or word,)
     return (word,)
+
+
+def _cyrillic_stems(word: str) -> tuple[str, ...]:
+    found = kyrgyz.analyse(word)
+    if found.origin == "native" or _KYRGYZ_SPELLING.search(word):
+        # A Kyrgyz word: Snowball would cut it down to another word's stem (келишим -> келиш).
+        return (found.text,)
+    if found.origin == "loan":
+        return tuple(dict.fromkeys((found.text, _snowball("russian", found.text))))
+    # Russian, or a word neither stemmer knows: both stems, and Snowball's reading of the Kyrgyz one,
+    # unless Snowball lands on a Kyrgyz word (кенен "wide" is not кен "ore").
+    stems = (found.text, _snowball("russian", word), _snowball("russian", found.text))
+    return tuple(dict.fromkeys(stem for stem in stems if stem == found.text or stem and not kyrgyz.is_native(stem)))
 
 
 def analyze(text: str) -> list[str]:
@@ -128,16 +160,24 @@ def normalize_number(value: str) -> str:
 
 
 class _WordTokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh tokenizer running the steps above; with ``stemming`` off it only folds."""
+    """Whoosh tokenizer running the steps above; with ``stemming`` off it only folds.
+
+    It is saved in the index's schema with the analysis version it ran, so an index written by
+    another version compares unequal and is rebuilt.
+    """
+
+    version = 1  # what tokenizers saved before the analysis had a version read back as
 
     def __init__(self, stemming: bool) -> None:
         self.stemming = stemming
+        self.version = ANALYSIS_VERSION
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.stemming == self.stemming  # type: ignore[attr-defined]
+        return (type(other) is type(self) and other.stemming == self.stemming  # type: ignore[attr-defined]
+                and other.version == self.version)  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((type(self), self.stemming))
+        return hash((type(self), self.stemming, self.version))
 
     def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
         self,

@@ -1,222 +1,313 @@
-"""A light stemmer for Kyrgyz, so inflected forms of one word meet in search.
+"""The Kyrgyz stemmer: the inflected forms of a noun meet in search, and different words stay apart.
 
-Kyrgyz stacks suffixes on a stem in a fixed order:
-stem + derivation + plural + possessive + case. The stemmer undoes that order
-from the right, removing at most one ending per slot:
+Kyrgyz stacks suffixes on a stem in a fixed order, stem + plural + possessive + case, and every
+suffix takes the variant the sounds before it call for. The stemmer reads a word from the right
+and undoes that order, at most one suffix per slot:
 
-1. case: genitive (-нын/-дын/-тын ...), accusative (-ны/-ды/-ты ...), dative
-   (-га/-ка ...), locative (-да/-та ...), ablative (-дан/-тан ...), attributive
-   locative (-дагы/-тагы ...), and the forms that follow a possessive
-   (-н, -на, -нда, -нан, -ндагы ...);
-2. possessive of the third person (-ы/-и/-у/-ү after a consonant, -сы/-си/-су/-сү
-   after a vowel) and of the first/second person plural (-(ы)быз, -(ы)ңыз ...);
-3. plural (-лар/-дар/-тар in all vowel variants);
-4. derivation: -лык/-дык/-тык ("-al", "-ness") and -луу/-дуу/-туу ("having").
+1. case -- genitive -NIн, accusative -NI, dative -GA, locative -DA, ablative -DAн, attributive
+   locative -DAгI; after a 3rd person possessive the accusative is -н, the dative -нA, the
+   locative -ндA, the ablative -нAн, the attributive -ндAгI; after -ым/-ың the dative is -A;
+2. possessive -- 3rd person -сI after a vowel, -I after a consonant; 1st/2nd person singular -(I)м,
+   -(I)ң; plural persons -(I)бIз, -(I)ңIз, -(I)ңAр;
+3. plural -- -LAр.
 
-An ending is removed only when all of these hold:
+In those patterns I is the high vowel and A the low vowel that vowel harmony picks from the
+last vowel before the suffix (а ы я: ы/а; о ё: у/о; у ю: у/а; е и э: и/е; ө: ү/ө; ү: ү/ө), and the
+capital consonant is the one assimilation picks from the sound before it:
 
-- at least ``MIN_STEM`` letters, one of them a vowel, remain, so short words
-  (кен "ore", иш "work") are never cut down;
-- its first consonant fits the sound before it: л- after a vowel, р or й;
-  д- after a voiced consonant; т- after a voiceless one; н- (genitive,
-  accusative) after a vowel; -сы after a vowel and -ы after a consonant other
-  than ч (-чы/-чу is the agent suffix, kept);
-- its vowel agrees in front/back with the last vowel left (е and и count as
-  both, because Russian loanwords such as отчет take back endings:
-  отчеттору);
-- an ending that follows a possessive (-н, -нда ...) really sits after one: the
-  vowel-stem form -сы-, a plural, a consonant stem of at least five letters, or
-  a shorter one ending vowel + consonant. That keeps мазмун-да "in the content"
-  whole while протоколун, отурумунда and жылында are reduced.
+======  ============  =======================  ====================
+        after vowel   after voiced consonant   after voiceless one
+======  ============  =======================  ====================
+N       н             д                        т
+L       л             л after й, р; else д     т
+G       г             г                        к
+D       д             д                        т
+======  ============  =======================  ====================
 
-Not removed on purpose: the 1st/2nd person singular possessives (-ым, -ың),
-because they are indistinguishable from stems such as келишим, отурум; the
-agent suffix -чы (окутуучу "teacher" is not "teaching"); the privative -сыз
-(it reverses the meaning); verb morphology (too ambiguous without a lexicon).
-The input is expected in lower case (see ``records.search.analysis.fold``).
+A suffix is removed only when the variant that the remaining stem calls for is exactly the one
+written: кафедра-лар but not кафедра-лер, иш-тер but not иш-дер; so Russian words, whose endings
+rarely fit (работа, кафедры, протоколы), pass through whole. Russian loanwords pronouncing е as ё
+after ч, ж, ш, щ take back vowels (отчет-тору) and are allowed them.
+
+Voicing: a stem-final п or к becomes б or г before a vowel (китеп, китеби; буйрук, буйругу;
+курак, курагы); the stemmer turns it back. Loanwords written with a soft sign drop it before
+an ending (сентябрь, сентябр-ын-дагы) and get it back.
+
+When to cut. A word usually has several readings (планы: план-ы "its plan" or пла-ны; дептер:
+the noun "notebook" or деп-тер), so the stemmer keeps the reading whose stem is attested in the
+lexicon shipped with it (``records.search.kyrgyz_lexicon``, the department's vocabulary and common
+words), the longest such stem if several are: a listed word is never cut (дептер, бардык,
+келишим, мурда "before", алтын "gold"), and short roots (иш, үй, жыл, тил, кен, суу, жер, ай,
+сөз) meet their forms (иш, иши, иштер, иштин, ишке) without other short words being cut to them.
+A word with no listed stem is cut only by stricter rules:
+
+- the stem keeps at least ``MIN_STEM`` (3) letters and a vowel; a stem of exactly three letters
+  only under endings of three letters or more, none of them a plural next to it (уюм-дун, аяг-ы-нда;
+  but ректор, дептер, мурда "before", кийин "after" are not рек-тор, деп-тер, мур-да, кий-и-н);
+- the 1st/2nd person singular possessive is never removed: it is spelled like the nominaliser
+  -ым/-им (чечим "decision", тизим "list");
+- the stem does not end in two consonants, unless in a cluster loanwords end in (процесс-и,
+  документ-тер, семестр-де; but not казахс-тан), nor in ч before a vowel (окутуучу "teacher" is
+  not окутууч-у).
+
+Of the readings left, the shortest stem wins (мазмун-да "in the content", since мазм-у-нда ends in
+two consonants).
+
+Not removed, on purpose: derivational suffixes, which make other words -- -лык/-дык/-тык
+(жылдык "annual", бардык "all"), -чы (ишчи "worker"), -луу/-дуу/-туу (сапаттуу "of quality"),
+-сыз (суусуз "waterless"), -кер (ишкер), -кана (ишкана), -ым/-им nouns (билим "knowledge", not
+бил "know") -- and verb morphology. The input is expected in lower case with ё as е (see
+``records.search.analysis.fold``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
-__all__ = ["MIN_STEM", "stem"]
+from records.search.kyrgyz_lexicon import LOANS, NATIVE
 
-MIN_STEM = 3
+__all__ = ["MIN_STEM", "Stem", "analyse", "is_native", "stem"]
+
+MIN_STEM = 3  # letters a stem not in the lexicon must keep; a stem of three needs longer endings (see below)
+
+Origin = Literal["native", "loan"]
 
 _VOWELS = frozenset("аеёиоуүөыэюя")
-_BACK_VOWELS = frozenset("аоуыяюё")
-_FRONT_VOWELS = frozenset("өүэ")
 _VOICELESS = frozenset("кпстфхцчшщ")
-_POSSESSIVE_VOWELS = frozenset("ыиуү")
-_CYRILLIC_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңөү")
+_VOICED = frozenset("бвгджзйлмнңр")
+_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюяңөү")
+# The two-consonant ends a stem may have (Kyrgyz stems rarely end in two consonants; loanwords do:
+# процесс-и, документ-и, текст-и, семестр-ди, механизм-дер). Others are not stems: кыргызс-тан.
+_LOAN_CLUSTERS = frozenset({"ст", "нт", "кт", "сс", "рт", "рс", "рм", "нс", "лл", "мм", "фт", "тр", "др", "зм", "лт",
+                            "нк", "лк", "рд", "нд", "кс", "нг"})
+_DEVOICED = {"б": "п", "г": "к"}
 
-# A rule: the ending and the test its left-hand remainder must pass.
-_Rule = tuple[str, Callable[[str], bool]]
+# Vowel harmony: the last vowel of the stem -> (high vowel, low vowel) of the suffix.
+_HARMONY: dict[str, tuple[str, str]] = {
+    **dict.fromkeys("аыя", ("ы", "а")),
+    **dict.fromkeys("оё", ("у", "о")),
+    **dict.fromkeys("ую", ("у", "а")),
+    **dict.fromkeys("еиэ", ("и", "е")),
+    "ө": ("ү", "ө"),
+    "ү": ("ү", "ө"),
+}
 
-
-def _is_vowel(letter: str) -> bool:
-    return letter in _VOWELS
-
-
-def _after_vowel(rest: str) -> bool:
-    return _is_vowel(rest[-1])
-
-
-def _after_consonant(rest: str) -> bool:
-    return not _is_vowel(rest[-1])
-
-
-def _after_voiced(rest: str) -> bool:
-    return not _is_vowel(rest[-1]) and rest[-1] not in _VOICELESS
-
-
-def _after_voiced_or_vowel(rest: str) -> bool:
-    return rest[-1] not in _VOICELESS
+# Initial consonants by the sound before them: (after a vowel, after a voiced consonant, after a voiceless one).
+_CONSONANTS: dict[str, tuple[str, str, str]] = {"N": ("н", "д", "т"), "G": ("г", "г", "к"), "D": ("д", "д", "т"),
+                                                "L": ("л", "д", "т")}
 
 
-def _after_voiceless(rest: str) -> bool:
-    return rest[-1] in _VOICELESS
+@dataclass(frozen=True)
+class _Suffix:
+    slot: str  # "case", "possessive" or "plural"
+    kind: str  # what follows or precedes: "3" (3rd person), "12" (1st/2nd singular), "" otherwise
+    pattern: str  # letters, with I/A for harmonic vowels and N/L/G/D for assimilating consonants
+    after: str  # "V": only after a vowel, "C": only after a consonant, "": either
 
 
-def _after_sonorant_or_vowel(rest: str) -> bool:
-    # Plural and -лык take л- after vowels and after р, й.
-    return _is_vowel(rest[-1]) or rest[-1] in "рй"
+_CASES = (
+    *(_Suffix("case", "", pattern, "") for pattern in ("NIн", "NI", "GA", "DA", "DAн", "DAгI")),
+    # after a 3rd person possessive (иш-и-н, кафедра-сы-на, отурум-у-нда, иш-и-нен, ортосу-ндагы)
+    *(_Suffix("case", "3", pattern, "V") for pattern in ("н", "нA", "ндA", "нAн", "ндAгI")),
+    _Suffix("case", "12", "A", "C"),  # dative after -ым/-ың: иш-им-е
+)
+_POSSESSIVES = (
+    _Suffix("possessive", "3", "сI", "V"), _Suffix("possessive", "3", "I", "C"),
+    _Suffix("possessive", "12", "м", "V"), _Suffix("possessive", "12", "Iм", "C"),
+    _Suffix("possessive", "12", "ң", "V"), _Suffix("possessive", "12", "Iң", "C"),
+    *(_Suffix("possessive", "", pattern, after) for pattern, after in (
+        ("бIз", "V"), ("IбIз", "C"), ("ңIз", "V"), ("IңIз", "C"), ("ңAр", "V"), ("IңAр", "C"))),
+)
+_PLURALS = (_Suffix("plural", "", "LAр", ""),)
 
 
-def _after_consonant_not_agent(rest: str) -> bool:
-    # -чы/-чу is the agent noun (окутуучу "teacher"), not a stem plus -ы.
-    return _after_consonant(rest) and rest[-1] != "ч"
+def _last_vowel(text: str) -> int:
+    for position in range(len(text) - 1, -1, -1):
+        if text[position] in _VOWELS:
+            return position
+    return -1
 
 
-def _after_voiced_obstruent(rest: str) -> bool:
-    return _after_voiced(rest) and rest[-1] not in "рй"
+def _vowel_choices(text: str) -> tuple[tuple[str, str], ...]:
+    """(high, low) suffix vowels that may follow ``text``; none when it has no vowel."""
+    position = _last_vowel(text)
+    if position < 0:
+        return ()
+    found = _HARMONY[text[position]]
+    if text[position] == "е" and position > 0 and text[position - 1] in "чжшщ":
+        return (found, _HARMONY["ё"])  # отчет is отчёт: отчет-тор-у
+    return (found,)
 
 
-def _after_possessive(rest: str) -> bool:
-    if len(rest) < 2 or rest[-1] not in _POSSESSIVE_VOWELS or _is_vowel(rest[-2]):
+def _sound(letter: str) -> str:
+    """The class of a stem's last letter that assimilation looks at."""
+    if letter in _VOWELS:
+        return "vowel"
+    if letter in _VOICELESS:
+        return "voiceless"
+    if letter in "йр":
+        return "й р"
+    return "voiced" if letter in _VOICED else ""
+
+
+def _consonant(placeholder: str, sound: str) -> str | None:
+    choices = _CONSONANTS[placeholder]
+    if sound in ("vowel", "voiceless"):
+        return choices[0 if sound == "vowel" else 2]
+    if sound == "й р" and placeholder == "L":
+        return choices[0]
+    return choices[1] if sound else None
+
+
+def _realise(pattern: str, stem: str) -> frozenset[str]:
+    """Every spelling of ``pattern`` that may follow ``stem``."""
+    return _realise_after(pattern, _vowel_choices(stem), _sound(stem[-1]))
+
+
+@lru_cache(maxsize=4096)
+def _realise_after(pattern: str, harmony: tuple[tuple[str, str], ...], sound: str) -> frozenset[str]:
+    """``_realise`` for a stem whose vowels allow ``harmony`` and whose last letter is of ``sound``."""
+    spellings = [""]
+    for placeholder in pattern:
+        grown: list[str] = []
+        for spelled in spellings:
+            if placeholder in _CONSONANTS:
+                letter = _consonant(placeholder, sound)
+                grown.extend([spelled + letter] if letter else [])
+            elif placeholder in "IA":
+                index = 0 if placeholder == "I" else 1
+                # A suffix's second vowel follows its first (-ыбыз, -дагы), the first follows the stem.
+                grown.extend(spelled + choice[index] for choice in _vowel_choices(spelled) or harmony)
+            else:
+                grown.append(spelled + placeholder)
+        spellings = grown
+    return frozenset(spellings)
+
+
+def _any_spelling(pattern: str) -> frozenset[str]:
+    """Every spelling ``pattern`` has after some stem."""
+    return frozenset().union(*(_realise_after(pattern, harmony, sound)
+                               for harmony in {(pair,) for pair in _HARMONY.values()}
+                               for sound in ("vowel", "voiceless", "й р", "voiced")))
+
+
+# The suffixes of a slot by their possible spellings, so a word is looked up by its last letters
+# instead of trying every suffix in turn.
+_Slot = dict[str, tuple[_Suffix, ...]]
+
+
+def _slot(suffixes: tuple[_Suffix, ...]) -> _Slot:
+    table: dict[str, list[_Suffix]] = {}
+    for suffix in suffixes:
+        for spelling in _any_spelling(suffix.pattern):
+            table.setdefault(spelling, []).append(suffix)
+    return {spelling: tuple(found) for spelling, found in table.items()}
+
+
+_CASE_SLOT, _POSSESSIVE_SLOT, _PLURAL_SLOT = _slot(_CASES), _slot(_POSSESSIVES), _slot(_PLURALS)
+_LONGEST_ENDING = max(len(suffix.pattern) for suffix in (*_CASES, *_POSSESSIVES, *_PLURALS))
+
+
+def _strip(word: str, slot: _Slot) -> list[tuple[str, _Suffix]]:
+    """Each ``(rest, suffix)`` where ``word`` is ``rest`` plus a suffix of ``slot`` fitting ``rest``."""
+    found = []
+    for size in range(1, min(_LONGEST_ENDING, len(word) - 1) + 1):
+        ending, rest = word[-size:], word[:-size]
+        for suffix in slot.get(ending, ()):
+            if suffix.after == "V" and rest[-1] not in _VOWELS or suffix.after == "C" and rest[-1] in _VOWELS:
+                continue
+            if ending in _realise(suffix.pattern, rest):
+                found.append((rest, suffix))
+    return found
+
+
+@dataclass(frozen=True)
+class _Reading:
+    root: str  # the stem as written before its first ending
+    endings: tuple[tuple[_Suffix, str], ...]  # suffixes and their spellings, nearest the stem first
+
+    @property
+    def vowel_next(self) -> bool:
+        """Whether the ending next to the stem begins with a vowel (which voices п, к before it)."""
+        return bool(self.endings) and self.endings[0][1][0] in _VOWELS
+
+
+def _readings(word: str) -> list[_Reading]:
+    """Every way ``word`` splits into a stem and at most one suffix per slot, each fitting its left side."""
+    found = [_Reading(word, ())]
+    for case_rest, case in [(word, None), *_strip(word, _CASE_SLOT)]:
+        for poss_rest, poss in [(case_rest, None), *_strip(case_rest, _POSSESSIVE_SLOT)]:
+            if case is not None and case.kind and (poss is None or poss.kind != case.kind):
+                continue
+            for root, plural in [(poss_rest, None), *_strip(poss_rest, _PLURAL_SLOT)]:
+                if (case, poss, plural) == (None, None, None) or _last_vowel(root) < 0:
+                    continue
+                endings: list[tuple[_Suffix, str]] = []
+                end = len(root)
+                for suffix in (plural, poss, case):
+                    if suffix is not None:
+                        endings.append((suffix, word[end:end + len(suffix.pattern)]))
+                        end += len(suffix.pattern)
+                found.append(_Reading(root, tuple(endings)))
+    return found
+
+
+def _listed(reading: _Reading) -> str | None:
+    """The lexicon entry the reading's stem is, if any: as written, de-voiced, or with its soft sign."""
+    root = reading.root
+    candidates = [root]
+    if reading.endings:
+        if reading.vowel_next and root[-1] in _DEVOICED:
+            candidates.append(root[:-1] + _DEVOICED[root[-1]])
+        candidates.append(root + "ь")
+    return next((entry for entry in candidates if entry in NATIVE or entry in LOANS), None)
+
+
+def _plausible(reading: _Reading) -> bool:
+    """The stricter rules for a stem that is not in the lexicon."""
+    root = reading.root
+    if len(root) < MIN_STEM or any(suffix.kind == "12" for suffix, _ in reading.endings):
         return False
-    if rest[-2] == "с" and len(rest) >= 3 and _is_vowel(rest[-3]):
-        return True
-    if any(rest[:-1].endswith(plural) for plural, _ in _PLURAL):
-        return True
-    # A bare consonant stem: long, or short and ending vowel + consonant (жыл-ы-нда);
-    # this keeps мазмун-да from becoming мазм-у-нда.
-    stem = rest[:-1]
-    return len(stem) >= 5 or (len(stem) >= MIN_STEM and _is_vowel(stem[-2]))
+    if len(root) == MIN_STEM and (reading.endings[0][0].slot == "plural"
+                                  or sum(len(spelled) for _, spelled in reading.endings) < 3):
+        return False  # рек-тор, мур-да, кий-и-н are ректор, мурда, кийин; but уюм-дун, аяг-ы-нда
+    if root[-1] not in _VOWELS and root[-2] not in _VOWELS and root[-2:] not in _LOAN_CLUSTERS:
+        return False
+    return not (reading.vowel_next and root[-1] == "ч")  # окутуучу "teacher" is not окутууч-у
 
 
-def _variants(pattern: str, vowels: str) -> list[str]:
-    return [pattern.replace("V", vowel) for vowel in vowels]
+@dataclass(frozen=True)
+class Stem:
+    """A word's stem, and whether the lexicon knows it as a Kyrgyz word or a loanword."""
 
-
-def _rules(patterns: Sequence[str], vowels: str, test: Callable[[str], bool]) -> list[_Rule]:
-    return [(ending, test) for pattern in patterns for ending in _variants(pattern, vowels)]
-
-
-_NARROW = "ыиуү"  # high vowels: ы after а/ы, и after е/и, у after о/у, ү after ө/ү
-_WIDE = "аеоө"  # low vowels
-
-_CASE: list[_Rule] = (
-    _rules(["нVн", "нV"], _NARROW, _after_vowel)
-    + _rules(["дVн", "дV"], _NARROW, _after_voiced)
-    + _rules(["тVн", "тV"], _NARROW, _after_voiceless)
-    + _rules(["гV", "дV", "дVн"], _WIDE, _after_voiced_or_vowel)
-    + _rules(["кV", "тV", "тVн"], _WIDE, _after_voiceless)
-    + [(e, _after_voiced_or_vowel) for e in ("дагы", "деги", "догу", "дөгү")]
-    + [(e, _after_voiceless) for e in ("тагы", "теги", "тогу", "төгү")]
-    + [(e, _after_possessive) for e in ("ндагы", "ндеги", "ндогу", "ндөгү")]
-    + _rules(["нV", "ндV", "нVн"], _WIDE, _after_possessive)
-    + [("н", _after_possessive)]
-)
-
-_POSSESSIVE: list[_Rule] = (
-    _rules(["V"], _NARROW, _after_consonant_not_agent)
-    + _rules(["сV"], _NARROW, _after_vowel)
-    + [(e, _after_consonant) for e in ("ыбыз", "ибиз", "убуз", "үбүз", "ыңыз", "иңиз", "уңуз", "үңүз")]
-    + [(e, _after_vowel) for e in ("быз", "биз", "буз", "бүз", "ңыз", "ңиз", "ңуз", "ңүз")]
-)
-
-_PLURAL: list[_Rule] = (
-    _rules(["лVр"], _WIDE, _after_sonorant_or_vowel)
-    + _rules(["дVр"], _WIDE, _after_voiced_obstruent)
-    + _rules(["тVр"], _WIDE, _after_voiceless)
-)
-
-_DERIVATION: list[_Rule] = (
-    _rules(["лVк"], _NARROW, _after_sonorant_or_vowel)
-    + _rules(["дVк"], _NARROW, _after_voiced)  # долбоор-дук: д- also after р
-    + _rules(["тVк"], _NARROW, _after_voiceless)
-    + [(e, _after_sonorant_or_vowel) for e in ("луу", "лүү")]
-    + [(e, _after_voiced_obstruent) for e in ("дуу", "дүү")]
-    + [(e, _after_voiceless) for e in ("туу", "түү")]
-)
-
-
-def _longest_first(rules: list[_Rule]) -> tuple[_Rule, ...]:
-    return tuple(sorted(rules, key=lambda rule: -len(rule[0])))
-
-
-_SLOTS: tuple[tuple[_Rule, ...], ...] = tuple(
-    _longest_first(slot) for slot in (_CASE, _POSSESSIVE, _PLURAL, _DERIVATION)
-)
-
-
-def _by_ending(rules: tuple[_Rule, ...]) -> tuple[tuple[int, ...], dict[str, tuple[Callable[[str], bool], ...]]]:
-    # The same rules looked up by the word's last letters instead of trying each ending in turn;
-    # longest ending first, and rules sharing an ending keep their order.
-    tests: dict[str, list[Callable[[str], bool]]] = {}
-    for ending, fits_after in rules:
-        tests.setdefault(ending, []).append(fits_after)
-    lengths = tuple(sorted({len(ending) for ending in tests}, reverse=True))
-    return lengths, {ending: tuple(found) for ending, found in tests.items()}
-
-
-_SLOT_TABLES = tuple(_by_ending(slot) for slot in _SLOTS)
-
-
-def _last_vowel(text: str) -> str | None:
-    for letter in reversed(text):
-        if letter in _VOWELS:
-            return letter
-    return None
-
-
-def _harmonises(rest: str, ending: str) -> bool:
-    ending_vowel = next((letter for letter in ending if letter in _VOWELS), None)
-    stem_vowel = _last_vowel(rest)
-    if ending_vowel is None or stem_vowel is None:
-        return True
-    if stem_vowel in _BACK_VOWELS:
-        return ending_vowel not in "еиөү"
-    if stem_vowel in _FRONT_VOWELS:
-        return ending_vowel not in "аоуы"
-    return True  # е, и: native front, but loanwords take either
-
-
-def _strip_one(word: str, table: tuple[tuple[int, ...], dict[str, tuple[Callable[[str], bool], ...]]]) -> str:
-    lengths, tests = table
-    for size in lengths:
-        if len(word) - size < MIN_STEM:
-            continue
-        ending = word[-size:]
-        found = tests.get(ending)
-        if found is None:
-            continue
-        rest = word[:-size]
-        if _last_vowel(rest) is None:
-            continue
-        for fits_after in found:
-            if fits_after(rest) and _harmonises(rest, ending):
-                return rest
-    return word
+    text: str
+    origin: Origin | None  # None: not in the lexicon
 
 
 @lru_cache(maxsize=65536)
+def analyse(word: str) -> Stem:
+    """The stem of a folded word (see the module's description); other words come back unchanged."""
+    if len(word) < 2 or not all(letter in _LETTERS for letter in word):
+        return Stem(word, None)
+    readings = _readings(word)
+    listed = [(reading, entry) for reading in readings if (entry := _listed(reading)) is not None]
+    if listed:
+        reading, entry = max(listed, key=lambda found: (len(found[0].root), -len(found[0].endings)))
+        return Stem(entry, "native" if entry in NATIVE else "loan")
+    plausible = [reading for reading in readings if not reading.endings or _plausible(reading)]
+    reading = min(plausible, key=lambda found: len(found.root))
+    root = reading.root
+    if reading.vowel_next and root[-1] in _DEVOICED:
+        root = root[:-1] + _DEVOICED[root[-1]]
+    return Stem(root, None)
+
+
+def is_native(stem: str) -> bool:
+    """Whether ``stem`` is a Kyrgyz word of the lexicon (not a loanword)."""
+    return stem in NATIVE
+
+
 def stem(word: str) -> str:
-    """Return the Kyrgyz stem of a lower-case word; other words come back unchanged."""
-    if len(word) <= MIN_STEM or not all(letter in _CYRILLIC_LETTERS for letter in word):
-        return word
-    for table in _SLOT_TABLES:
-        word = _strip_one(word, table)
-    return word
+    """The Kyrgyz stem of a folded word."""
+    return analyse(word).text
