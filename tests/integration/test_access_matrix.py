@@ -52,6 +52,8 @@ ACCESS: dict[str, Any] = {
     "documents.add_version": {"secretary"},
     "documents.edit": {"secretary", "archivist"},
     "documents.move": {"secretary", "archivist"},
+    "documents.read_again": {"archivist"},
+    "main.work": {"archivist"},
     # --- search ---
     "search.index": READERS,
     "api.search": READERS,
