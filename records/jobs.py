@@ -87,7 +87,7 @@ class Progress:
             parts = [_("%(label)s: %(done)s of %(total)s (%(percent)s%%)", label=self.label, done=self.done,
                        total=self.total, percent=100 * self.done // self.total)]
         else:
-            parts = [_("%(label)s: %(done)s", label=self.label, done=self.done)]
+            parts = [f"{self.label}: {self.done}"]
         if self.done:
             parts.append(_("%(rate)s per second", rate=f"{rate:.1f}") if rate >= 1
                          else _("%(rate)s per minute", rate=f"{60 * rate:.1f}"))
