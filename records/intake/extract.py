@@ -192,8 +192,8 @@ def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Ca
             if total >= job.limits.max_text_chars:
                 break
 
-    for index, text in zip(scanned, job.ocr(scans()), strict=False):
-        texts[index] = text
+    for number, text in enumerate(job.ocr(scans())):
+        texts[scanned[number]] = text  # the generator noted the page's index before yielding its image
         total += len(text)
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
 

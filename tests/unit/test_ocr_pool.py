@@ -132,9 +132,12 @@ def test_default_languages_read_a_scanned_kyrgyz_line_with_surnames(tmp_path: Pa
 def test_pages_of_one_document_are_read_in_parallel_and_kept_in_order(tmp_path: Path, ocr_ready: None) -> None:
     texts = ["Биринчи барак: кафедранын протоколу.", "Второй лист: приказ о практике.",
              "Үчүнчү барак: келишимдин мөөнөтү.", "Четвёртый лист: отчёт кафедры."]
-    path = samples.make_tiff(tmp_path, texts=texts, dpi=200)
-    check = FileCheck(kind="tiff", mime="image/tiff", is_image=True, needs_ocr=True)
-    result = extract_text(path, check, Limits(), ocr_workers=2)
-    assert result.pages == 4
+    pages = [samples.render_page(text, dpi=200) for text in texts]
+    path = tmp_path / "scan.pdf"  # a scanner's PDF: page images, no text layer
+    pages[0].save(path, "PDF", save_all=True, append_images=pages[1:], resolution=200.0)
+    result = extract_text(path, FileCheck(kind="pdf", mime="application/pdf", needs_ocr=True), Limits(ocr_dpi=200),
+                          ocr_workers=2)
+    assert (result.status, result.method, result.pages) == ("done", "ocr", 4)
+    assert result.confidence is not None
     firsts = [result.text.find(word) for word in ("Биринчи", "Второй", "Үчүнчү", "Четвёртый")]
     assert -1 not in firsts and firsts == sorted(firsts), result.text
