@@ -375,16 +375,34 @@ def import_items(app: Flask, items: Iterable[ImportItem], *, actor_id: int, draf
     return report
 
 
-def finish_text(app: Flask) -> int:
-    """Extract the text of every pending file (OCR of scans) and apply the index tasks, so each imported
-    document ends in a final text state and is searchable; returns the number of files read."""
-    return worker.run_once(app)
+def finish_text(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
+    """Extract the text of every pending file (OCR of scans, several files and pages at once in the OCR
+    pool) and apply the index tasks, so each imported document ends in a final text state and is
+    searchable; returns the number of files read. ``on_file`` is told the outcome of each file."""
+    return worker.run_once(app, on_file=on_file)
+
+
+def text_failures(app: Flask, report: ImportReport) -> list[tuple[ItemResult, str]]:
+    """The files of this import (filed now or before) whose text could not be read, with the reason
+    noted for the log."""
+    by_document = {r.document_id: r for r in report.filed + report.already_filed if r.document_id is not None}
+    if not by_document:
+        return []
+    failures: list[tuple[ItemResult, str]] = []
+    with session_scope(app) as session:
+        ids = list(by_document)
+        for start in range(0, len(ids), 500):
+            rows = session.execute(
+                select(DocumentFile.document_id, DocumentFile.text_error)
+                .where(DocumentFile.document_id.in_(ids[start:start + 500]),
+                       DocumentFile.text_status == TextStatus.FAILED)
+                .order_by(DocumentFile.document_id))
+            failures.extend((by_document[document_id], error or "") for document_id, error in rows)
+    return failures
 
 
 def pending_text(app: Flask) -> int:
-    with session_scope(app) as session:
-        return session.scalar(select(func.count(DocumentFile.id))
-                              .where(DocumentFile.text_status == TextStatus.PENDING)) or 0
+    return worker.pending_count(app)
 
 
 def record_run(app: Flask, report: ImportReport, *, actor_id: int, source: str, mode: str) -> None:

@@ -6,14 +6,13 @@ are skipped. The exit status is 1 when any file was refused, 130 when interrupte
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import accounts, bulk
+from records import accounts, bulk, jobs
 from records.db import session_scope
 from records.errors import UserError
 from records.i18n import _
@@ -71,39 +70,38 @@ def _actor_id(app: Flask, name: str | None) -> int:
         raise click.ClickException(str(exc.message)) from None
 
 
-def _show(result: bulk.ItemResult | None) -> str:
-    return result.item.label if result is not None else ""
-
-
 def _run(items: list[bulk.ImportItem], *, ignored: int, actor: str | None, dry_run: bool, draft_years: bool,
          source: str, mode: str) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     actor_id = _actor_id(app, actor)
     report = bulk.ImportReport(ignored=ignored)
     label = _("Checking") if dry_run else _("Filing")
-    with click.progressbar(length=len(items), label=label, file=sys.stderr, show_pos=True,
-                           item_show_func=_show) as bar:
-        on_result: Callable[[bulk.ItemResult], None] = lambda result: bar.update(1, result)  # noqa: E731
-        bulk.import_items(app, items, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run,
-                          on_result=on_result, report=report)
+    progress = jobs.Progress(label, len(items), app=None if dry_run else app, kind="import", source=source)
+    bulk.import_items(app, items, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run,
+                      on_result=lambda result: progress.advance(result.outcome), report=report)
+    progress.finish(interrupted=report.interrupted)
+    failures: list[tuple[bulk.ItemResult, str]] = []
     if not dry_run and not report.interrupted:
         pending = bulk.pending_text(app)
-        if pending:
-            click.echo(_("Reading the text of %(n)s scanned files...", n=pending), err=True)
+        reading = jobs.Progress(_("Reading the text of scans"), pending, app=app if pending else None, kind="text",
+                                source=source)
         try:
-            bulk.finish_text(app)
+            bulk.finish_text(app, on_file=reading.advance)
         except KeyboardInterrupt:
             report.interrupted = True
+        reading.finish(interrupted=report.interrupted)
+        failures = bulk.text_failures(app, report)
     if not dry_run:
         bulk.record_run(app, report, actor_id=actor_id, source=source, mode=mode)
-    _summary(app, report, dry_run=dry_run)
+    _summary(app, report, failures, dry_run=dry_run)
     if report.interrupted:
         sys.exit(130)
     if report.refused:
         sys.exit(1)
 
 
-def _summary(app: Flask, report: bulk.ImportReport, *, dry_run: bool) -> None:
+def _summary(app: Flask, report: bulk.ImportReport, failures: list[tuple[bulk.ItemResult, str]], *,
+             dry_run: bool) -> None:
     if dry_run:
         click.echo(_("Would file: %(n)s", n=len(report.filed)))
     else:
@@ -114,6 +112,12 @@ def _summary(app: Flask, report: bulk.ImportReport, *, dry_run: bool) -> None:
     click.echo(_("Refused: %(n)s", n=len(report.refused)))
     for result in report.refused:
         click.echo(f"  {result.item.label}: {result.message}")
+    if not dry_run and not report.interrupted:
+        click.echo(_("Text could not be read: %(n)s", n=len(failures)))
+        for result, error in failures:
+            click.echo(f"  {result.item.label}: {error}")
+        if failures:
+            click.echo(_("After fixing the cause (a missing OCR language, say), run: flask --app app text retry"))
     if report.interrupted:
         click.echo(_("Interrupted. Run the same command again to continue: files already filed are skipped."))
     elif not dry_run:

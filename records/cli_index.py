@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from records import indexing, retext
+from records import indexing, jobs, retext
 from records.cli_worker import status_lines
+from records.i18n import _
 
 index_cli = AppGroup("index", help="The search index: sync, rebuild, check against the catalogue.")
 
@@ -29,9 +30,14 @@ def index_sync() -> None:
 def index_reindex(batch: int) -> None:
     """Rebuild the search index from the catalogue."""
     app = current_app._get_current_object()
-    total = indexing.live_count(app)
-    with click.progressbar(length=total, label="Indexing documents", show_pos=True) as bar:
-        done = indexing.reindex(app, batch=batch, progress=bar.update)
+    progress = jobs.Progress(_("Indexing documents"), indexing.live_count(app), app=app, kind="reindex",
+                             source=app.config["INDEX_URL"])
+    try:
+        done = indexing.reindex(app, batch=batch, progress=lambda n: progress.advance(n=n))
+    except KeyboardInterrupt:
+        progress.finish(interrupted=True)
+        raise
+    progress.finish()
     click.echo(f"Indexed {done} document(s).")
 
 

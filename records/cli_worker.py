@@ -4,18 +4,32 @@ from __future__ import annotations
 import time
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import retext, worker
+from records import jobs, retext, worker
+from records.i18n import _
 
 text_cli = AppGroup("text", help="Extracted text and OCR.")
+
+
+def _process(app: Flask) -> int:
+    """Read every pending file, showing progress (and keeping it for the status page)."""
+    pending = worker.pending_count(app)
+    progress = jobs.Progress(_("Reading the text of scans"), pending, app=app if pending else None, kind="text")
+    try:
+        n = worker.run_once(app, on_file=progress.advance)
+    except KeyboardInterrupt:
+        progress.finish(interrupted=True)
+        raise
+    progress.finish()
+    return n
 
 
 @text_cli.command("process")
 def text_process() -> None:
     """Extract the text of every pending file now (OCR for scans) and update the index."""
-    n = worker.run_once(current_app._get_current_object())
+    n = _process(current_app._get_current_object())
     click.echo(f"Processed {n} files.")
 
 
@@ -24,7 +38,7 @@ def text_retry() -> None:
     """Send failed extractions back to pending (after installing tesseract, say) and process them."""
     app = current_app._get_current_object()
     queued = worker.retry_failed(app)
-    n = worker.run_once(app)
+    n = _process(app)
     click.echo(f"Retried {queued} failed files; processed {n}.")
 
 

@@ -23,8 +23,10 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_PASSWORD": "",
     "MAX_UPLOAD_BYTES": 100 * 1024 * 1024,
     "ALLOWED_TYPES": ["pdf", "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "jpeg", "png", "tiff"],
-    "OCR_LANGS": "kir+rus+eng",
-    "OCR_TIMEOUT": 120,
+    # Languages tesseract reads scans with; "auto" chooses them page by page (see records/intake/ocr.py).
+    "OCR_LANGS": "kir",
+    "OCR_TIMEOUT": 120,  # seconds per page
+    "OCR_WORKERS": 0,  # tesseract processes reading pages at once; 0: one per core
     # "thread": the web process extracts text and updates the index itself; "inline": the same work runs
     # synchronously after each commit (tests, scripts); "off": an external worker does (`flask worker run`).
     "WORKER": "thread",

@@ -27,7 +27,7 @@ from records.blobs import get_store
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.intake import FileCheck, Limits, Refusal, check_file, extract_text
+from records.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text
 from records.models import Blob, Case, CaseState, DocType, Document, DocumentFile, DocumentText, TextStatus, User
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
@@ -131,6 +131,11 @@ def limits_for(app: Flask) -> Limits:
     return Limits(max_bytes=app.config["MAX_UPLOAD_BYTES"], ocr_timeout_s=app.config["OCR_TIMEOUT"])
 
 
+def extract_file_text(app: Flask, path: Path, check: FileCheck) -> Extraction:
+    """The text of an accepted file with this install's limits, OCR languages and OCR pool."""
+    return extract_text(path, check, limits_for(app), app.config["OCR_LANGS"], app.config["OCR_WORKERS"] or None)
+
+
 @dataclass
 class Accepted:
     """A file that passed the checks, spooled on local disk, with its text if found at once."""
@@ -144,6 +149,7 @@ class Accepted:
     text_method: str | None = None
     text_error: str | None = None
     pages: int | None = None
+    ocr_confidence: float | None = None
 
     @property
     def path(self) -> Path:
@@ -225,8 +231,7 @@ def read_text(app: Flask, accepted: Accepted) -> None:
     carry no text layer, wait for the background worker (OCR takes seconds a page). Runs outside any
     transaction."""
     if accepted.check.needs_ocr is False or app.config["WORKER"] == "inline":
-        _apply_extraction(accepted, extract_text(accepted.path, accepted.check, limits_for(app),
-                                                 app.config["OCR_LANGS"]))
+        _apply_extraction(accepted, extract_file_text(app, accepted.path, accepted.check))
 
 
 def _apply_extraction(target: Any, result: Any) -> None:
@@ -235,6 +240,7 @@ def _apply_extraction(target: Any, result: Any) -> None:
     target.text_method = result.method or None
     target.text_error = result.error
     target.pages = result.pages
+    target.ocr_confidence = result.confidence
 
 
 def where_stored(session: Session, sha256: str) -> list[Document]:
@@ -267,7 +273,8 @@ def _version_row(accepted: Accepted, number: int, actor: User | None, comment: s
         version=number, sha256=accepted.sha256, size=accepted.size, mime=accepted.check.mime,
         kind=accepted.check.kind, original_filename=accepted.filename, active_content=accepted.check.active_content,
         uploaded_by_id=getattr(actor, "id", None), text_status=accepted.text_status, text_method=accepted.text_method,
-        text_error=accepted.text_error, pages=accepted.pages, comment=clean_text(comment, 500),
+        text_error=accepted.text_error, pages=accepted.pages, ocr_confidence=accepted.ocr_confidence,
+        comment=clean_text(comment, 500),
     )
 
 
@@ -424,6 +431,38 @@ def move_document(session: Session, document: Document, *, year: Any, index: str
     audit.record(session, "document:move", document, actor=actor, source=f"{source.index}/{source.year}",
                  target=f"{target.index}/{target.year}")
     return target
+
+
+OCR_KINDS = frozenset({"pdf", "jpeg", "png", "tiff"})
+
+
+def _scanned(version: DocumentFile | None) -> bool:
+    """A scan, or a PDF whose text did not come from its text layer alone."""
+    if version is None or version.kind not in OCR_KINDS:
+        return False
+    return version.kind != "pdf" or version.text_method != "pdf-text"
+
+
+def can_read_again(version: DocumentFile | None) -> bool:
+    """Whether OCR can read this version again (a scan not already waiting for it)."""
+    return _scanned(version) and version.text_status != TextStatus.PENDING  # type: ignore[union-attr]
+
+
+def read_text_again(session: Session, document: Document, *, actor: User | None) -> DocumentFile:
+    """Send the current version back to the background worker to be read again by OCR (after the OCR
+    settings or languages changed, say). The text it has stays searchable until the new one replaces it."""
+    require_live(document)
+    version = document.current
+    if version is None or not _scanned(version):
+        raise Conflict("not_scanned", _l("This document's text comes from the file itself, not from OCR."))
+    if version.text_status == TextStatus.PENDING:
+        raise Conflict("text_pending", _l("This document is already waiting to be read."))
+    before = {"text_status": version.text_status, "ocr_confidence": version.ocr_confidence}
+    version.text_status, version.text_attempts, version.text_error = TextStatus.PENDING, 0, None
+    document.text_status = TextStatus.PENDING
+    indexing.enqueue(session, document.id)  # also wakes the background worker after the commit
+    audit.record(session, "document:ocr", document, actor=actor, version=version.version, **before)
+    return version
 
 
 def get_version(document: Document, number: int | None) -> DocumentFile:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -318,6 +319,8 @@ class DocumentFile(Base):
     text_error: Mapped[str | None] = mapped_column(Text)
     text_attempts: Mapped[int] = mapped_column(Integer, default=0)
     pages: Mapped[int | None] = mapped_column(Integer)
+    # OCR: tesseract's mean word confidence over the pages it read (0-100); None without OCR.
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
     comment: Mapped[str] = mapped_column(Text, default="")
     # The text extraction version its text came from (see ``EXTRACTION_CHANGES``); rows from before
     # versions were recorded hold 1.
@@ -359,6 +362,30 @@ class IndexTask(Base):
     created_at: Mapped[datetime] = _dt()
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class JobState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    INTERRUPTED = "interrupted"
+
+
+class Job(Base):
+    """Progress of a long piece of work (a bulk import, reading the text of scans, an index rebuild),
+    written as it goes so that people elsewhere (the web pages) can follow it."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)  # import | text | reindex
+    label: Mapped[str] = mapped_column(String(500), default="")  # what it works on: a folder, a manifest
+    state: Mapped[str] = mapped_column(String(16), default=JobState.RUNNING)
+    total: Mapped[int | None] = mapped_column(Integer)  # None while unknown
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = _dt()
+    updated_at: Mapped[datetime] = _dt()
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # counts by outcome
 
 
 class Hold(Base):

@@ -45,6 +45,7 @@ class Perm(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
     MANAGE_SYSTEM = "manage_system"
+    MANAGE_TEXT = "manage_text"  # read scans again by OCR, follow imports and text extraction
 
 
 _READ = {Perm.VIEW_RECORDS, Perm.READ_FILES, Perm.SEARCH}
@@ -63,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.DRAFT_ACTS,
             Perm.EXECUTE_ACTS,
             Perm.TRANSFER_CASES,
+            Perm.MANAGE_TEXT,
         }
     ),
     Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS}),

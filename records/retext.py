@@ -60,7 +60,7 @@ def reextract_one(app: Flask, file_id: int) -> bool:
     """Read one file version again with today's extraction (or only record that nothing changed for
     it); False when it was no longer stale."""
     from records import documents
-    from records.intake import FileCheck, extract_text
+    from records.intake import FileCheck
     from records.worker import _local_copy
 
     with session_scope(app) as session:
@@ -77,7 +77,7 @@ def reextract_one(app: Flask, file_id: int) -> bool:
     tmp_dir.mkdir(parents=True, exist_ok=True)
     path, is_copy = _local_copy(app, sha256, tmp_dir)
     try:
-        result = extract_text(path, check, documents.limits_for(app), app.config["OCR_LANGS"])
+        result = documents.extract_file_text(app, path, check)
     finally:
         if is_copy:
             path.unlink(missing_ok=True)

@@ -2,8 +2,10 @@
 
 On the embedded defaults the web process alone brings every document to a final text state: a
 daemon thread wakes when something is filed (and every few seconds anyway), claims pending file
-versions one at a time, runs OCR outside any transaction, and saves the result. Claims are
-optimistic (compare-and-set on the attempt counter), so several processes can run it at once.
+versions, runs OCR outside any transaction, and saves the result. Several files are read side by
+side (one per OCR worker) and the pages of each go to the shared OCR pool, so every core is busy
+whether the backlog is one long scan or many single pages. Claims are optimistic (compare-and-set on
+the attempt counter), so several processes can run it at once.
 """
 from __future__ import annotations
 
@@ -11,15 +13,18 @@ import logging
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from records import documents, indexing, retext
 from records.blobs import get_store
 from records.db import session_scope
-from records.intake import FileCheck, extract_text
+from records.intake import FileCheck
+from records.intake.ocr import default_workers
 from records.models import Document, DocumentFile, TextStatus
 
 log = logging.getLogger(__name__)
@@ -50,24 +55,29 @@ def _local_copy(app: Flask, sha256: str, tmp_dir: Path) -> tuple[Path, bool]:
     return Path(name), True
 
 
-def extract_one(app: Flask, file_id: int) -> bool:
-    """Extract the text of one pending file version; False if another worker had it."""
+DROPPED = "dropped"  # the document was destroyed (or the version deleted) while its text was read
+
+
+def extract_one(app: Flask, file_id: int) -> str | None:
+    """Extract the text of one pending file version; returns the version's text status afterwards
+    (``DROPPED`` when its document went meanwhile), None if there was nothing to do or another worker
+    had it."""
     with session_scope(app) as session:
         version = session.get(DocumentFile, file_id)
         if version is None or version.text_status != TextStatus.PENDING:
-            return False
+            return None
         if version.document.state != "active":
-            return False  # destroyed meanwhile: its text must not come back
+            return None  # destroyed meanwhile: its text must not come back
         attempts, sha256 = version.text_attempts, version.sha256
         check = FileCheck(kind=version.kind, mime=version.mime, active_content=version.active_content,
                           is_image=version.kind in {"jpeg", "png", "tiff"}, needs_ocr=True)
     if not _claim(app, file_id, attempts):
-        return False
+        return None
     tmp_dir = Path(app.config["DATA_DIR"]) / "tmp"
     tmp_dir.mkdir(parents=True, exist_ok=True)
     path, is_copy = _local_copy(app, sha256, tmp_dir)
     try:
-        result = extract_text(path, check, documents.limits_for(app), app.config["OCR_LANGS"])
+        result = documents.extract_file_text(app, path, check)
     except Exception as exc:  # extraction must never leave a version pending for ever
         log.exception("text extraction of file %s failed", file_id)
         result = None
@@ -78,9 +88,9 @@ def extract_one(app: Flask, file_id: int) -> bool:
     with session_scope(app) as session:
         version = session.get(DocumentFile, file_id)
         if version is None:
-            return True
+            return DROPPED
         if version.document.state != "active":
-            return True  # destroyed while being read: drop the text
+            return DROPPED  # destroyed while being read: drop the text
         if result is None:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
             version.text_error = error
@@ -90,7 +100,7 @@ def extract_one(app: Flask, file_id: int) -> bool:
         if document is not None and document.current is version:
             document.text_status = version.text_status
             indexing.enqueue(session, document.id)
-    return True
+        return version.text_status
 
 
 def pending_files(app: Flask, limit: int = 50) -> list[int]:
@@ -100,22 +110,38 @@ def pending_files(app: Flask, limit: int = 50) -> list[int]:
             .order_by(DocumentFile.id).limit(limit)))
 
 
-def run_once(app: Flask) -> int:
-    """Extract every pending version, then re-read those an older extraction read, and apply index tasks;
-    returns the pending versions processed."""
+def pending_count(app: Flask) -> int:
+    """File versions waiting for their text."""
+    with session_scope(app) as session:
+        return session.scalar(select(func.count(DocumentFile.id))
+                              .where(DocumentFile.text_status == TextStatus.PENDING)) or 0
+
+
+def ocr_workers(app: Flask) -> int:
+    """How many tesseract processes read pages at once (``SANDYK_OCR_WORKERS``; 0: one per core)."""
+    return int(app.config.get("OCR_WORKERS") or 0) or default_workers()
+
+
+def run_once(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
+    """Extract every pending version and apply index tasks; returns versions processed. ``on_file`` is
+    told the text status of each version read (``failed`` when it failed for good), for progress
+    reports."""
     done = 0
-    while True:
-        ids = pending_files(app)
-        if not ids:
-            break
-        progressed = False
-        for file_id in ids:
-            if extract_one(app, file_id):
-                done += 1
-                progressed = True
-        indexing.sync(app)
-        if not progressed:
-            break
+    with ThreadPoolExecutor(ocr_workers(app), thread_name_prefix="sandyk-extract") as executor:
+        while True:
+            ids = pending_files(app)
+            if not ids:
+                break
+            progressed = 0
+            for status in executor.map(lambda file_id: extract_one(app, file_id), ids):
+                if status is not None:
+                    progressed += 1
+                    if on_file is not None:
+                        on_file(status)
+            done += progressed
+            indexing.sync(app)
+            if not progressed:
+                break
     # Then files an older extraction read, a batch at a time, as long as no new file waits.
     while not pending_files(app, 1) and retext.run_batch(app):
         indexing.sync(app)

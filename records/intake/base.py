@@ -111,6 +111,7 @@ class Extraction:
     pages: int | None = None
     method: str = ""
     error: str | None = None
+    confidence: float | None = None  # OCR: mean word confidence of the pages read, 0-100
 
 
 def accepted_types_label(allowed: frozenset[str]) -> str:

@@ -17,12 +17,12 @@ import unicodedata
 import warnings
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from records.intake import ooxml, pdflayer
 from records.intake.base import Extraction, FileCheck, Limits
-from records.intake.ocr import OcrError, ocr_image
+from records.intake.ocr import DEFAULT_LANGS, OcrError, PageText, ocr_page, pool
 
 _MAX_RENDER_PIXELS = 40_000_000
 
@@ -46,20 +46,39 @@ class _Job:
     def remaining(self) -> float:
         return max(self.deadline - time.monotonic(), 1.0)
 
-    def ocr(self, image: object) -> str:
+    ocr_workers: int | None = None
+    ocr_pages: list[PageText] = field(default_factory=list)
+
+    def _read_page(self, image: object) -> PageText:
         self.tick()
         timeout = min(float(self.limits.ocr_timeout_s), self.remaining())
-        return ocr_image(image, self.langs, timeout_s=timeout, dpi=self.limits.ocr_dpi)  # type: ignore[arg-type]
+        return ocr_page(image, self.langs, timeout_s=timeout, dpi=self.limits.ocr_dpi)  # type: ignore[arg-type]
+
+    def ocr(self, images: Iterable[object]) -> Iterator[str]:
+        """The text of each page image, in order, read in parallel by the OCR pool."""
+        for page in pool(self.ocr_workers).map(self._read_page, images):  # type: ignore[arg-type]
+            self.ocr_pages.append(page)
+            yield page.text
+
+    def confidence(self) -> float | None:
+        """The mean word confidence of the pages read by OCR (each page weighted by its words)."""
+        scored = [page for page in self.ocr_pages if page.confidence is not None]
+        words = sum(page.words for page in scored)
+        if not words:
+            return None
+        return round(sum(page.confidence * page.words for page in scored) / words, 1)  # type: ignore[operator]
 
 
 Result = tuple[str, int | None, str]  # text, pages, method
 
 
 def extract_text(
-    path: Path, check: FileCheck, limits: Limits = Limits(), ocr_langs: str = "kir+rus+eng"
+    path: Path, check: FileCheck, limits: Limits = Limits(), ocr_langs: str = DEFAULT_LANGS,
+    ocr_workers: int | None = None,
 ) -> Extraction:
-    """Extract the text of a file that ``check_file`` accepted."""
-    job = _Job(Path(path), check, limits, ocr_langs, time.monotonic() + limits.extract_timeout_s)
+    """Extract the text of a file that ``check_file`` accepted (scanned pages read in parallel by the
+    OCR pool of ``ocr_workers``, by default one per core)."""
+    job = _Job(Path(path), check, limits, ocr_langs, time.monotonic() + limits.extract_timeout_s, ocr_workers)
     extractor = _EXTRACTORS.get(check.kind)
     if extractor is None:
         return Extraction("failed", method="", error=f"no text extractor for {check.kind!r}")
@@ -72,7 +91,8 @@ def extract_text(
     except Exception as exc:  # any library failure on hostile or broken content
         return Extraction("failed", method=check.kind, error=f"{type(exc).__name__}: {exc}"[:500])
     text = normalise_text(text)[: limits.max_text_chars]
-    return Extraction("done" if text.strip() else "none", text=text, pages=pages, method=method)
+    return Extraction("done" if text.strip() else "none", text=text, pages=pages, method=method,
+                      confidence=job.confidence())
 
 
 def normalise_text(text: str) -> str:
@@ -147,22 +167,34 @@ def _pdf_pypdf(job: _Job) -> Result:
 
 
 def _read_pages(job: _Job, count: int, layer: Callable[[int], str], renderer: Callable[[int], object]) -> Result:
-    """Each page's text layer, or OCR of the rendered page where the layer holds (almost) no text."""
-    texts: list[str] = []
+    """Each page's text layer, or OCR of the rendered page where the layer holds (almost) no text.
+
+    Pages are rendered here, in order, and read by the OCR pool in parallel; their texts are put back
+    in page order."""
+    texts: list[str] = [""] * count
+    scanned: list[int] = []
     methods: set[str] = set()
     total = 0
-    for index in range(count):
-        job.tick()
-        text = layer(index)
-        if pdflayer.has_text(text):
-            methods.add("pdf-text")
-        else:
-            text = job.ocr(_render_pdf_page(renderer(index), index, job.limits.ocr_dpi))
-            methods.add("ocr")
-        texts.append(text)
+
+    def scans() -> Iterator[object]:
+        nonlocal total
+        for index in range(count):
+            job.tick()
+            text = layer(index)
+            if pdflayer.has_text(text):
+                methods.add("pdf-text")
+                texts[index] = text
+                total += len(text)
+            else:
+                methods.add("ocr")
+                scanned.append(index)
+                yield _render_pdf_page(renderer(index), index, job.limits.ocr_dpi)
+            if total >= job.limits.max_text_chars:
+                break
+
+    for number, text in enumerate(job.ocr(scans())):
+        texts[scanned[number]] = text  # the generator noted the page's index before yielding its image
         total += len(text)
-        if total >= job.limits.max_text_chars:
-            break
     return "\n\n".join(texts), count, "+".join(sorted(methods, key=["pdf-text", "ocr"].index)) or "pdf-text"
 
 
@@ -192,14 +224,15 @@ def _render_pdf_page(document: object, index: int, dpi: int) -> object:
 def _image(job: _Job) -> Result:
     from PIL import Image, ImageSequence
 
-    texts: list[str] = []
-    with Image.open(job.path) as image:
+    def frames(image: Image.Image) -> Iterator[object]:
         for number, frame in enumerate(ImageSequence.Iterator(image)):
             if number >= job.limits.max_pages:
                 break
-            texts.append(job.ocr(frame.copy()))
-        pages = number + 1 if texts else 0
-    return "\n\n".join(texts), pages, "ocr"
+            yield frame.copy()
+
+    with Image.open(job.path) as image:
+        texts = list(job.ocr(frames(image)))
+    return "\n\n".join(texts), len(texts), "ocr"
 
 
 # --- word processing ---------------------------------------------------------

@@ -115,7 +115,8 @@ def show(document_id: int) -> Any:
     audit.record(session, "document:view", document)
     current = document.current
     return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
-                           can_preview=current is not None and downloads.can_preview(current) and document.state == "active")
+                           can_preview=current is not None and downloads.can_preview(current) and document.state == "active",
+                           can_read_again=document.state == "active" and documents.can_read_again(current))
 
 
 @bp.get("/<int:document_id>/file")
@@ -145,6 +146,16 @@ def add_version(document_id: int) -> Any:
                                     documents.Upload(upload.stream, upload.filename), actor=current_user,
                                     comment=request.form.get("comment", ""))
     flash(_("Version %(n)s was added.", n=version.version), "success")
+    return redirect(url_for(".show", document_id=document.id))
+
+
+@bp.post("/<int:document_id>/ocr")
+@require(Perm.MANAGE_TEXT)
+def read_again(document_id: int) -> Any:
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    documents.read_text_again(session, document, actor=current_user)
+    flash(_("The document will be read again by OCR in the background."), "success")
     return redirect(url_for(".show", document_id=document.id))
 
 

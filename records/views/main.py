@@ -1,4 +1,4 @@
-"""Home page, language switch and the health check."""
+"""Home page, the progress of long jobs, language switch and the health check."""
 from __future__ import annotations
 
 from datetime import date
@@ -8,9 +8,10 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_login import current_user
 from sqlalchemy import text
 
-from records import db
+from records import db, jobs
 from records.i18n import _
-from records.web import LANGUAGE_NAMES, can, perms, safe_next, select_locale
+from records.permissions import Perm
+from records.web import LANGUAGE_NAMES, can, perms, require, safe_next, select_locale
 
 bp = Blueprint("main", __name__)
 
@@ -18,7 +19,10 @@ bp = Blueprint("main", __name__)
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"can": can, "perms": perms, "LANGUAGE_NAMES": LANGUAGE_NAMES, "current_locale": select_locale,
-            "this_year": date.today().year, "case_state_label": case_state_label}
+            "this_year": date.today().year, "case_state_label": case_state_label,
+            "job_kind_label": job_kind_label, "job_state_label": job_state_label,
+            "job_outcome_label": job_outcome_label,
+            "format_duration": jobs.format_duration}
 
 
 def case_state_label(state: str) -> str:
@@ -36,6 +40,37 @@ def home() -> Any:
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     return render_template("home.html")
+
+
+@bp.get("/jobs")
+@require(Perm.MANAGE_TEXT)
+def work() -> Any:
+    """Imports, text reading and index rebuilds: what runs now and what ran lately, with the scans
+    still waiting to be read."""
+    session = db.session()
+    rows = [jobs.describe(job) for job in jobs.recent_jobs(session)]
+    backlog = jobs.text_backlog(session)
+    return render_template("jobs.html", rows=rows, backlog=backlog,
+                           running=any(row["state"] == "running" for row in rows) or backlog["pending"] > 0)
+
+
+def job_kind_label(kind: str) -> str:
+    labels = {"import": _("Import of an archive"), "text": _("Reading the text of scans"),
+              "reindex": _("Rebuilding the search index")}
+    return labels.get(kind, kind)
+
+
+def job_outcome_label(outcome: str) -> str:
+    labels = {"filed": _("filed"), "already_filed": _("already filed"), "refused": _("refused"),
+              "done": _("text read"), "none": _("no text found"), "failed": _("text could not be read"),
+              "pending": _("to be tried again"), "dropped": _("destroyed meanwhile")}
+    return labels.get(outcome, outcome)
+
+
+def job_state_label(state: str) -> str:
+    labels = {"running": _("running"), "done": _("finished"), "interrupted": _("interrupted"),
+              "stalled": _("stopped without finishing")}
+    return labels.get(state, state)
 
 
 @bp.get("/lang/<code>")

@@ -53,6 +53,8 @@ ACCESS: dict[str, Any] = {
     "documents.add_version": {"secretary"},
     "documents.edit": {"secretary"},
     "documents.move": {"secretary"},
+    "documents.read_again": {"archivist"},
+    "main.work": {"archivist"},
     # --- search ---
     "search.index": READERS,
     "api.search": READERS,

@@ -61,7 +61,6 @@ def test_failed_extraction_is_recorded_and_retried(app: Flask, client, api_token
         calls["n"] += 1
         return Extraction(status="failed", error="tesseract missing")
 
-    monkeypatch.setattr(worker, "extract_text", broken)
     monkeypatch.setattr("records.documents.extract_text", broken)
     token = api_token("secretary")
     resp = _post(client, token, samples.make_text_pdf(tmp_path))
