@@ -51,7 +51,6 @@ def test_scan_is_pending_then_done_by_the_web_process_alone(app: Flask, client, 
 
 
 def test_failed_extraction_is_recorded_and_retried(app: Flask, client, api_token, tmp_path, db_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from records import worker
     from records.intake.base import Extraction
 
     app.config["WORKER"] = "off"  # the command does the work here
