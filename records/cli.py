@@ -237,6 +237,11 @@ def db_check() -> None:
     if diffs:
         raise click.ClickException("The models differ from the migrations:\n" + "\n".join(map(str, diffs)))
     click.echo("Database matches the models.")
+    if engine.dialect.name == "postgresql":
+        from records.search.pg_index import tuning_warnings
+
+        for warning in tuning_warnings(engine):
+            click.echo(f"Warning: {warning}", err=True)
 
 
 @db_cli.command("revision")

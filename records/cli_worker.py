@@ -1,7 +1,7 @@
 """``flask text ...`` and ``flask worker run``: text extraction outside the web process."""
 from __future__ import annotations
 
-import time
+import threading
 
 import click
 from flask import Flask, current_app
@@ -67,14 +67,20 @@ worker_cli = AppGroup("worker", help="Background work for installs that run it a
 
 
 @worker_cli.command("run")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds when idle.")
+@click.option("--interval", default=5.0, show_default=True,
+              help="Seconds between rounds when idle (on PostgreSQL a commit anywhere wakes it at once).")
 def worker_run(interval: float) -> None:
     """Extract text and apply index changes in a loop (for SANDYK_WORKER=off on the web servers)."""
     app = current_app._get_current_object()
+    wake, stop = threading.Event(), threading.Event()
+    worker.start_listener(app, wake, stop)
     click.echo("Worker running; stop with Ctrl-C.")
     try:
         while True:
             worker.run_once(app)
-            time.sleep(interval)
+            wake.wait(interval)
+            wake.clear()
     except KeyboardInterrupt:
         click.echo("Worker stopped.")
+    finally:
+        stop.set()

@@ -7,14 +7,17 @@ rebuilds everything from the catalogue and :func:`check` reports any drift.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
 from records.db import session_scope, utcnow
@@ -95,10 +98,41 @@ def _reanalyse_pg_index(app: Flask) -> None:
                                                set_={"value": ANALYSIS_VERSION, "updated_at": utcnow()}))
 
 
+# On PostgreSQL every transaction that leaves work behind (an index task, a pending extraction)
+# notifies a channel at its commit, so the workers of every process wake at once. Channels belong to
+# the whole database, so the channel is named for the schema: installs (or test runs) sharing one
+# database in schemas of their own do not wake each other.
+_CHANNELS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def channel(engine: Engine) -> str:
+    """The notification channel of the installation whose database ``engine`` connects to."""
+    found = _CHANNELS.get(engine)
+    if found is None:
+        with engine.connect() as conn:
+            schema = conn.scalar(text("SELECT current_schema()")) or ""
+        found = _CHANNELS[engine] = "sandyk_work_" + hashlib.sha256(schema.encode()).hexdigest()[:16]
+    return found
+
+
+def notify(session: Session) -> None:
+    """Wake the workers of every process when this session's transaction commits (PostgreSQL delivers a
+    NOTIFY at commit, once per transaction however often it is sent, and never for a rollback)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection()  # begins the transaction, if none has begun yet
+    transaction = session.get_transaction()
+    if session.info.get("notified") is not transaction:
+        session.execute(text(f'NOTIFY "{channel(session.get_bind())}"'))
+        session.info["notified"] = transaction
+
+
 def enqueue(session: Session, document_id: int, op: str = "upsert") -> None:
     session.add(IndexTask(document_id=document_id, op=op))
-    # Read by the request boundary: after the commit, background work is woken.
+    # Read by the request boundary: after the commit, background work is woken (this process's at
+    # once, other processes' through PostgreSQL's NOTIFY).
     session.info["index_dirty"] = True
+    notify(session)
 
 
 def index_doc(document: Document, text: str) -> IndexDoc:

@@ -524,6 +524,12 @@ class SearchEntry(Base):
         Index("ix_search_entry_stems", "stems", postgresql_using="gin"),
         Index("ix_search_entry_words", "words", postgresql_using="gin"),
         Index("ix_search_entry_counterparty_stems", "counterparty_stems", postgresql_using="gin"),
+        # Field conditions and date order without reading the table.
+        Index("ix_search_entry_year", "year"),
+        Index("ix_search_entry_case_index", "case_index"),
+        Index("ix_search_entry_doc_type", "doc_type"),
+        Index("ix_search_entry_doc_date", "doc_date"),
+        Index("ix_search_entry_number", "number"),
     )
 
     document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -538,3 +544,6 @@ class SearchEntry(Base):
     stems: Mapped[str] = mapped_column(_TSVECTOR)  # stemmed words of title (weight A) and content
     words: Mapped[str] = mapped_column(_TSVECTOR)  # folded, unstemmed words with positions: phrases, prefixes
     counterparty_stems: Mapped[str] = mapped_column(_TSVECTOR)
+    # Title and the text's first words (stems and folded words): what the first ranking pass reads, so
+    # the large vectors are read only for the best candidates.
+    head: Mapped[str] = mapped_column(_TSVECTOR, default="")

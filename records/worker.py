@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 
 from records import documents, indexing, retext
 from records.blobs import get_store
-from records.db import session_scope
+from records.db import get_database, session_scope
 from records.intake import FileCheck
 from records.intake.ocr import default_workers
 from records.models import Document, DocumentFile, TextStatus
@@ -31,6 +31,34 @@ log = logging.getLogger(__name__)
 _start_lock = threading.Lock()
 MAX_ATTEMPTS = 3
 IDLE_SECONDS = 5.0
+def _listen(app: Flask, wake: threading.Event, stop: threading.Event) -> None:
+    """Set ``wake`` whenever any process commits work, until ``stop`` is set (PostgreSQL LISTEN on a
+    connection of its own). A lost connection is opened again; meanwhile the idle poll still runs."""
+    import psycopg
+
+    engine = get_database(app).engine
+    channel = indexing.channel(engine)
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    while not stop.is_set():
+        try:
+            with psycopg.connect(conninfo, autocommit=True) as conn:
+                conn.execute(f'LISTEN "{channel}"')
+                wake.set()  # work may have been committed while nobody listened
+                while not stop.is_set():
+                    for _ in conn.notifies(timeout=1.0, stop_after=1):
+                        wake.set()
+        except psycopg.Error:
+            log.warning("listening for work on PostgreSQL failed; retrying", exc_info=True)
+            stop.wait(IDLE_SECONDS)
+
+
+def start_listener(app: Flask, wake: threading.Event, stop: threading.Event) -> threading.Thread | None:
+    """On PostgreSQL, a daemon thread that wakes this process's worker when any process commits work."""
+    if get_database(app).dialect != "postgresql":
+        return None
+    thread = threading.Thread(target=_listen, args=(app, wake, stop), name="sandyk-listen", daemon=True)
+    thread.start()
+    return thread
 
 
 def _claim(app: Flask, file_id: int, attempts: int) -> bool:
@@ -169,6 +197,7 @@ class Worker:
 
     def start(self) -> None:
         self.thread.start()
+        start_listener(self.app, self.wake, self.stop)
 
     def _loop(self) -> None:
         while not self.stop.is_set():

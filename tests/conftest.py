@@ -24,6 +24,8 @@ from sqlalchemy import create_engine, text
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct-horse-7"
+S3_BUCKET = "sandyk-test-blobs"
+S3_REGION = "us-east-1"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -244,3 +246,30 @@ def api_token(app: Flask, make_user: Callable[..., Any]) -> Callable[..., str]:
             return accounts.issue_token(session, session.get(type(user), user.id), actor="test")
 
     return factory
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local S3-compatible server with one empty bucket, for this module."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    nowhere = tmp_path_factory.mktemp("aws") / "absent"
+    with pytest.MonkeyPatch.context() as mp:
+        # Dummy credentials, and no developer's real AWS config leaking in.
+        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
+        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        mp.setenv("AWS_DEFAULT_REGION", S3_REGION)
+        mp.setenv("AWS_CONFIG_FILE", str(nowhere))
+        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere))
+        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+            mp.delenv(name, raising=False)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            endpoint = f"http://{host}:{port}"
+            boto3.client("s3", endpoint_url=endpoint, region_name=S3_REGION).create_bucket(Bucket=S3_BUCKET)
+            yield endpoint
+        finally:
+            server.stop()

@@ -20,7 +20,7 @@ from itertools import islice
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import ColumnElement, Select, and_, case, cast, delete, false, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, cast, delete, false, func, literal, or_, select, text, true
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.engine import Engine
 
@@ -36,6 +36,12 @@ __all__ = ["PgIndex", "tsquery_literal", "tsvector_literal"]
 SNIPPET_SOURCE_CHARS = 4000
 BATCH_SIZE = 200
 MAX_RESULT_WINDOW = 10_000
+# Relevance ranks at most this many candidates with the full vectors, chosen by the head vector.
+RANK_WINDOW = 1000
+# Date order: the rows of the page's dates are ranked among this many more, for ties on a date.
+DATE_TIE_SLACK = 200
+# The head vector holds the title and this many words of the text after it.
+HEAD_WORDS = 60
 # PostgreSQL keeps word positions up to 16383 and at most 256 positions per lexeme; later ones
 # are dropped, which only affects phrase matching deep inside very long texts.
 _MAX_POSITION = 16383
@@ -81,7 +87,7 @@ def _row(doc: IndexDoc) -> dict[str, Any]:
     exact, _ = _positions(doc.title + "\n" + body, stemmed=False)
     counterparty, _ = _positions(doc.counterparty or "", stemmed=True)
     stems_vector = " ".join(part for part in (tsvector_literal(title_stems, "A"), tsvector_literal(body_stems)) if part)
-    return {
+    return {**_head(doc.title, body, title_stems), **{
         "document_id": doc.id,
         "title": doc.title,
         "case_index": "".join(doc.case_index.split()),
@@ -94,7 +100,21 @@ def _row(doc: IndexDoc) -> dict[str, Any]:
         "stems": stems_vector,
         "words": tsvector_literal(exact),
         "counterparty_stems": tsvector_literal(counterparty),
-    }
+    }}
+
+
+def _head(title: str, body: str, title_stems: dict[str, list[int]]) -> dict[str, str]:
+    """The small vector the first ranking pass reads: the title (weight A) and the first ``HEAD_WORDS``
+    words of the text, each word with its stems and its folded form, at the positions the full vectors
+    give them (so a phrase ranks there as it does in ``words``)."""
+    head: dict[str, list[int]] = defaultdict(list)
+    title_words, after_title = _positions(title, stemmed=False)
+    title_part = {term: title_stems.get(term, []) + title_words.get(term, []) for term in {*title_stems, *title_words}}
+    for pos, (word, _, _) in enumerate(islice(words(body), HEAD_WORDS), after_title):
+        for term in {*stems(word), word}:
+            head[term].append(pos)
+    vector = " ".join(part for part in (tsvector_literal(title_part, "A"), tsvector_literal(head)) if part)
+    return {"head": vector}
 
 
 def _matches(column: Any, query: str) -> ColumnElement[bool]:
@@ -109,14 +129,24 @@ def _phrase(found: list[str]) -> str:
     return tsquery_literal(found, "<->")
 
 
-class _Translator:
-    """Turns the query tree into a WHERE clause, collecting what ranks the hits."""
+_ENTRIES = SearchEntry.__table__
 
-    def __init__(self) -> None:
+
+class _Translator:
+    """Turns the query tree into a WHERE clause over ``table`` (the search table or an alias of it),
+    collecting what ranks the hits.
+
+    Words, phrases and prefixes become ``@@`` conditions the GIN indexes answer. A negated part becomes
+    an anti-join (``document_id NOT IN`` the ids the index finds for it): ``NOT (vector @@ query)`` would
+    be evaluated row by row, reading every stored vector."""
+
+    def __init__(self, table: Any = _ENTRIES) -> None:
+        self.table = table
         self.rank_stems: list[str] = []
         self.rank_words: list[str] = []
 
     def __call__(self, node: Node, *, negated: bool = False) -> ColumnElement[bool]:  # noqa: PLR0911
+        columns = self.table.c
         if isinstance(node, MatchAll):
             return true()
         if isinstance(node, Word):
@@ -124,37 +154,40 @@ class _Translator:
             if len(found) > 1:  # "12-4-7": one typed token that splits means those words together
                 query = _phrase(found)
                 self._rank(self.rank_words, query, negated)
-                return _matches(SearchEntry.words, query)
+                return _matches(columns.words, query)
             query = _any_stem(found[0])
             self._rank(self.rank_stems, query, negated)
-            return _matches(SearchEntry.stems, query)
+            return _matches(columns.stems, query)
         if isinstance(node, Phrase):
             query = _phrase(analyze_exact(node.text))
             self._rank(self.rank_words, query, negated)
-            return _matches(SearchEntry.words, query)
+            return _matches(columns.words, query)
         if isinstance(node, Prefix):
             query = _quote(node.text) + ":*"
             self._rank(self.rank_words, query, negated)
-            return _matches(SearchEntry.words, query)
+            return _matches(columns.words, query)
         if isinstance(node, FieldTerm):
             if node.field == "counterparty":
                 found = [word for word, _, _ in words(unicodedata.normalize("NFC", node.value))]
-                return _matches(SearchEntry.counterparty_stems, " & ".join(_any_stem(word) for word in found))
+                return _matches(columns.counterparty_stems, " & ".join(_any_stem(word) for word in found))
             value: Any = int(node.value) if node.field == "year" else node.value
-            return _COLUMNS[node.field] == value
+            return columns[_COLUMNS[node.field].key] == value
         if isinstance(node, DateRange):
-            conditions = [SearchEntry.doc_date.is_not(None)]
+            conditions = [columns.doc_date.is_not(None)]
             if node.start is not None:
-                conditions.append(SearchEntry.doc_date >= node.start)
+                conditions.append(columns.doc_date >= node.start)
             if node.end is not None:
-                conditions.append(SearchEntry.doc_date <= node.end)
+                conditions.append(columns.doc_date <= node.end)
             return and_(*conditions)
         if isinstance(node, Or):
             return or_(*(self(child, negated=negated) for child in node.nodes))
         if isinstance(node, And):
             return and_(*(self(child, negated=negated) for child in node.nodes))
         if isinstance(node, Not):
-            return not_(self(node.node, negated=True))
+            inner_table = _ENTRIES.alias()
+            inner = _Translator(inner_table)
+            excluded = select(inner_table.c.document_id).where(inner(node.node, negated=True))
+            return columns.document_id.not_in(excluded)
         raise TypeError(f"cannot translate {node!r}")
 
     @staticmethod
@@ -162,14 +195,18 @@ class _Translator:
         if not negated:
             target.append(query)
 
-    def rank(self) -> ColumnElement[float]:
+    @property
+    def ranked(self) -> bool:
+        return bool(self.rank_stems or self.rank_words)
+
+    def rank(self, table: Any, *, first_pass: bool = False) -> ColumnElement[float]:
+        """The score of a row: ``ts_rank`` of the stems and words the query looks for. The first pass
+        reads only the small ``head`` vector (title and the text's beginning, stems and words)."""
         parts: list[ColumnElement[float]] = []
-        if self.rank_stems:
-            query = cast(literal(" | ".join(f"({q})" for q in self.rank_stems)), TSQUERY)
-            parts.append(func.ts_rank(SearchEntry.stems, query))
-        if self.rank_words:
-            query = cast(literal(" | ".join(f"({q})" for q in self.rank_words)), TSQUERY)
-            parts.append(func.ts_rank(SearchEntry.words, query))
+        for queries, column in ((self.rank_stems, table.c.stems), (self.rank_words, table.c.words)):
+            if queries:
+                query = cast(literal(" | ".join(f"({q})" for q in queries)), TSQUERY)
+                parts.append(func.ts_rank(table.c.head if first_pass else column, query))
         if not parts:
             return literal(0.0)
         total = parts[0]
@@ -193,6 +230,96 @@ def _filters(filters: dict[str, str]) -> list[ColumnElement[bool]]:
         else:
             found.append(_COLUMNS[name] == fold(str(raw)))
     return found
+
+
+def _facet_counts(matched: Any, name: str) -> Any:
+    """A JSON object of value -> count over the matched rows, for one facet."""
+    column = matched.c[_COLUMNS[name].key]
+    grouped = (select(column.label("value"), func.count().label("n")).where(column.is_not(None))
+               .group_by(column).subquery())
+    return (select(func.coalesce(func.json_object_agg(grouped.c.value, grouped.c.n), text("'{}'::json")))
+            .scalar_subquery())
+
+
+def _statement(node: Node, filters: dict[str, str], offset: int, limit: int, sort: Sort) -> Select[Any]:
+    """One statement for one search: the matching rows once (a materialised CTE of their ids and
+    facet columns, found through the indexes without reading the stored vectors where the query
+    allows), the total and the facets from it, and the page: ranked among a bounded set of candidates
+    (the best ``RANK_WINDOW`` by the small ``head`` vector), so the large vectors are read for at most
+    that many rows, not for every match."""
+    translate = _Translator()
+    where = and_(translate(node), *_filters(filters))
+    matched = (select(SearchEntry.document_id, SearchEntry.year, SearchEntry.case_index, SearchEntry.doc_type,
+                      SearchEntry.doc_date)
+               .where(where).cte("matched").prefix_with("MATERIALIZED"))
+    summary = select(
+        select(func.count()).select_from(matched).scalar_subquery().label("total"),
+        *(_facet_counts(matched, name).label(f"facet_{name}") for name in FACETS),
+    ).subquery("summary")
+
+    window = max(RANK_WINDOW, offset + limit)
+    entries = _ENTRIES.alias("entry")
+    if sort == "date":
+        undated = case((matched.c.doc_date.is_(None), 1), else_=0)
+        candidates = (select(matched.c.document_id).order_by(undated, matched.c.doc_date.desc(),
+                                                              matched.c.document_id)
+                      .limit(offset + limit + DATE_TIE_SLACK))
+    elif translate.ranked:
+        first = _ENTRIES.alias("first")
+        candidates = (select(matched.c.document_id).join(first, first.c.document_id == matched.c.document_id)
+                      .order_by(translate.rank(first, first_pass=True).desc(), matched.c.document_id)
+                      .limit(window))
+    else:
+        candidates = select(matched.c.document_id).order_by(matched.c.document_id).limit(offset + limit)
+    rank = (translate.rank(entries) if translate.ranked else literal(0.0)).label("rank")
+    order: list[Any] = [rank.desc(), entries.c.document_id]
+    if sort == "date":
+        order = [case((entries.c.doc_date.is_(None), 1), else_=0), entries.c.doc_date.desc(), *order]
+    page = (
+        select(entries.c.document_id, entries.c.title, entries.c.case_index, entries.c.year, entries.c.doc_type,
+               entries.c.doc_date, entries.c.excerpt, rank)
+        .where(entries.c.document_id.in_(candidates.scalar_subquery()))
+        .order_by(*order).offset(offset).limit(limit)
+    ).subquery("page")
+    return (select(summary, page).select_from(summary.outerjoin(page, true()))
+            .order_by(*([page.c.doc_date.is_(None), page.c.doc_date.desc()] if sort == "date" else []),
+                      page.c.rank.desc(), page.c.document_id))
+
+
+# Below these, searches spill their candidate sets to disk or read the indexes from disk.
+MIN_WORK_MEM_KB = 16 * 1024
+MIN_SHARED_BUFFERS_KB = 256 * 1024
+
+
+def tuning_warnings(engine: Engine) -> list[str]:
+    """What in the PostgreSQL server's settings would slow searches down, as sentences to print
+    (``flask db check``); empty when the settings are reasonable for the search table's size."""
+    with engine.connect() as conn:
+        settings = {name: int(value) for name, value in conn.execute(text(
+            "SELECT name, setting::bigint * CASE unit WHEN '8kB' THEN 8 WHEN 'kB' THEN 1 WHEN 'MB' THEN 1024 "
+            "ELSE 1 END FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem')"))}
+        index_kb = int(conn.execute(text(
+            "SELECT coalesce(sum(pg_relation_size(indexrelid)), 0) / 1024 FROM pg_index "
+            "WHERE indrelid = to_regclass('search_entry')")).scalar() or 0)
+    warnings = []
+    if settings.get("work_mem", 0) < MIN_WORK_MEM_KB:
+        warnings.append(f"work_mem is {settings.get('work_mem', 0) // 1024} MB; searches sort and hash their "
+                        f"candidates in it: set at least {MIN_WORK_MEM_KB // 1024} MB.")
+    wanted = max(MIN_SHARED_BUFFERS_KB, index_kb)
+    if settings.get("shared_buffers", 0) < wanted:
+        warnings.append(f"shared_buffers is {settings.get('shared_buffers', 0) // 1024} MB; the search indexes "
+                        f"take {index_kb // 1024} MB: set at least {wanted // 1024} MB (a quarter of the "
+                        f"server's memory is the usual choice).")
+    return warnings
+
+
+def explain(index: PgIndex, query: str, *, filters: dict[str, str] | None = None, page: int = 1,
+            per_page: int = 20, sort: Sort = "relevance") -> list[str]:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of the statement a search runs (for the benchmark and tuning)."""
+    statement = _statement(parse_query(query), filters or {}, (page - 1) * per_page, per_page, sort)
+    compiled = statement.compile(dialect=index.engine.dialect, compile_kwargs={"literal_binds": True})
+    with index.engine.connect() as conn:
+        return [row[0] for row in conn.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {compiled}"))]
 
 
 class PgIndex:
@@ -251,36 +378,23 @@ class PgIndex:
         page, per_page = max(1, page), max(1, per_page)
         offset = (page - 1) * per_page
         limit = max(0, min(offset + per_page, MAX_RESULT_WINDOW) - offset)
-        translate = _Translator()
-        where = and_(translate(node), *_filters(filters or {}))
-        rank = translate.rank().label("rank")
-        order: list[Any] = [rank.desc(), SearchEntry.document_id]
-        if sort == "date":
-            order = [case((SearchEntry.doc_date.is_(None), 1), else_=0), SearchEntry.doc_date.desc(), *order]
-        page_query: Select[Any] = (
-            select(SearchEntry.document_id, SearchEntry.title, SearchEntry.case_index, SearchEntry.year,
-                   SearchEntry.doc_type, SearchEntry.doc_date, SearchEntry.excerpt, rank)
-            .where(where).order_by(*order).offset(offset).limit(limit)
-        )
+        statement = _statement(node, filters or {}, offset, max(limit, 1), sort)
         highlighter = Highlighter.for_query(node) if snippets else None
         with self.engine.connect() as conn:
-            total = int(conn.scalar(select(func.count()).select_from(SearchEntry).where(where)) or 0)
-            rows = conn.execute(page_query).all() if limit and offset < total else []
-            facets = {name: self._facet(conn, name, where) for name in FACETS}
+            rows = conn.execute(statement).all()
+        first = rows[0]
+        total = int(first.total)
+        facets = {name: dict(sorted(((str(value), int(count))
+                                     for value, count in (getattr(first, f"facet_{name}") or {}).items()
+                                     if value not in (None, "")), key=lambda item: (-item[1], item[0])))
+                  for name in FACETS}
         hits = [
             Hit(id=row.document_id, score=float(row.rank or 0.0), title=row.title, case_index=row.case_index,
                 year=row.year, doc_type=row.doc_type, doc_date=row.doc_date,
                 snippet=snippet(row.excerpt, highlighter) if highlighter is not None else "")
-            for row in rows
+            for row in rows if row.document_id is not None and limit
         ]
         return SearchResult(total=total, hits=hits, facets=facets)
-
-    @staticmethod
-    def _facet(conn: Any, name: str, where: ColumnElement[bool]) -> dict[str, int]:
-        column = _COLUMNS[name]
-        counts = {str(value): int(count) for value, count in
-                  conn.execute(select(column, func.count()).where(where).group_by(column)) if value not in (None, "")}
-        return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
     def close(self) -> None:
         """Nothing to close: connections belong to the application's engine."""

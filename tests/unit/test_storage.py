@@ -17,7 +17,6 @@ import boto3
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from moto.server import ThreadedMotoServer
 
 from storage import (
     BlobIntegrityError,
@@ -36,35 +35,10 @@ from storage.errors import format_size
 
 MakeFile = Callable[[bytes], tuple[Path, str]]
 
-BUCKET = "sandyk-test-blobs"
-REGION = "us-east-1"
+from tests.conftest import S3_BUCKET as BUCKET, S3_REGION as REGION
 
 
 # --- fixtures ---------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local S3-compatible server with one empty bucket, for this module."""
-    nowhere = tmp_path_factory.mktemp("aws") / "absent"
-    with pytest.MonkeyPatch.context() as mp:
-        # Dummy credentials, and no developer's real AWS config leaking in.
-        mp.setenv("AWS_ACCESS_KEY_ID", "testing")
-        mp.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        mp.setenv("AWS_DEFAULT_REGION", REGION)
-        mp.setenv("AWS_CONFIG_FILE", str(nowhere))
-        mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere))
-        for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            mp.delenv(name, raising=False)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            endpoint = f"http://{host}:{port}"
-            boto3.client("s3", endpoint_url=endpoint, region_name=REGION).create_bucket(Bucket=BUCKET)
-            yield endpoint
-        finally:
-            server.stop()
 
 
 @pytest.fixture(params=["filesystem", "s3"])
