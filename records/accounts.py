@@ -207,7 +207,8 @@ def _name_key(name: str) -> str:
 
 
 def _throttle_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle]:
-    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))).all()
+    rows = session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys))
+                           .execution_options(populate_existing=True)).all()
     return {row.key: row for row in rows}
 
 
@@ -259,6 +260,10 @@ def authenticate(session: Session, username: str, password: str, *, policy: Logi
     else:
         reason = ""
     if reason:
+        # The counts are read again in the write transaction they are written in (a request reads
+        # without a lock until it writes; see ``db.begin_write``).
+        db.begin_write(session)
+        rows = _throttle_rows(session, [ip_key, name_key])
         _count_failure(session, rows, ip_key, policy.free_failures, policy, now)
         _count_failure(session, rows, name_key, policy.name_free_failures, policy, now)
         session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - _FORGET_AFTER))
