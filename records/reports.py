@@ -279,6 +279,27 @@ def act_pdf(act: DisposalAct, lang: str) -> bytes:
     ))
 
 
+def act_xlsx(act: DisposalAct, lang: str) -> bytes:
+    """The act's table as a spreadsheet: the eight columns of the form, one row per case it destroys."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    lang = form_language(lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = str(act.year)
+    ws.append([_t(lang, "act_title")])
+    ws.append([_t(lang, "act_sub", number=act.number, date=_fmt_date(act.act_date))])
+    ws.append(act_headers(lang))
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for row in act.destroy_rows:
+        ws.append(act_cells(row, lang))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 # --- the inventory of permanent cases ------------------------------------------------------------
 
 def _case_range(case: Case) -> str:

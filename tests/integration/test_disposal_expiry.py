@@ -53,7 +53,7 @@ class Catalogue:
 
 @pytest.fixture
 def catalogue(app: Flask, tmp_path: Path, make_user: Any) -> Catalogue:
-    officer = make_user("archivist")
+    officer, second = make_user("archivist"), make_user("head")
     doc_id, doc_case = file_doc(app, tmp_path, 2023, "12-4-17", "Курстук долбоор")
     with app.app_context(), session_scope(app) as session:
         for year in (2021, 2023):
@@ -76,11 +76,17 @@ def catalogue(app: Flask, tmp_path: Path, make_user: Any) -> Catalogue:
         released = disposition.holds.place_hold(session, case=session.get(Case, by_key[("12-4-14", 2021)]),
                                        reason="Текшерүү", requested_by="", actor=actor)
         disposition.holds.release_hold(session, released, reason="Бүттү", actor=actor)
-        overrides = {by_key[("12-4-7", 2023)]: "1 г. ЭПК ст.17", by_key[("12-4-13", 2021)]: "5 л. ЭПК",
+        # Shorter rules (5 years -> 1 year; until needed -> 75 years) wait for a second person's approval;
+        # longer ones (ЭПК added, permanent) apply at once.
+        overrides = {by_key[("12-4-9", 2023)]: "1 г. ЭПК ст.17", by_key[("12-4-13", 2021)]: "5 л. ЭПК",
                      by_key[("12-4-6", 2021)]: "Постоянно", by_key[("12-4-1", 2023)]: "75 лет"}
         for case_id, text in overrides.items():
-            disposition.overrides.set_override(session, session.get(Case, case_id), retention=text, reason="Комиссиянын чечими",
-                                  actor=actor)
+            case = session.get(Case, case_id)
+            applied = disposition.overrides.set_override(session, case, retention=text, reason="Комиссиянын чечими",
+                                                         actor=actor)
+            assert applied == (text in ("5 л. ЭПК", "Постоянно")), text
+            if not applied:
+                disposition.overrides.approve_override(session, case, actor=session.get(User, second.id))
     return Catalogue(by_key=by_key, held=held, overrides=overrides, doc_case=doc_case)
 
 
@@ -129,7 +135,7 @@ def test_rows_carry_what_the_reports_print(app: Flask, catalogue: Catalogue) -> 
         held = {r.case_id: r for r in report.held}
         row = held[catalogue.doc_case]
         assert (row.index, row.year, row.documents, row.due_year) == ("12-4-17", 2023, 1, 2025)
-        override = next(r for r in report.review if r.case_id == catalogue.by_key[("12-4-7", 2023)])
+        override = next(r for r in report.review if r.case_id == catalogue.by_key[("12-4-9", 2023)])
         assert override.overridden and override.retention == "1 г. ЭПК ст.17"
         assert all(r.documents == 0 for r in report.destroy)
 
@@ -176,7 +182,7 @@ def test_api_json_and_csv(app: Flask, catalogue: Catalogue, api_token: Any) -> N
     held = {(r["index"], r["year"]): r for r in body["held"]}
     assert held[("12-4-17", 2023)] | {"case_id": 0} == {
         "case_id": 0, "index": "12-4-17", "year": 2023, "volume": 1, "title": "Документы по организации курсового проектирования",
-        "retention": "1 год, ст. 424", "due_year": 2025, "documents": 1, "closed_year": 2023}
+        "retention": "1 год, ст. 424", "due_year": 2025, "retention_ended": 2024, "documents": 1, "closed_year": 2023}
     assert ("12-4-8", 2021) in held
     destroy = {(r["index"], r["year"]) for r in body["destroy"]}
     assert ("12-4-5", 2021) in destroy and ("12-4-5", 2023) not in destroy  # 3 years: 2025 / 2027
