@@ -2,15 +2,18 @@
 and the services, so each test says which step it exercises and nothing more."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from records import disposition
+from records import disposition, documents, worker
 from records.db import session_scope
 from records.models import ArchiveInventory, User
+from tests import samples
 
 TODAY = date.today()
 
@@ -19,6 +22,29 @@ def created_id(resp: Any) -> int:
     """The id at the end of the redirect after a draft was created."""
     assert resp.status_code == 302, resp.get_data(as_text=True)
     return int(resp.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+def file_doc(app: Flask, tmp_path: Path, year: int, index: str, text: str | None = None, *,
+             allow_duplicate: bool = False, content: str | None = None) -> tuple[int, int]:
+    """File a small text document through the capture service; returns (document id, case id)."""
+    body = content or f"{text or 'Протокол'} {uuid.uuid4().hex}"
+    path = samples.make_txt(tmp_path, body, name=f"{uuid.uuid4().hex}.txt")
+    with app.app_context(), session_scope(app) as session, path.open("rb") as fh:
+        filed = documents.file_document(
+            app, session, year=year, index=index,
+            meta=documents.validate_metadata({"doc_type": "other", "title": text or "Документ",
+                                              "doc_date": f"{year}-03-01"}),
+            upload=documents.Upload(fh, path.name), actor=None, allow_duplicate=allow_duplicate)
+        ids = filed.document.id, filed.document.case_id
+    worker.run_once(app)  # what the request boundary does after a commit
+    return ids
+
+
+def close(app: Flask, year: int) -> None:
+    with app.app_context(), session_scope(app) as session:
+        disposition.closing.close_year(session, year, actor="test", acknowledged=True, today=date(year + 1, 1, 10))
 
 
 # --- web pages -----------------------------------------------------------------------------------
@@ -80,3 +106,13 @@ def approved_act(app: Flask, case_ids: Iterable[int], *, drafter: int, commissio
                                    decisions=decisions or {}, actor=session.get(User, commission))
         disposition.acts.approve_act(session, act, actor=session.get(User, approver))
         return act.id
+
+
+def api_file(client: Any, token: str, tmp_path: Path, index: str, year: int, title: str = "Документ",
+             **extra: str) -> Any:
+    """File a small text document through the API; the response."""
+    path = samples.make_txt(tmp_path, f"{title} {uuid.uuid4().hex}", name=f"{uuid.uuid4().hex}.txt")
+    data = {"index": index, "year": str(year), "doc_type": "other", "title": title, **extra,
+            "file": (path.open("rb"), path.name)}
+    return client.post("/api/v1/documents", data=data, headers={"Authorization": f"Bearer {token}"},
+                       content_type="multipart/form-data")

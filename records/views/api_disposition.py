@@ -2,16 +2,18 @@
 the same four-eyes rules as the pages, for the university's systems. Routes on the API blueprint."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from flask import current_app, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from records import audit, db, disposition, documents, reports
 from records.errors import NotFound, UserError
 from records.i18n import _
-from records.models import Case
+from records.models import ArchiveInventory, Case
 from records.permissions import Perm
 from records.views.api import api_require, bp
 from records.views.disposal import download
@@ -182,37 +184,37 @@ def get_inventory(inventory_id: int) -> Any:
         session, disposition.inventories.get_inventory(session, inventory_id)))
 
 
-@bp.post("/inventories/<int:inventory_id>/agreement")
-def agree_inventory(inventory_id: int) -> Any:
-    if (denied := api_require(Perm.AGREE_ACTS)) is not None:
+def _inventory_step(inventory_id: int, perm: Perm, step: Callable[[Session, ArchiveInventory], object]) -> Any:
+    """One step on an inventory, answered with the inventory as it now stands."""
+    if (denied := api_require(perm)) is not None:
         return denied
-    body = _body()
     session = db.session()
     inventory = disposition.inventories.get_inventory(session, inventory_id)
-    disposition.inventories.agree_inventory(session, inventory, protocol_number=body.get("protocol_number"),
-                                            protocol_date=_date(body.get("protocol_date"), _("The protocol date")),
-                                            actor=g.api_user)
+    step(session, inventory)
     return jsonify(disposition.inventories.inventory_json(session, inventory))
+
+
+@bp.post("/inventories/<int:inventory_id>/agreement")
+def agree_inventory(inventory_id: int) -> Any:
+    def agree(session: Session, inventory: ArchiveInventory) -> None:
+        body = _body()
+        disposition.inventories.agree_inventory(
+            session, inventory, protocol_number=body.get("protocol_number"),
+            protocol_date=_date(body.get("protocol_date"), _("The protocol date")), actor=g.api_user)
+
+    return _inventory_step(inventory_id, Perm.AGREE_ACTS, agree)
 
 
 @bp.post("/inventories/<int:inventory_id>/approval")
 def approve_inventory(inventory_id: int) -> Any:
-    if (denied := api_require(Perm.APPROVE_ACTS)) is not None:
-        return denied
-    session = db.session()
-    inventory = disposition.inventories.get_inventory(session, inventory_id)
-    disposition.inventories.approve_inventory(session, inventory, actor=g.api_user)
-    return jsonify(disposition.inventories.inventory_json(session, inventory))
+    return _inventory_step(inventory_id, Perm.APPROVE_ACTS, lambda session, inventory: disposition.inventories
+                           .approve_inventory(session, inventory, actor=g.api_user))
 
 
 @bp.post("/inventories/<int:inventory_id>/transfer")
 def transfer_inventory(inventory_id: int) -> Any:
-    if (denied := api_require(Perm.TRANSFER_CASES)) is not None:
-        return denied
-    session = db.session()
-    inventory = disposition.inventories.get_inventory(session, inventory_id)
-    disposition.inventories.transfer_inventory(session, inventory, actor=g.api_user)
-    return jsonify(disposition.inventories.inventory_json(session, inventory))
+    return _inventory_step(inventory_id, Perm.TRANSFER_CASES, lambda session, inventory: disposition.inventories
+                           .transfer_inventory(session, inventory, actor=g.api_user))
 
 
 @bp.get("/inventories/<int:inventory_id>/form")

@@ -21,13 +21,14 @@ from records.models import ActStatus, AuditEvent, Blob, Case, DisposalAct, Docum
 from tests import samples
 from tests.disposition_steps import (
     approved_act,
+    close,
+    file_doc,
     approved_inventory,
     created_id,
     web_agree_act,
     web_approved_inventory,
     web_draft_act,
 )
-from tests.integration.test_disposal_expiry import close, file_doc
 
 TODAY = date.today()
 

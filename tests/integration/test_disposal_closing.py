@@ -14,8 +14,7 @@ from records import cases, disposition, nomenclature
 from records.db import session_scope
 from records.indexing import get_index
 from records.models import AuditEvent, Case, Nomenclature
-from tests.disposition_steps import created_id, web_draft_inventory
-from tests.integration.test_disposal_expiry import close, file_doc
+from tests.disposition_steps import close, created_id, file_doc, web_draft_inventory
 
 
 def case_id(app: Flask, index: str, year: int) -> int:

@@ -4,7 +4,6 @@ CSV, XLSX, PDF (Cyrillic extracted back) and the API."""
 from __future__ import annotations
 
 import io
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,33 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records import cases, disposition, documents, nomenclature, worker
+from records import cases, disposition, documents, nomenclature
 from records.db import session_scope
 from records.disposition.rules import ListName
 from records.models import Case, User
-from tests import samples
+from tests.disposition_steps import close, file_doc
 from tests.unit.test_disposal_rules import OVERRIDES_2023, SHIPPED_2023
-
-
-def file_doc(app: Flask, tmp_path: Path, year: int, index: str, text: str | None = None, *,
-             allow_duplicate: bool = False, content: str | None = None) -> tuple[int, int]:
-    """File a small text document through the capture service; returns (document id, case id)."""
-    body = content or f"{text or 'Протокол'} {uuid.uuid4().hex}"
-    path = samples.make_txt(tmp_path, body, name=f"{uuid.uuid4().hex}.txt")
-    with app.app_context(), session_scope(app) as session, path.open("rb") as fh:
-        filed = documents.file_document(
-            app, session, year=year, index=index,
-            meta=documents.validate_metadata({"doc_type": "other", "title": text or "Документ",
-                                              "doc_date": f"{year}-03-01"}),
-            upload=documents.Upload(fh, path.name), actor=None, allow_duplicate=allow_duplicate)
-        ids = filed.document.id, filed.document.case_id
-    worker.run_once(app)  # what the request boundary does after a commit
-    return ids
-
-
-def close(app: Flask, year: int) -> None:
-    with app.app_context(), session_scope(app) as session:
-        disposition.closing.close_year(session, year, actor="test", acknowledged=True, today=date(year + 1, 1, 10))
 
 
 @dataclass
@@ -155,6 +133,11 @@ def test_page_and_files_in_kyrgyz_and_russian(app: Flask, catalogue: Catalogue, 
     text = ru_csv.get_data().decode("utf-8-sig")
     assert ru_csv.mimetype == "text/csv" and text.splitlines()[0].startswith("Раздел,Индекс дела,Год,Заголовок дела")
     assert "Дела под запретом уничтожения,12-4-17,2023" in text
+    assert "Год истечения срока хранения,Год наступления срока" in text.splitlines()[0]
+    held_row = next(line for line in text.splitlines() if line.startswith("Дела под запретом уничтожения,12-4-17,2023"))
+    assert held_row.endswith(",2024,2025,1")  # the year the term ended (C + N), then the first year of an act
+    transfer_row = next(line for line in text.splitlines() if ",12-4-4,2021," in line)
+    assert ",,2022 (" in transfer_row  # a permanent case: no year the term ended
 
     xlsx = client.get("/disposal/expiry/2026.xlsx?lang=ky")
     book = load_workbook(io.BytesIO(xlsx.get_data()))
