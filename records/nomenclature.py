@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from records import accounts, audit, spreadsheet
@@ -134,6 +134,11 @@ def _apply_row(item: NomenclatureItem, row: ItemRow) -> None:
 
 
 def set_rule(item: NomenclatureItem, text: str, rule: RetentionRule) -> None:
+    """Set an item's rule. Its cases become permanent for good when the rule is permanent: editing the
+    item back later does not make them destroyable."""
+    if rule.kind is RetentionKind.PERMANENT and inspect(item).persistent:
+        for case in item.cases:
+            case.permanent = True
     item.retention = text
     item.retention_kind = rule.kind.value
     item.retention_years = rule.years
@@ -310,30 +315,3 @@ def case_counts(session: Session, nom: Nomenclature) -> dict[int, int]:
         .group_by(Case.item_id)
     )
     return {item_id: n for item_id, n in rows}
-
-
-@dataclass(frozen=True)
-class YearEndCount:
-    """The closing count of the nomenclature form: cases opened in the year, by category."""
-
-    total: int
-    permanent: int
-    over_10_years: int
-    up_to_10_years: int  # includes until-no-longer-needed cases, which the form counts as temporary
-    carried_over: int
-    epk: int
-
-
-def year_end_count(session: Session, nom: Nomenclature) -> YearEndCount:
-    rows = session.execute(
-        select(NomenclatureItem.retention_kind, NomenclatureItem.retention_years, NomenclatureItem.epk,
-               Case.carry_over)
-        .join(Case, Case.item_id == NomenclatureItem.id)
-        .where(NomenclatureItem.nomenclature_id == nom.id)
-    ).all()
-    permanent = sum(1 for kind, _y, _e, _c in rows if kind == RetentionKind.PERMANENT)
-    over = sum(1 for kind, y, _e, _c in rows if kind == RetentionKind.YEARS and (y or 0) > 10)
-    return YearEndCount(
-        total=len(rows), permanent=permanent, over_10_years=over, up_to_10_years=len(rows) - permanent - over,
-        carried_over=sum(1 for *_x, c in rows if c), epk=sum(1 for _k, _y, e, _c in rows if e),
-    )

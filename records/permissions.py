@@ -39,7 +39,9 @@ class Perm(StrEnum):
     MANAGE_HOLDS = "manage_holds"
     VIEW_REPORTS = "view_reports"  # expiry lists, inventories, acts
     DRAFT_ACTS = "draft_acts"
-    APPROVE_ACTS = "approve_acts"
+    AGREE_ACTS = "agree_acts"  # the expert commission: protocols and decisions on acts and inventories
+    APPROVE_ACTS = "approve_acts"  # the head of the organisation: acts and inventories
+    APPROVE_OVERRIDES = "approve_overrides"  # the second person for an override that shortens retention
     EXECUTE_ACTS = "execute_acts"
     TRANSFER_CASES = "transfer_cases"
     VIEW_AUDIT = "view_audit"
@@ -65,11 +67,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EXECUTE_ACTS,
             Perm.TRANSFER_CASES,
             Perm.MANAGE_TEXT,
+            Perm.APPROVE_OVERRIDES,
         }
     ),
-    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS}),
-    Role.COMMISSION: frozenset(_READ),
-    Role.APPROVER: frozenset(_READ),
+    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS,
+                                  Perm.APPROVE_OVERRIDES}),
+    Role.COMMISSION: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.AGREE_ACTS}),
+    Role.APPROVER: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.APPROVE_ACTS}),
 }
 
 
@@ -89,7 +93,7 @@ PAPER_LABELS = {
 # same paper (four eyes), unless the setting ALLOW_COMBINED_ROLES lets a very small office do so.
 DUTIES: dict[Paper, tuple[frozenset[Role], frozenset[Role]]] = {
     Paper.NOMENCLATURE: (frozenset({Role.ARCHIVIST}), frozenset({Role.HEAD})),
-    Paper.DISPOSAL: (frozenset({Role.ARCHIVIST}), frozenset({Role.HEAD, Role.COMMISSION, Role.APPROVER})),
+    Paper.DISPOSAL: (frozenset({Role.ARCHIVIST}), frozenset({Role.COMMISSION, Role.APPROVER})),
 }
 
 

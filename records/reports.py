@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from records import pdf, spreadsheet
-from records.disposal import ExpiryList, ExpiryRow, ListName
+from records.disposition.expiry import ExpiryList, ExpiryRow
+from records.disposition.rules import ListName
 from records.models import ArchiveInventory, Case, DisposalAct, DisposalActRow
 from records.retention import format_retention, parse_retention
 
@@ -34,6 +35,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Иштин аталышы",
         "retention": "Сактоо мөөнөтү жана беренелер",
         "due_year": "Мөөнөтү келген жыл",
+        "retention_ended": "Сактоо мөөнөтү бүткөн жыл",
         "documents": "Документтер",
         "list": "Бөлүм",
         "empty": "Жок.",
@@ -72,6 +74,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Заголовок дела",
         "retention": "Срок хранения и номера статей по перечню",
         "due_year": "Год наступления срока",
+        "retention_ended": "Год истечения срока хранения",
         "documents": "Документов",
         "list": "Раздел",
         "empty": "Нет.",
@@ -111,6 +114,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Case heading",
         "retention": "Retention period and articles",
         "due_year": "Due year",
+        "retention_ended": "Retention ended",
         "documents": "Documents",
         "list": "Part",
         "empty": "None.",
@@ -171,13 +175,15 @@ def _person(user: Any) -> str:
 
 # --- the expiry list -----------------------------------------------------------------------------
 
-EXPIRY_KEYS = ("index", "year", "heading", "retention", "due_year", "documents")
+EXPIRY_KEYS = ("index", "year", "heading", "retention", "retention_ended", "due_year", "documents")
 
 
 def _expiry_cells(row: ExpiryRow, lang: str, part: ListName) -> list[Any]:
     heading = row.title(lang) + (f" (т. {row.volume})" if row.volume > 1 else "")
     due = str(row.due_year) + (f" ({_t(lang, 'overdue')})" if part is ListName.TRANSFER and row.overdue else "")
-    return [row.index, row.year, heading, format_retention(row.rule, lang), due, row.documents]
+    # The year the period ran out (C + N); blank when it never runs out by itself (permanent, until needed).
+    ended = row.retention_ended if row.retention_ended is not None else ""
+    return [row.index, row.year, heading, format_retention(row.rule, lang), ended, due, row.documents]
 
 
 def expiry_csv(report: ExpiryList, lang: str, *, machine: bool = False) -> str:
@@ -216,7 +222,7 @@ def expiry_xlsx(report: ExpiryList, lang: str) -> bytes:
             cell.font = Font(bold=True)
         for n, row in enumerate(rows, start=1):
             spreadsheet.append(ws, [n] + _expiry_cells(row, lang, part))
-        for col, width in zip("ABCDEFG", (6, 12, 8, 60, 28, 14, 12), strict=True):
+        for col, width in zip("ABCDEFGH", (6, 12, 8, 56, 26, 14, 14, 12), strict=True):
             ws.column_dimensions[col].width = width
     buf = io.BytesIO()
     wb.save(buf)
@@ -228,11 +234,11 @@ def expiry_pdf(report: ExpiryList, lang: str) -> bytes:
     sections = []
     for part, rows in report.parts():
         cells = [[n] + _expiry_cells(r, lang, part) for n, r in enumerate(rows, start=1)]
-        sections.append((_t(lang, part.value), cells or [["", "", "", _t(lang, "empty"), "", "", ""]]))
+        sections.append((_t(lang, part.value), cells or [["", "", "", _t(lang, "empty"), "", "", "", ""]]))
     return pdf.render(pdf.TableForm(
         title=_t(lang, "expiry_title"), subtitle_lines=[_t(lang, "expiry_sub", year=report.year)],
         headers=[_t(lang, "no")] + [_t(lang, k) for k in EXPIRY_KEYS], rows=[],
-        widths=(5, 11, 6, 50, 22, 10, 9), sections=sections,
+        widths=(5, 10, 6, 44, 20, 10, 10, 9), sections=sections,
     ))
 
 
@@ -256,8 +262,9 @@ def act_headers(lang: str) -> list[str]:
 
 def act_pdf(act: DisposalAct, lang: str) -> bytes:
     lang = form_language(lang)
-    years = sorted({r.case_year for r in act.rows})
-    after = [_t(lang, "act_total", n=sum(r.volumes for r in act.rows), years=_years_span(years)),
+    rows = act.destroy_rows  # cases the commission decided to keep are not destroyed by the act
+    years = sorted({r.case_year for r in rows})
+    after = [_t(lang, "act_total", n=sum(r.volumes for r in rows), years=_years_span(years)),
              _t(lang, "act_inventories", years=_years_span(years))]
     signatures = [_t(lang, "drafted_by", name=_person(act.drafted_by))]
     if act.approved_by is not None:
@@ -272,9 +279,30 @@ def act_pdf(act: DisposalAct, lang: str) -> bytes:
         title=_t(lang, "act_title"), subtitle_lines=[_t(lang, "act_sub", number=act.number,
                                                         date=_fmt_date(act.act_date))],
         before_table=[_t(lang, "act_basis")], headers=act_headers(lang),
-        rows=[act_cells(r, lang) for r in act.rows], widths=(5, 45, 18, 18, 14, 10, 22, 16),
+        rows=[act_cells(r, lang) for r in rows], widths=(5, 45, 18, 18, 14, 10, 22, 16),
         after_table=after, signatures=signatures,
     ))
+
+
+def act_xlsx(act: DisposalAct, lang: str) -> bytes:
+    """The act's table as a spreadsheet: the eight columns of the form, one row per case it destroys."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    lang = form_language(lang)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = str(act.year)
+    ws.append([_t(lang, "act_title")])
+    ws.append([_t(lang, "act_sub", number=act.number, date=_fmt_date(act.act_date))])
+    ws.append(act_headers(lang))
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for row in act.destroy_rows:
+        ws.append(act_cells(row, lang))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 # --- the inventory of permanent cases ------------------------------------------------------------

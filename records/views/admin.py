@@ -100,3 +100,18 @@ def revoke_tokens(user_id: int) -> Any:
     count = accounts.revoke_tokens(session, user, actor=current_user, token_id=int(raw) if raw else None)
     flash(_("Tokens revoked: %(n)s.", n=count), "success")
     return redirect(url_for(".edit_user", user_id=user.id))
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@require(Perm.MANAGE_SYSTEM)
+def organisation() -> Any:
+    """The organisation's details printed on the yearly forms."""
+    from records.disposition import organisation as details
+
+    session = db.session()
+    if request.method == "POST":
+        details.save(session, {name: request.form.get(name) for name in details.FIELDS}, actor=current_user)
+        flash(_("Saved."), "success")
+        return redirect(url_for(".organisation"))
+    return render_template("admin/organisation.html", organisation=details.details(session), labels=details.LABELS,
+                           fields=details.FIELDS)

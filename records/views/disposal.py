@@ -1,17 +1,17 @@
-"""Disposition pages: the yearly expiry list and its files, year-end closing, a case's retention and
-holds, destruction acts (draft, approve, execute, print), and inventories of cases sent to the archive."""
+"""Disposition pages: the yearly expiry list and its files, year-end closing, a case's retention, volumes
+and holds. Destruction acts and inventories are in :mod:`records.views.acts`, on the same blueprint."""
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposal, documents, nomenclature, reports
+from records import audit, cases, db, disposition, documents, nomenclature, reports
 from records.errors import UserError
 from records.i18n import _
-from records.models import ActStatus
 from records.permissions import Perm
 from records.retention import format_retention
 from records.web import require, select_locale, year_arg
@@ -21,24 +21,26 @@ bp = Blueprint("disposal", __name__, url_prefix="/disposal")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _form_lang() -> str:
+def form_lang() -> str:
     return reports.form_language(request.args.get("lang") or select_locale())
 
 
-def _download(data: bytes | str, fmt: str, name: str) -> Response:
+def download(data: bytes | str, fmt: str, name: str) -> Response:
+    """A generated file as an attachment; ``send_file`` writes the name as RFC 6266 ``filename*`` when it is
+    not ASCII (an inventory number in Cyrillic)."""
     body = data.encode("utf-8-sig") if isinstance(data, str) else data
     mimetype = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}[fmt]
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}")
 
 
-def _date_field(name: str) -> date:
+def date_field(name: str) -> date:
     value = documents.parse_date(request.form.get(name), _("The date"))
     if value is None:
         raise UserError("no_date", _("Give the date."))
     return value
 
 
-def _ids(name: str) -> list[int]:
+def ids_field(name: str) -> list[int]:
     try:
         return [int(v) for v in request.form.getlist(name)]
     except ValueError:
@@ -54,7 +56,7 @@ def expiry() -> Any:
     year = year_arg()
     lang = select_locale()
     audit.record(session, "report:view", object_type="expiry_list", object_id=year, year=year)
-    return render_template("disposal/expiry.html", year=year, report=disposal.expiry_list(session, year),
+    return render_template("disposal/expiry.html", year=year, report=disposition.expiry.expiry_list(session, year),
                            lang=lang, form_lang=reports.form_language(lang), today=date.today(),
                            format_retention=format_retention)
 
@@ -64,13 +66,13 @@ def expiry() -> Any:
 def expiry_file(year: int, fmt: str) -> Any:
     if fmt not in {"csv", "xlsx", "pdf"}:
         raise UserError("bad_format", _("Choose CSV, XLSX or PDF."), status=404)
-    report = disposal.expiry_list(db.session(), year)
-    lang = _form_lang()
+    report = disposition.expiry.expiry_list(db.session(), year)
+    lang = form_lang()
     audit.record(db.session(), "report:export", object_type="expiry_list", object_id=year, year=year, format=fmt,
                  lang=lang)
     data = {"csv": lambda: reports.expiry_csv(report, lang), "xlsx": lambda: reports.expiry_xlsx(report, lang),
             "pdf": lambda: reports.expiry_pdf(report, lang)}[fmt]()
-    return _download(data, fmt, f"expiry-{year}-{lang}")
+    return download(data, fmt, f"expiry-{year}-{lang}")
 
 
 # --- year-end closing ----------------------------------------------------------------------------
@@ -79,14 +81,14 @@ def expiry_file(year: int, fmt: str) -> Any:
 @require(Perm.MANAGE_CASES)
 def closing() -> Any:
     year = nomenclature.check_year(request.args.get("year") or date.today().year - 1)
-    return render_template("disposal/close.html", year=year, checklist=disposal.closing_checklist(db.session(), year),
+    return render_template("disposal/close.html", year=year, checklist=disposition.closing.closing_checklist(db.session(), year),
                            lang=select_locale())
 
 
 @bp.post("/close/<int:year>")
 @require(Perm.MANAGE_CASES)
 def close_year(year: int) -> Any:
-    result = disposal.close_year(db.session(), year, actor=current_user,
+    result = disposition.closing.close_year(db.session(), year, actor=current_user,
                                  acknowledged=request.form.get("acknowledged") == "1")
     flash(_("%(n)s case(s) of %(year)s were closed.", n=result.closed, year=year), "success")
     if result.next_nomenclature:
@@ -101,8 +103,8 @@ def close_year(year: int) -> Any:
 def case(case_id: int) -> Any:
     session = db.session()
     the_case = cases.get_case(session, case_id)
-    return render_template("disposal/case.html", case=the_case, due=disposal.case_due(session, the_case),
-                           holds=disposal.active_holds(session, the_case), lang=select_locale(),
+    return render_template("disposal/case.html", case=the_case, due=disposition.rules.case_due(session, the_case),
+                           holds=disposition.holds.active_holds(session, the_case), lang=select_locale(),
                            format_retention=format_retention)
 
 
@@ -111,17 +113,49 @@ def case(case_id: int) -> Any:
 def override(case_id: int) -> Any:
     session = db.session()
     the_case = cases.get_case(session, case_id)
-    disposal.set_override(session, the_case, retention=request.form.get("retention", ""),
-                          reason=request.form.get("reason", ""), actor=current_user)
-    flash(_("The retention of this case was changed."), "success")
+    applied = disposition.overrides.set_override(session, the_case, retention=request.form.get("retention", ""),
+                                                 reason=request.form.get("reason", ""), actor=current_user)
+    if applied:
+        flash(_("The retention of this case was changed."), "success")
+    else:
+        flash(_("The retention would become shorter: the change waits for a second person's approval."), "success")
     return redirect(url_for(".case", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/override/approve")
+@require(Perm.APPROVE_OVERRIDES)
+def approve_override(case_id: int) -> Any:
+    session = db.session()
+    disposition.overrides.approve_override(session, cases.get_case(session, case_id), actor=current_user)
+    flash(_("The shorter retention was approved and applies now."), "success")
+    return redirect(url_for(".case", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/override/reject")
+@require(Perm.APPROVE_OVERRIDES)
+def reject_override(case_id: int) -> Any:
+    session = db.session()
+    disposition.overrides.reject_override(session, cases.get_case(session, case_id), actor=current_user)
+    flash(_("The requested change of retention was turned down."), "success")
+    return redirect(url_for(".case", case_id=case_id))
+
+
+@bp.post("/cases/<int:case_id>/volume")
+@require(Perm.MANAGE_CASES)
+def new_volume(case_id: int) -> Any:
+    session = db.session()
+    volume = cases.open_new_volume(session, cases.get_case(session, case_id), reason=request.form.get("reason", ""),
+                                   actor=current_user)
+    flash(_("Volume %(n)s of case %(index)s of %(year)s is open and takes documents.", n=volume.volume,
+            index=volume.index, year=volume.year), "success")
+    return redirect(url_for(".case", case_id=volume.id))
 
 
 @bp.post("/cases/<int:case_id>/keeping")
 @require(Perm.MANAGE_CASES)
 def keeping(case_id: int) -> Any:
     session = db.session()
-    disposal.update_keeping(session, cases.get_case(session, case_id), actor=current_user,
+    disposition.closing.update_keeping(session, cases.get_case(session, case_id), actor=current_user,
                             is_paper=request.form.get("is_paper") == "1", sheets=request.form.get("sheets"),
                             carry_over=request.form.get("carry_over") == "1")
     flash(_("Saved."), "success")
@@ -132,7 +166,7 @@ def keeping(case_id: int) -> Any:
 @require(Perm.MANAGE_CASES)
 def close_case(case_id: int) -> Any:
     session = db.session()
-    disposal.close_case(session, cases.get_case(session, case_id), actor=current_user)
+    cases.close_case(session, cases.get_case(session, case_id), actor=current_user)
     flash(_("The case was closed."), "success")
     return redirect(url_for(".case", case_id=case_id))
 
@@ -141,7 +175,7 @@ def close_case(case_id: int) -> Any:
 @require(Perm.MANAGE_HOLDS)
 def hold_case(case_id: int) -> Any:
     session = db.session()
-    disposal.place_hold(session, case=cases.get_case(session, case_id), reason=request.form.get("reason", ""),
+    disposition.holds.place_hold(session, case=cases.get_case(session, case_id), reason=request.form.get("reason", ""),
                         requested_by=request.form.get("requested_by", ""), actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=case_id))
@@ -152,7 +186,7 @@ def hold_case(case_id: int) -> Any:
 def hold_document(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    disposal.place_hold(session, document=document, reason=request.form.get("reason", ""),
+    disposition.holds.place_hold(session, document=document, reason=request.form.get("reason", ""),
                         requested_by=request.form.get("requested_by", ""), actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=document.case_id))
@@ -162,8 +196,8 @@ def hold_document(document_id: int) -> Any:
 @require(Perm.MANAGE_HOLDS)
 def release_hold(hold_id: int) -> Any:
     session = db.session()
-    hold = disposal.get_hold(session, hold_id)
-    disposal.release_hold(session, hold, reason=request.form.get("reason", ""), actor=current_user)
+    hold = disposition.holds.get_hold(session, hold_id)
+    disposition.holds.release_hold(session, hold, reason=request.form.get("reason", ""), actor=current_user)
     flash(_("The hold was released."), "success")
     return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/disposal/")
                     else url_for(".holds"))
@@ -172,128 +206,4 @@ def release_hold(hold_id: int) -> Any:
 @bp.get("/holds")
 @require(Perm.VIEW_REPORTS)
 def holds() -> Any:
-    return render_template("disposal/holds.html", holds=disposal.standing_holds(db.session()))
-
-
-# --- destruction acts ----------------------------------------------------------------------------
-
-@bp.get("/acts")
-@require(Perm.VIEW_REPORTS)
-def acts() -> Any:
-    return render_template("disposal/acts.html", acts=disposal.list_acts(db.session()))
-
-
-@bp.post("/acts")
-@require(Perm.DRAFT_ACTS)
-def draft_act() -> Any:
-    act = disposal.draft_act(db.session(), number=request.form.get("number", ""), act_date=_date_field("act_date"),
-                             case_ids=_ids("case_id"), actor=current_user, note=request.form.get("note", ""))
-    flash(_("Act No. %(number)s was drafted; it now waits for the head of department's approval.",
-            number=act.number), "success")
-    return redirect(url_for(".act", act_id=act.id))
-
-
-@bp.get("/acts/<int:act_id>")
-@require(Perm.VIEW_REPORTS)
-def act(act_id: int) -> Any:
-    the_act = disposal.get_act(db.session(), act_id)
-    lang = reports.form_language(select_locale())
-    return render_template("disposal/act.html", act=the_act, lang=lang, headers=reports.act_headers(lang),
-                           rows=[reports.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus)
-
-
-@bp.get("/acts/<int:act_id>.pdf")
-@require(Perm.VIEW_REPORTS)
-def act_pdf(act_id: int) -> Any:
-    the_act = disposal.get_act(db.session(), act_id)
-    lang = _form_lang()
-    audit.record(db.session(), "report:export", the_act, format="pdf", lang=lang)
-    return _download(reports.act_pdf(the_act, lang), "pdf", f"act-{the_act.id}-{lang}")
-
-
-@bp.post("/acts/<int:act_id>/approve")
-@require(Perm.APPROVE_ACTS)
-def approve_act(act_id: int) -> Any:
-    session = db.session()
-    disposal.approve_act(session, disposal.get_act(session, act_id), actor=current_user)
-    flash(_("The act is approved and may now be executed."), "success")
-    return redirect(url_for(".act", act_id=act_id))
-
-
-@bp.post("/acts/<int:act_id>/reject")
-@require(Perm.APPROVE_ACTS)
-def reject_act(act_id: int) -> Any:
-    session = db.session()
-    disposal.reject_act(session, disposal.get_act(session, act_id), actor=current_user,
-                        reason=request.form.get("reason", ""))
-    flash(_("The act was rejected; its cases may go into another act."), "success")
-    return redirect(url_for(".act", act_id=act_id))
-
-
-@bp.post("/acts/<int:act_id>/execute")
-@require(Perm.EXECUTE_ACTS)
-def execute_act(act_id: int) -> Any:
-    # Execution commits case by case in sessions of its own; the request's transaction ends first so
-    # it holds no database lock meanwhile.
-    actor_id = current_user.id
-    db.session().commit()
-    result = disposal.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
-    if result.already_done:
-        flash(_("This act was already executed; nothing was left to do."), "success")
-    else:
-        flash(_("The act was executed: %(cases)s case(s), %(docs)s document(s) destroyed.",
-                cases=result.cases, docs=result.documents), "success")
-    return redirect(url_for(".act", act_id=act_id))
-
-
-# --- transfer to the archive ---------------------------------------------------------------------
-
-@bp.get("/inventories")
-@require(Perm.VIEW_REPORTS)
-def inventories() -> Any:
-    session = db.session()
-    year = year_arg()
-    return render_template("disposal/inventories.html", year=year, inventories=disposal.list_inventories(session),
-                           candidates=disposal.expiry_list(session, year).transfer, lang=select_locale(),
-                           format_retention=format_retention)
-
-
-@bp.post("/inventories")
-@require(Perm.TRANSFER_CASES)
-def transfer() -> Any:
-    inventory = disposal.transfer_cases(db.session(), number=request.form.get("number", ""),
-                                        year=request.form.get("year") or 0, case_ids=_ids("case_id"),
-                                        actor=current_user, note=request.form.get("note", ""))
-    flash(_("Inventory No. %(number)s was drawn up and its cases marked as transferred to the archive.",
-            number=inventory.number), "success")
-    return redirect(url_for(".inventories", year=inventory.year))
-
-
-@bp.get("/inventories/<int:inventory_id>.<fmt>")
-@require(Perm.VIEW_REPORTS)
-def inventory_file(inventory_id: int, fmt: str) -> Any:
-    if fmt not in {"xlsx", "pdf"}:
-        raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
-    session = db.session()
-    inventory = disposal.get_inventory(session, inventory_id)
-    listed = disposal.inventory_cases(session, inventory)
-    lang = _form_lang()
-    audit.record(session, "report:export", inventory, format=fmt, lang=lang)
-    data = reports.inventory_pdf(inventory, listed, lang) if fmt == "pdf" else reports.inventory_xlsx(inventory,
-                                                                                                     listed, lang)
-    return _download(data, fmt, f"inventory-{inventory.year}-{inventory.number}-{lang}")
-
-
-@bp.context_processor
-def _labels() -> dict[str, Any]:
-    def act_status_label(status: str) -> str:
-        labels = {
-            ActStatus.DRAFT: _("draft, awaiting approval"),
-            ActStatus.APPROVED: _("approved"),
-            ActStatus.EXECUTING: _("execution interrupted"),
-            ActStatus.EXECUTED: _("executed"),
-            ActStatus.REJECTED: _("rejected"),
-        }
-        return labels.get(status, status)  # type: ignore[call-overload]
-
-    return {"act_status_label": act_status_label}
+    return render_template("disposal/holds.html", holds=disposition.holds.standing_holds(db.session()))

@@ -22,12 +22,15 @@ PHRASES = {
     Perm.MANAGE_HOLDS: "place holds",
     Perm.VIEW_REPORTS: "read reports",
     Perm.DRAFT_ACTS: "draft destruction acts",
+    Perm.AGREE_ACTS: "agree destruction acts and inventories",
     Perm.APPROVE_ACTS: "approve destruction acts",
+    Perm.APPROVE_OVERRIDES: "approve a shorter retention",
     Perm.EXECUTE_ACTS: "execute approved acts",
     Perm.TRANSFER_CASES: "transfer permanent cases",
     Perm.VIEW_AUDIT: "read the audit trail",
     Perm.MANAGE_USERS: "manage users and roles",
     Perm.MANAGE_SYSTEM: "backups",
+    Perm.MANAGE_TEXT: "have scans read again",
 }
 
 
