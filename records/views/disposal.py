@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposal, documents, nomenclature, reports
+from records import audit, cases, db, disposal, documents, downloads, nomenclature, reports
 from records.errors import UserError
 from records.i18n import _
 from records.models import ActStatus
@@ -18,7 +18,7 @@ from records.web import require, select_locale, year_arg
 
 bp = Blueprint("disposal", __name__, url_prefix="/disposal")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = downloads.XLSX
 
 
 def _form_lang() -> str:
@@ -26,9 +26,8 @@ def _form_lang() -> str:
 
 
 def _download(data: bytes | str, fmt: str, name: str) -> Response:
-    body = data.encode("utf-8-sig") if isinstance(data, str) else data
     mimetype = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}[fmt]
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}.{fmt}"})
+    return downloads.send_data(data, f"{name}.{fmt}", mimetype)
 
 
 def _date_field(name: str) -> date:

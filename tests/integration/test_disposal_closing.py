@@ -91,7 +91,7 @@ def test_override_is_audited_and_needs_a_reason(app: Flask, tmp_path: Path, logi
     assert "2029" in page and "Комиссия" in page
     with app.app_context(), session_scope(app) as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "case:override"))
-        assert event.detail["after"] == "5 л. ЭПК" and event.detail["item_rule"] == "Токтом ст.334"
+        assert event.detail["after"] == "5 л. ЭПК" and event.detail["item_rule"] == "Туруктуу ст.334"
     assert officer.post(f"/disposal/cases/{cid}/override", data={"retention": "", "reason": "Кайра"}).status_code == 302
     with app.app_context(), session_scope(app) as session:
         case = session.get(Case, cid)
