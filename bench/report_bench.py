@@ -4,7 +4,7 @@
 
 Generates a catalogue straight into a SQLite file with bulk inserts (the shipped nomenclature for
 every year from 2001, its cases in volumes, documents spread over them, some overrides and holds),
-then times :func:`records.disposal.expiry_list` for one year against a bare SQL count over the same
+then times :func:`records.disposition.expiry.expiry_list` for one year against a bare SQL count over the same
 tables in the same run. The target is under one second for the list.
 """
 from __future__ import annotations
@@ -119,7 +119,7 @@ def main() -> None:
               f"({path})")
 
     from app import create_app
-    from records import disposal
+    from records import disposition
     from records.db import session_scope
 
     app = create_app({"DATA_DIR": str(Path(tmp.name) / "data"), "DATABASE_URL": f"sqlite:///{path}",
@@ -127,11 +127,11 @@ def main() -> None:
     timings, cpu, counts = [], [], {}
     with app.app_context():
         with session_scope(app) as session:
-            disposal.expiry_list(session, args.year)  # warm-up: statement compilation, page cache
+            disposition.expiry.expiry_list(session, args.year)  # warm-up: statement compilation, page cache
         for _ in range(args.repeat):
             with session_scope(app) as session:
                 started, started_cpu = time.perf_counter(), time.process_time()
-                report = disposal.expiry_list(session, args.year)
+                report = disposition.expiry.expiry_list(session, args.year)
                 timings.append(time.perf_counter() - started)
                 cpu.append(time.process_time() - started_cpu)
             counts = {name.value: len(rows) for name, rows in report.parts()}

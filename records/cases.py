@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from records import audit, nomenclature
-from records.errors import NotFound
+from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
 from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
 
@@ -85,3 +85,27 @@ def list_cases(session: Session, year: int) -> list[tuple[Case, int]]:
 
 def case_years(session: Session) -> list[int]:
     return list(session.scalars(select(Case.year).distinct().order_by(Case.year.desc())))
+
+
+def closing_date(year: int, today: date) -> date:
+    return min(date(year, 12, 31), today)
+
+
+def close_case(session: Session, case: Case, *, actor: User | str | None, today: date | None = None) -> None:
+    """Close one open case; its retention starts on 1 January after the closing."""
+    if case.state != CaseState.OPEN:
+        raise Conflict("case_not_open", _l("Case %(index)s of %(year)s is not open.", index=case.index, year=case.year))
+    today = today or date.today()
+    if case.year > today.year:
+        raise UserError("future_year", _l("A case of a future year cannot be closed."))
+    case.state = CaseState.CLOSED
+    # A case carried over into later years closes when it is closed; any other at the end of its year.
+    case.closed_on = today if case.carry_over else closing_date(case.year, today)
+    audit.record(session, "case:close", case, actor=actor, index=case.index, year=case.year,
+                 closed_on=case.closed_on.isoformat())
+
+
+def require_kept(case: Case) -> None:
+    if case.state in (CaseState.DESTROYED, CaseState.TRANSFERRED):
+        raise Conflict("case_gone", _l("Case %(index)s of %(year)s is no longer kept here.",
+                                       index=case.index, year=case.year))

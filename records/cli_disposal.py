@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import accounts, disposal, reports
+from records import accounts, disposition, reports
 from records.db import session_scope
 from records.errors import UserError
 from records.models import ActStatus
@@ -44,9 +44,9 @@ def close_year(year: int, by: str, yes: bool) -> None:
     """Close all open cases of YEAR except those carried over, after showing the checklist; then draft
     next year's nomenclature from this one if it does not exist."""
     try:
-        disposal.check_closable_year(year)
+        disposition.closing.check_closable_year(year)
         with session_scope() as session:
-            checklist = disposal.closing_checklist(session, year)
+            checklist = disposition.closing.closing_checklist(session, year)
             click.echo(f"Open cases to close: {len(checklist.to_close)}")
             click.echo(f"Carried over (stay open): {len(checklist.carried_over)}")
             for title, found in (("Cases with no documents", checklist.empty),
@@ -62,7 +62,7 @@ def close_year(year: int, by: str, yes: bool) -> None:
                 if not sys.stdin.isatty() or not click.confirm(question):
                     raise click.ClickException("Nothing was closed (use --yes to confirm).")
             actor = _actor(session, by, Perm.MANAGE_CASES)
-            result = disposal.close_year(session, year, actor=actor, acknowledged=True)
+            result = disposition.closing.close_year(session, year, actor=actor, acknowledged=True)
     except UserError as exc:
         _fail(exc)
     click.echo(f"Closed {result.closed} case(s) of {year}.")
@@ -78,13 +78,13 @@ def expiry(year: int | None, fmt: str, lang: str) -> None:
     """Print the expiry list of YEAR (default: this year)."""
     try:
         with session_scope() as session:
-            report = disposal.expiry_list(session, year or date.today().year)
+            report = disposition.expiry.expiry_list(session, year or date.today().year)
     except UserError as exc:
         _fail(exc)
     if fmt == "csv":
         click.echo(reports.expiry_csv(report, lang, machine=True), nl=False)
     elif fmt == "json":
-        click.echo(json.dumps(disposal.expiry_json(report, lang), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(disposition.expiry.expiry_json(report, lang), ensure_ascii=False, indent=2))
     else:
         for name, rows in report.parts():
             click.echo(f"{name}: {len(rows)}")
@@ -96,7 +96,7 @@ def expiry(year: int | None, fmt: str, lang: str) -> None:
 def list_acts() -> None:
     """List destruction acts."""
     with session_scope() as session:
-        for act in disposal.list_acts(session):
+        for act in disposition.acts.list_acts(session):
             click.echo(f"{act.id:5}  No. {act.number:10} {act.act_date}  {act.status:10} {len(act.rows)} case(s)")
 
 
@@ -108,7 +108,7 @@ def execute(act_id: int, by: str) -> None:
     try:
         with session_scope() as session:
             actor_id = _actor(session, by, Perm.EXECUTE_ACTS).id  # type: ignore[attr-defined]
-        result = disposal.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
+        result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
     except UserError as exc:
         _fail(exc)
     if result.already_done:

@@ -59,11 +59,34 @@ class TextStatus(StrEnum):
 
 
 class ActStatus(StrEnum):
-    DRAFT = "draft"
-    APPROVED = "approved"
+    DRAFT = "draft"  # drawn up by the records officer
+    AGREED = "agreed"  # agreed by the expert commission (ЭК) in a protocol
+    APPROVED = "approved"  # approved by the head of the organisation
     EXECUTING = "executing"
     EXECUTED = "executed"
     REJECTED = "rejected"
+
+
+class InventoryStatus(StrEnum):
+    DRAFT = "draft"
+    AGREED = "agreed"
+    APPROVED = "approved"
+    TRANSFERRED = "transferred"  # its cases were handed to the university archive
+    REJECTED = "rejected"
+
+
+class ReviewDecision(StrEnum):
+    """The expert commission's decision on an until-needed or ЭПК-marked case."""
+
+    DESTROY = "destroy"
+    EXTEND = "extend"  # keep N more years, then review again
+    PERMANENT = "permanent"
+
+
+class DestructionMethod(StrEnum):
+    SHREDDING = "shredding"  # paper, shredded on site
+    RECYCLING = "recycling"  # paper, handed over for recycling
+    DELETED = "deleted"  # electronic files deleted
 
 
 def _dt() -> Mapped[datetime]:
@@ -212,6 +235,16 @@ class Case(Base):
     # A per-case rule that replaces the item's, with the reason it was given.
     retention_override: Mapped[str | None] = mapped_column(String(100))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    # An override that would shorten the retention waits here until a second person approves it.
+    pending_override: Mapped[str | None] = mapped_column(String(100))
+    pending_override_reason: Mapped[str | None] = mapped_column(Text)
+    pending_override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    pending_override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once the case is kept permanently (by its item's rule when it was opened or later, by an override,
+    # or by the expert commission) and never cleared: no later edit makes a permanent case destroyable.
+    permanent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The year the expert commission looks at the case again, after deciding to keep it N more years.
+    review_year: Mapped[int | None] = mapped_column(Integer)
     transferred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     inventory_id: Mapped[int | None] = mapped_column(ForeignKey("archive_inventory.id"))
     destroyed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -364,14 +397,27 @@ class DisposalAct(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     executed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     executed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The expert commission's agreement: its protocol's number and date, who recorded it and when.
+    protocol_number: Mapped[str | None] = mapped_column(String(32))
+    protocol_date: Mapped[date | None] = mapped_column(Date)
+    agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # How and when the paper cases were destroyed (a DestructionMethod), recorded at execution.
     destruction_method: Mapped[str] = mapped_column(Text, default="")
+    destroyed_on: Mapped[date | None] = mapped_column(Date)
 
     rows: Mapped[list[DisposalActRow]] = relationship(
         back_populates="act", order_by="DisposalActRow.position", cascade="all, delete-orphan"
     )
     drafted_by: Mapped[User] = relationship(foreign_keys=[drafted_by_id])
+    agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     executed_by: Mapped[User | None] = relationship(foreign_keys=[executed_by_id])
+
+    @property
+    def destroy_rows(self) -> list[DisposalActRow]:
+        """The rows the act destroys: all but the cases the commission decided to keep."""
+        return [row for row in self.rows if row.destroys]
 
 
 class DisposalActRow(Base):
@@ -396,23 +442,48 @@ class DisposalActRow(Base):
     retention: Mapped[str] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
     executed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An until-needed or ЭПК-marked case needs the expert commission's decision (a ReviewDecision) at the
+    # act's agreement; only "destroy" lets it be destroyed. ``extend_years`` goes with "extend".
+    review: Mapped[bool] = mapped_column(Boolean, default=False)
+    decision: Mapped[str | None] = mapped_column(String(16))
+    extend_years: Mapped[int | None] = mapped_column(Integer)
 
     act: Mapped[DisposalAct] = relationship(back_populates="rows")
     case: Mapped[Case] = relationship()
 
+    @property
+    def destroys(self) -> bool:
+        return not self.review or self.decision == ReviewDecision.DESTROY
+
 
 class ArchiveInventory(Base):
-    """An inventory of permanent cases handed to the university archive."""
+    """An inventory of permanent cases: drafted, agreed by the expert commission, approved by the head of
+    the organisation, then its cases are handed to the university archive. Its cases point to it."""
 
     __tablename__ = "archive_inventory"
     __table_args__ = (UniqueConstraint("number", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32))
-    year: Mapped[int] = mapped_column(Integer)
+    year: Mapped[int] = mapped_column(Integer)  # the year it was drawn up
+    inventory_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default=InventoryStatus.DRAFT)
     created_at: Mapped[datetime] = _dt()
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    protocol_number: Mapped[str | None] = mapped_column(String(32))
+    protocol_date: Mapped[date | None] = mapped_column(Date)
+    agreed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    agreed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    transferred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    transferred_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    transferred_by: Mapped[User | None] = relationship(foreign_keys=[transferred_by_id])
 
 
 class AuditEvent(Base):

@@ -12,6 +12,8 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ARCHIVIST = "archivist"
     HEAD = "head"
+    COMMISSION = "commission"
+    APPROVER = "approver"
 
 
 ROLE_LABELS = {
@@ -20,6 +22,8 @@ ROLE_LABELS = {
     Role.AUDITOR: _l("Auditor"),
     Role.ARCHIVIST: _l("Records officer"),
     Role.HEAD: _l("Head of department"),
+    Role.COMMISSION: _l("Expert commission member"),
+    Role.APPROVER: _l("Head of the organisation (approver)"),
 }
 
 
@@ -35,7 +39,9 @@ class Perm(StrEnum):
     MANAGE_HOLDS = "manage_holds"
     VIEW_REPORTS = "view_reports"  # expiry lists, inventories, acts
     DRAFT_ACTS = "draft_acts"
-    APPROVE_ACTS = "approve_acts"
+    AGREE_ACTS = "agree_acts"  # the expert commission: protocols and decisions on acts and inventories
+    APPROVE_ACTS = "approve_acts"  # the head of the organisation: acts and inventories
+    APPROVE_OVERRIDES = "approve_overrides"  # the second person for an override that shortens retention
     EXECUTE_ACTS = "execute_acts"
     TRANSFER_CASES = "transfer_cases"
     VIEW_AUDIT = "view_audit"
@@ -60,9 +66,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.EXECUTE_ACTS,
             Perm.TRANSFER_CASES,
             Perm.EDIT_DOCUMENTS,
+            Perm.APPROVE_OVERRIDES,
         }
     ),
-    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS}),
+    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS,
+                                  Perm.APPROVE_OVERRIDES}),
+    Role.COMMISSION: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.AGREE_ACTS}),
+    Role.APPROVER: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.APPROVE_ACTS}),
 }
 
 

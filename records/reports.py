@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from records import pdf
-from records.disposal import ExpiryList, ExpiryRow, ListName
+from records.disposition.expiry import ExpiryList, ExpiryRow
+from records.disposition.rules import ListName
 from records.models import ArchiveInventory, Case, DisposalAct, DisposalActRow
 from records.retention import format_retention, parse_retention
 

@@ -142,10 +142,10 @@ def get_expiry_report() -> Any:
     """The yearly expiry list: ``year`` (default this year), ``format=json|csv``, ``lang`` of titles and rules."""
     if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
         return denied
-    from records import disposal, reports
+    from records import disposition, reports
     from records.web import select_locale
 
-    report = disposal.expiry_list(db.session(), year_arg())
+    report = disposition.expiry.expiry_list(db.session(), year_arg())
     lang = reports.form_language(request.args.get("lang") or select_locale())
     fmt = request.args.get("format", "json")
     audit.record(db.session(), "report:export", object_type="expiry_list", object_id=report.year, year=report.year,
@@ -155,4 +155,4 @@ def get_expiry_report() -> Any:
                                    f"expiry-{report.year}.csv", "text/csv")
     if fmt != "json":
         return json_error("bad_format", _("The format must be json or csv."), 400)
-    return jsonify(disposal.expiry_json(report, lang))
+    return jsonify(disposition.expiry.expiry_json(report, lang))

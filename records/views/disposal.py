@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposal, documents, downloads, nomenclature, reports
+from records import audit, cases, db, disposition, documents, downloads, nomenclature, reports
 from records.errors import UserError
 from records.i18n import _
 from records.models import ActStatus
@@ -53,7 +53,7 @@ def expiry() -> Any:
     year = year_arg()
     lang = select_locale()
     audit.record(session, "report:view", object_type="expiry_list", object_id=year, year=year)
-    return render_template("disposal/expiry.html", year=year, report=disposal.expiry_list(session, year),
+    return render_template("disposal/expiry.html", year=year, report=disposition.expiry.expiry_list(session, year),
                            lang=lang, form_lang=reports.form_language(lang), today=date.today(),
                            format_retention=format_retention)
 
@@ -63,7 +63,7 @@ def expiry() -> Any:
 def expiry_file(year: int, fmt: str) -> Any:
     if fmt not in {"csv", "xlsx", "pdf"}:
         raise UserError("bad_format", _("Choose CSV, XLSX or PDF."), status=404)
-    report = disposal.expiry_list(db.session(), year)
+    report = disposition.expiry.expiry_list(db.session(), year)
     lang = _form_lang()
     audit.record(db.session(), "report:export", object_type="expiry_list", object_id=year, year=year, format=fmt,
                  lang=lang)
@@ -78,14 +78,14 @@ def expiry_file(year: int, fmt: str) -> Any:
 @require(Perm.MANAGE_CASES)
 def closing() -> Any:
     year = nomenclature.check_year(request.args.get("year") or date.today().year - 1)
-    return render_template("disposal/close.html", year=year, checklist=disposal.closing_checklist(db.session(), year),
+    return render_template("disposal/close.html", year=year, checklist=disposition.closing.closing_checklist(db.session(), year),
                            lang=select_locale())
 
 
 @bp.post("/close/<int:year>")
 @require(Perm.MANAGE_CASES)
 def close_year(year: int) -> Any:
-    result = disposal.close_year(db.session(), year, actor=current_user,
+    result = disposition.closing.close_year(db.session(), year, actor=current_user,
                                  acknowledged=request.form.get("acknowledged") == "1")
     flash(_("%(n)s case(s) of %(year)s were closed.", n=result.closed, year=year), "success")
     if result.next_nomenclature:
@@ -100,8 +100,8 @@ def close_year(year: int) -> Any:
 def case(case_id: int) -> Any:
     session = db.session()
     the_case = cases.get_case(session, case_id)
-    return render_template("disposal/case.html", case=the_case, due=disposal.case_due(session, the_case),
-                           holds=disposal.active_holds(session, the_case), lang=select_locale(),
+    return render_template("disposal/case.html", case=the_case, due=disposition.rules.case_due(session, the_case),
+                           holds=disposition.holds.active_holds(session, the_case), lang=select_locale(),
                            format_retention=format_retention)
 
 
@@ -110,7 +110,7 @@ def case(case_id: int) -> Any:
 def override(case_id: int) -> Any:
     session = db.session()
     the_case = cases.get_case(session, case_id)
-    disposal.set_override(session, the_case, retention=request.form.get("retention", ""),
+    disposition.overrides.set_override(session, the_case, retention=request.form.get("retention", ""),
                           reason=request.form.get("reason", ""), actor=current_user)
     flash(_("The retention of this case was changed."), "success")
     return redirect(url_for(".case", case_id=case_id))
@@ -120,7 +120,7 @@ def override(case_id: int) -> Any:
 @require(Perm.MANAGE_CASES)
 def keeping(case_id: int) -> Any:
     session = db.session()
-    disposal.update_keeping(session, cases.get_case(session, case_id), actor=current_user,
+    disposition.closing.update_keeping(session, cases.get_case(session, case_id), actor=current_user,
                             is_paper=request.form.get("is_paper") == "1", sheets=request.form.get("sheets"),
                             carry_over=request.form.get("carry_over") == "1")
     flash(_("Saved."), "success")
@@ -131,7 +131,7 @@ def keeping(case_id: int) -> Any:
 @require(Perm.MANAGE_CASES)
 def close_case(case_id: int) -> Any:
     session = db.session()
-    disposal.close_case(session, cases.get_case(session, case_id), actor=current_user)
+    cases.close_case(session, cases.get_case(session, case_id), actor=current_user)
     flash(_("The case was closed."), "success")
     return redirect(url_for(".case", case_id=case_id))
 
@@ -140,7 +140,7 @@ def close_case(case_id: int) -> Any:
 @require(Perm.MANAGE_HOLDS)
 def hold_case(case_id: int) -> Any:
     session = db.session()
-    disposal.place_hold(session, case=cases.get_case(session, case_id), reason=request.form.get("reason", ""),
+    disposition.holds.place_hold(session, case=cases.get_case(session, case_id), reason=request.form.get("reason", ""),
                         requested_by=request.form.get("requested_by", ""), actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=case_id))
@@ -151,7 +151,7 @@ def hold_case(case_id: int) -> Any:
 def hold_document(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    disposal.place_hold(session, document=document, reason=request.form.get("reason", ""),
+    disposition.holds.place_hold(session, document=document, reason=request.form.get("reason", ""),
                         requested_by=request.form.get("requested_by", ""), actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=document.case_id))
@@ -161,8 +161,8 @@ def hold_document(document_id: int) -> Any:
 @require(Perm.MANAGE_HOLDS)
 def release_hold(hold_id: int) -> Any:
     session = db.session()
-    hold = disposal.get_hold(session, hold_id)
-    disposal.release_hold(session, hold, reason=request.form.get("reason", ""), actor=current_user)
+    hold = disposition.holds.get_hold(session, hold_id)
+    disposition.holds.release_hold(session, hold, reason=request.form.get("reason", ""), actor=current_user)
     flash(_("The hold was released."), "success")
     return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/disposal/")
                     else url_for(".holds"))
@@ -171,7 +171,7 @@ def release_hold(hold_id: int) -> Any:
 @bp.get("/holds")
 @require(Perm.VIEW_REPORTS)
 def holds() -> Any:
-    return render_template("disposal/holds.html", holds=disposal.standing_holds(db.session()))
+    return render_template("disposal/holds.html", holds=disposition.holds.standing_holds(db.session()))
 
 
 # --- destruction acts ----------------------------------------------------------------------------
@@ -179,13 +179,13 @@ def holds() -> Any:
 @bp.get("/acts")
 @require(Perm.VIEW_REPORTS)
 def acts() -> Any:
-    return render_template("disposal/acts.html", acts=disposal.list_acts(db.session()))
+    return render_template("disposal/acts.html", acts=disposition.acts.list_acts(db.session()))
 
 
 @bp.post("/acts")
 @require(Perm.DRAFT_ACTS)
 def draft_act() -> Any:
-    act = disposal.draft_act(db.session(), number=request.form.get("number", ""), act_date=_date_field("act_date"),
+    act = disposition.acts.draft_act(db.session(), number=request.form.get("number", ""), act_date=_date_field("act_date"),
                              case_ids=_ids("case_id"), actor=current_user, note=request.form.get("note", ""))
     flash(_("Act No. %(number)s was drafted; it now waits for the head of department's approval.",
             number=act.number), "success")
@@ -195,7 +195,7 @@ def draft_act() -> Any:
 @bp.get("/acts/<int:act_id>")
 @require(Perm.VIEW_REPORTS)
 def act(act_id: int) -> Any:
-    the_act = disposal.get_act(db.session(), act_id)
+    the_act = disposition.acts.get_act(db.session(), act_id)
     lang = reports.form_language(select_locale())
     return render_template("disposal/act.html", act=the_act, lang=lang, headers=reports.act_headers(lang),
                            rows=[reports.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus)
@@ -204,7 +204,7 @@ def act(act_id: int) -> Any:
 @bp.get("/acts/<int:act_id>.pdf")
 @require(Perm.VIEW_REPORTS)
 def act_pdf(act_id: int) -> Any:
-    the_act = disposal.get_act(db.session(), act_id)
+    the_act = disposition.acts.get_act(db.session(), act_id)
     lang = _form_lang()
     audit.record(db.session(), "report:export", the_act, format="pdf", lang=lang)
     return _download(reports.act_pdf(the_act, lang), "pdf", f"act-{the_act.id}-{lang}")
@@ -214,7 +214,7 @@ def act_pdf(act_id: int) -> Any:
 @require(Perm.APPROVE_ACTS)
 def approve_act(act_id: int) -> Any:
     session = db.session()
-    disposal.approve_act(session, disposal.get_act(session, act_id), actor=current_user)
+    disposition.acts.approve_act(session, disposition.acts.get_act(session, act_id), actor=current_user)
     flash(_("The act is approved and may now be executed."), "success")
     return redirect(url_for(".act", act_id=act_id))
 
@@ -223,7 +223,7 @@ def approve_act(act_id: int) -> Any:
 @require(Perm.APPROVE_ACTS)
 def reject_act(act_id: int) -> Any:
     session = db.session()
-    disposal.reject_act(session, disposal.get_act(session, act_id), actor=current_user,
+    disposition.acts.reject_act(session, disposition.acts.get_act(session, act_id), actor=current_user,
                         reason=request.form.get("reason", ""))
     flash(_("The act was rejected; its cases may go into another act."), "success")
     return redirect(url_for(".act", act_id=act_id))
@@ -236,7 +236,7 @@ def execute_act(act_id: int) -> Any:
     # it holds no database lock meanwhile.
     actor_id = current_user.id
     db.session().commit()
-    result = disposal.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
+    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
     if result.already_done:
         flash(_("This act was already executed; nothing was left to do."), "success")
     else:
@@ -252,15 +252,15 @@ def execute_act(act_id: int) -> Any:
 def inventories() -> Any:
     session = db.session()
     year = year_arg()
-    return render_template("disposal/inventories.html", year=year, inventories=disposal.list_inventories(session),
-                           candidates=disposal.expiry_list(session, year).transfer, lang=select_locale(),
+    return render_template("disposal/inventories.html", year=year, inventories=disposition.inventories.list_inventories(session),
+                           candidates=disposition.expiry.expiry_list(session, year).transfer, lang=select_locale(),
                            format_retention=format_retention)
 
 
 @bp.post("/inventories")
 @require(Perm.TRANSFER_CASES)
 def transfer() -> Any:
-    inventory = disposal.transfer_cases(db.session(), number=request.form.get("number", ""),
+    inventory = disposition.inventories.transfer_cases(db.session(), number=request.form.get("number", ""),
                                         year=request.form.get("year") or 0, case_ids=_ids("case_id"),
                                         actor=current_user, note=request.form.get("note", ""))
     flash(_("Inventory No. %(number)s was drawn up and its cases marked as transferred to the archive.",
@@ -274,8 +274,8 @@ def inventory_file(inventory_id: int, fmt: str) -> Any:
     if fmt not in {"xlsx", "pdf"}:
         raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
     session = db.session()
-    inventory = disposal.get_inventory(session, inventory_id)
-    listed = disposal.inventory_cases(session, inventory)
+    inventory = disposition.inventories.get_inventory(session, inventory_id)
+    listed = disposition.inventories.inventory_cases(session, inventory)
     lang = _form_lang()
     audit.record(session, "report:export", inventory, format=fmt, lang=lang)
     data = reports.inventory_pdf(inventory, listed, lang) if fmt == "pdf" else reports.inventory_xlsx(inventory,

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from records import accounts, audit, disposal, documents
+from records import accounts, audit, disposition, documents
 from records.db import session_scope
 from records.models import AuditEvent, Case, Document
 from tests import samples
@@ -57,7 +57,7 @@ def test_every_named_action_is_an_event(app: Flask, client: Any, make_user: Any,
         documents.move_document(session, document, year=YEAR, index="12-4-1", actor=user)
         archivist = accounts.create_user(session, "arhivist", PASSWORD, ["archivist"], actor="test")
         accounts.set_roles(session, archivist, ["archivist", "head"], actor=user)
-        disposal.place_hold(session, reason="accreditation", requested_by="ministry", actor=archivist,
+        disposition.holds.place_hold(session, reason="accreditation", requested_by="ministry", actor=archivist,
                             case=session.get(Case, document.case_id))
     events = _actions(db_session)
     actions = {a for a, *_ in events}

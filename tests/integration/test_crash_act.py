@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import disposal, documents
+from records import disposition, documents
 from records.blobs import get_store
 from records.db import session_scope
 from records.models import ActStatus, DisposalActRow, Document, User
@@ -44,14 +44,14 @@ def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: F
     _file(app, YEARS[0], "12-4-7", kept, "test")
     with app.app_context(), session_scope(app) as session:
         for year in YEARS:
-            disposal.close_year(session, year, actor="test", acknowledged=True)
+            disposition.closing.close_year(session, year, actor="test", acknowledged=True)
     with app.app_context(), session_scope(app) as session:
-        due = disposal.expiry_list(session, date.today().year)
+        due = disposition.expiry.expiry_list(session, date.today().year)
         case_ids = [row.case_id for row in due.destroy]
         assert len(case_ids) == len(YEARS) * len(ITEMS)
-        act = disposal.draft_act(session, number="1", act_date=date.today(), case_ids=case_ids,
+        act = disposition.acts.draft_act(session, number="1", act_date=date.today(), case_ids=case_ids,
                                  actor=session.get(User, drafter.id))
-        disposal.approve_act(session, act, actor=session.get(User, head.id))
+        disposition.acts.approve_act(session, act, actor=session.get(User, head.id))
         act_id = act.id
     synced = run_cli(app, "index", "sync")
     assert synced.returncode == 0, synced.stderr
@@ -75,13 +75,13 @@ def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: F
     rows = db_session.scalars(select(DisposalActRow).where(DisposalActRow.act_id == act_id)).all()
     done = sum(1 for r in rows if r.executed_at is not None)
     assert 0 < done < len(rows), "the process must have been killed part-way through the act"
-    assert disposal.get_act(db_session, act_id).status == ActStatus.EXECUTING
+    assert disposition.acts.get_act(db_session, act_id).status == ActStatus.EXECUTING
 
     again = run_cli(app, "acts", "execute", str(act_id), "--by", officer.username)
     assert again.returncode == 0, again.stderr
     assert run_cli(app, "index", "sync").returncode == 0
     db_session.expire_all()
-    assert disposal.get_act(db_session, act_id).status == ActStatus.EXECUTED
+    assert disposition.acts.get_act(db_session, act_id).status == ActStatus.EXECUTED
     destroyed = db_session.scalars(select(Document).where(Document.state == "destroyed")).all()
     assert len(destroyed) == len(rows)
     store = get_store(app)

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import disposal, documents
+from records import disposition, documents
 from records.blobs import get_store
 from records.db import session_scope
 from records.indexing import get_index
@@ -171,17 +171,17 @@ def test_interrupted_execution_finishes_when_run_again(app: Flask, filed: dict[s
     with app.app_context(), session_scope(app) as session:
         from records.models import User
 
-        act = disposal.draft_act(session, number="7", act_date=TODAY, case_ids=doomed_cases,
+        act = disposition.acts.draft_act(session, number="7", act_date=TODAY, case_ids=doomed_cases,
                                  actor=session.get(User, drafter.id))
-        disposal.approve_act(session, act, actor=session.get(User, head.id))
+        disposition.acts.approve_act(session, act, actor=session.get(User, head.id))
         act_id = act.id
 
     # First run: the catalogue of the first case commits, then the process dies before its bytes go.
-    real_delete = disposal._delete_bytes
-    monkeypatch.setattr(disposal, "_delete_bytes", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("power cut")))
+    real_delete = disposition.execution._delete_bytes
+    monkeypatch.setattr(disposition.execution, "_delete_bytes", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("power cut")))
     with pytest.raises(RuntimeError):
-        disposal.execute_act(app, act_id, actor_id=officer.id)
-    monkeypatch.setattr(disposal, "_delete_bytes", real_delete)
+        disposition.execution.execute_act(app, act_id, actor_id=officer.id)
+    monkeypatch.setattr(disposition.execution, "_delete_bytes", real_delete)
     half = act_of(app, act_id)
     assert half.status == ActStatus.EXECUTING
     assert [r.executed_at is not None for r in half.rows] == [True, False]
@@ -226,7 +226,7 @@ def test_permanent_and_held_cases_never_enter_or_leave(app: Flask, filed: dict[s
     assert act_of(app, act_id).status == ActStatus.DRAFT
     # Released, approved, then held again before execution: nothing is destroyed.
     with app.app_context(), session_scope(app) as session:
-        hold_id = next(h.id for h, c in disposal.standing_holds(session) if c.id == one_year)
+        hold_id = next(h.id for h, c in disposition.holds.standing_holds(session) if c.id == one_year)
     assert head.post(f"/disposal/holds/{hold_id}/release", data={"reason": "Бүттү"}).status_code == 302
     assert head.post(f"/disposal/acts/{act_id}/approve").status_code == 302
     assert officer.post(f"/disposal/cases/{one_year}/hold", data={"reason": "Жаңы аудит"}).status_code == 302

@@ -14,9 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records import cases, disposal, documents, nomenclature, worker
+from records import cases, disposition, documents, nomenclature, worker
 from records.db import session_scope
-from records.disposal import ListName
+from records.disposition.rules import ListName
 from records.models import Case, User
 from tests import samples
 from tests.unit.test_disposal_rules import OVERRIDES_2023, SHIPPED_2023
@@ -40,7 +40,7 @@ def file_doc(app: Flask, tmp_path: Path, year: int, index: str, text: str | None
 
 def close(app: Flask, year: int) -> None:
     with app.app_context(), session_scope(app) as session:
-        disposal.close_year(session, year, actor="test", acknowledged=True, today=date(year + 1, 1, 10))
+        disposition.closing.close_year(session, year, actor="test", acknowledged=True, today=date(year + 1, 1, 10))
 
 
 @dataclass
@@ -67,19 +67,19 @@ def catalogue(app: Flask, tmp_path: Path, make_user: Any) -> Catalogue:
         actor = session.get(User, officer.id)
         held = set()
         # A hold on a case, a hold on one document (freezing its case), and a released hold.
-        disposal.place_hold(session, case=session.get(Case, by_key[("12-4-8", 2021)]), reason="Аудит",
+        disposition.holds.place_hold(session, case=session.get(Case, by_key[("12-4-8", 2021)]), reason="Аудит",
                             requested_by="Ректорат", actor=actor)
         held.add(by_key[("12-4-8", 2021)])
-        disposal.place_hold(session, document=documents.get_document(session, doc_id), reason="Талаш",
+        disposition.holds.place_hold(session, document=documents.get_document(session, doc_id), reason="Талаш",
                             requested_by="Юрист", actor=actor)
         held.add(doc_case)
-        released = disposal.place_hold(session, case=session.get(Case, by_key[("12-4-14", 2021)]),
+        released = disposition.holds.place_hold(session, case=session.get(Case, by_key[("12-4-14", 2021)]),
                                        reason="Текшерүү", requested_by="", actor=actor)
-        disposal.release_hold(session, released, reason="Бүттү", actor=actor)
+        disposition.holds.release_hold(session, released, reason="Бүттү", actor=actor)
         overrides = {by_key[("12-4-7", 2023)]: "1 г. ЭПК ст.17", by_key[("12-4-13", 2021)]: "5 л. ЭПК",
                      by_key[("12-4-6", 2021)]: "Постоянно", by_key[("12-4-1", 2023)]: "75 лет"}
         for case_id, text in overrides.items():
-            disposal.set_override(session, session.get(Case, case_id), retention=text, reason="Комиссиянын чечими",
+            disposition.overrides.set_override(session, session.get(Case, case_id), retention=text, reason="Комиссиянын чечими",
                                   actor=actor)
     return Catalogue(by_key=by_key, held=held, overrides=overrides, doc_case=doc_case)
 
@@ -104,7 +104,7 @@ def test_every_rule_closing_year_hold_and_override_in_every_asked_year(app: Flas
         closed_of = {c.id: c.closed_on.year for c in all_cases}
         assert len(all_cases) == 58 and set(closed_of.values()) == {2021, 2023}
         for asked in range(2021, 2037):
-            report = disposal.expiry_list(session, asked)
+            report = disposition.expiry.expiry_list(session, asked)
             got = {name.value: {r.case_id for r in rows} for name, rows in report.parts()}
             assert got == expected(catalogue, retention_of, closed_of, asked), asked
 
@@ -115,17 +115,17 @@ def test_the_edges_named_in_the_rules(app: Flask, catalogue: Catalogue) -> None:
     with app.app_context(), session_scope(app) as session:
         # 12-4-17 of 2023 is held through its document; release it to see the plain rule.
         officer = session.scalar(select(User).where(User.username.like("archivist%")))
-        for hold, _case in disposal.standing_holds(session):
+        for hold, _case in disposition.holds.standing_holds(session):
             if hold.document_id is not None:
-                disposal.release_hold(session, hold, reason="done", actor=officer)
-        ids = lambda y: {r.case_id for r in disposal.expiry_list(session, y).destroy}  # noqa: E731
+                disposition.holds.release_hold(session, hold, reason="done", actor=officer)
+        ids = lambda y: {r.case_id for r in disposition.expiry.expiry_list(session, y).destroy}  # noqa: E731
         assert one_year not in ids(2024) and one_year in ids(2025)
         assert five_year not in ids(2028) and five_year in ids(2029)
 
 
 def test_rows_carry_what_the_reports_print(app: Flask, catalogue: Catalogue) -> None:
     with app.app_context(), session_scope(app) as session:
-        report = disposal.expiry_list(session, 2026)
+        report = disposition.expiry.expiry_list(session, 2026)
         held = {r.case_id: r for r in report.held}
         row = held[catalogue.doc_case]
         assert (row.index, row.year, row.documents, row.due_year) == ("12-4-17", 2023, 1, 2025)

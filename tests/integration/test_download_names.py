@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from records import disposal, documents
+from records import disposition, documents
 from records.db import session_scope
 from records.models import User
 from tests.integration.server_process import Server
@@ -34,9 +34,9 @@ def _arrange(app: Flask, tmp_path: Path, officer: Any) -> tuple[int, int]:
             upload=documents.Upload(fh, KYRGYZ_NAME), actor=None)
         doc_id, case_id = filed.document.id, filed.document.case_id
     with app.app_context(), session_scope(app) as session:
-        disposal.close_year(session, 2023, actor="test", acknowledged=True, today=date(2024, 1, 10))
+        disposition.closing.close_year(session, 2023, actor="test", acknowledged=True, today=date(2024, 1, 10))
     with app.app_context(), session_scope(app) as session:
-        inventory = disposal.transfer_cases(session, number="1-П", year=2025, case_ids=[case_id],
+        inventory = disposition.inventories.transfer_cases(session, number="1-П", year=2025, case_ids=[case_id],
                                             actor=session.get(User, officer.id))
         session.flush()
         return inventory.id, doc_id

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from records.disposal import ListName, place_case
+from records.disposition.rules import ListName, place_case
 from records.nomenclature import SHIPPED_TABLE
 from records.retention import parse_retention
 

@@ -1,0 +1,174 @@
+"""Execution of an approved destruction act: idempotent and resumable.
+
+Each case is destroyed in a transaction of its own: its documents become tombstones (metadata kept, state
+``destroyed``, the act and the time recorded), the extracted text of their files is deleted, index
+deletions go into the outbox, and every blob that no live document holds any more is marked deleted. The
+bytes are removed from the blob store only after that commit: a crash in between leaves an orphan blob
+already marked deleted in the catalogue, which the next run of the same act (or ``storage gc``) removes.
+A second run of a finished act changes nothing.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.orm import Session
+
+from records import audit, indexing
+from records.db import session_scope, utcnow
+from records.disposition.acts import check_destroyable, get_act
+from records.disposition.holds import held_case_ids
+from records.errors import Conflict
+from records.i18n import _l
+from records.models import (
+    ActStatus,
+    Blob,
+    CaseState,
+    DisposalAct,
+    DisposalActRow,
+    Document,
+    DocumentFile,
+    DocumentText,
+    TextStatus,
+    User,
+)
+
+
+@dataclass
+class Execution:
+    """What one run of :func:`execute_act` did."""
+
+    act_id: int
+    cases: int = 0
+    documents: int = 0
+    blobs_deleted: int = 0
+    blobs_shared: int = 0
+    already_done: bool = False
+
+
+def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor: User | None,
+                  result: Execution) -> set[str]:
+    """Turn the case's documents into tombstones; return the blobs no live document holds any more."""
+    case = row.case
+    now = utcnow()
+    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == "active")))
+    doc_ids = [d.id for d in docs]
+    versions = list(session.scalars(select(DocumentFile).where(DocumentFile.document_id.in_(doc_ids)))) \
+        if doc_ids else []
+    if versions:
+        # The text must not outlive the document.
+        session.execute(delete(DocumentText).where(DocumentText.file_id.in_([v.id for v in versions])))
+        session.execute(update(DocumentFile)
+                        .where(DocumentFile.id.in_([v.id for v in versions]),
+                               DocumentFile.text_status == TextStatus.PENDING.value)
+                        .values(text_status=TextStatus.NONE.value))
+    for doc in docs:
+        doc.state = "destroyed"
+        doc.destroyed_at = now
+        doc.destroyed_by_act_id = act.id
+        indexing.enqueue(session, doc.id, "delete")
+    case.state = CaseState.DESTROYED
+    case.destroyed_at = now
+    case.destroyed_by_act_id = act.id
+    row.executed_at = now
+    session.flush()
+    released: set[str] = set()
+    for sha in sorted({v.sha256 for v in versions}):
+        if _has_live_holder(session, sha):
+            result.blobs_shared += 1
+            continue
+        blob = session.get(Blob, sha)
+        if blob is not None and blob.deleted_at is None:
+            blob.deleted_at = now
+        released.add(sha)
+    result.cases += 1
+    result.documents += len(docs)
+    audit.record(session, "case:destroy", case, actor=actor, act_id=act.id, act_number=act.number,
+                 index=case.index, year=case.year, documents=doc_ids, blobs_released=sorted(released))
+    return released
+
+
+def _has_live_holder(session: Session, sha256: str) -> bool:
+    return bool(session.scalar(select(exists().where(
+        DocumentFile.sha256 == sha256, DocumentFile.document_id == Document.id, Document.state == "active"))))
+
+
+def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Execution) -> None:
+    """Remove bytes the catalogue already marked deleted, unless the same bytes came back meanwhile."""
+    from records.blobs import get_store
+
+    store = get_store(app)
+    for sha in shas:
+        blob = session.get(Blob, sha)
+        if blob is not None and blob.deleted_at is None:
+            continue  # filed again since: the bytes belong to a live document now
+        if _has_live_holder(session, sha):
+            continue
+        if store.delete(sha):
+            result.blobs_deleted += 1
+
+
+def _act_blobs_marked_deleted(session: Session, act_id: int) -> list[str]:
+    return list(session.scalars(
+        select(DocumentFile.sha256).distinct()
+        .join(Document, Document.id == DocumentFile.document_id)
+        .join(Blob, Blob.sha256 == DocumentFile.sha256)
+        .where(Document.destroyed_by_act_id == act_id, Blob.deleted_at.is_not(None))
+    ))
+
+
+def execute_act(app: Flask, act_id: int, *, actor_id: int) -> Execution:
+    """Destroy everything an approved act lists, one case per transaction; safe to run again.
+
+    Runs in sessions of its own (the caller must hold no open transaction on SQLite).
+    """
+    result = Execution(act_id=act_id)
+    with session_scope(app) as session:
+        act = get_act(session, act_id)
+        actor = session.get(User, actor_id)
+        if act.status == ActStatus.EXECUTED:
+            result.already_done = True
+            pending: list[int] = []
+        else:
+            if act.status not in (ActStatus.APPROVED, ActStatus.EXECUTING):
+                raise Conflict("not_approved", _l("The act must be approved before it is executed."))
+            pending = [r.id for r in act.rows if r.executed_at is None]
+            held = held_case_ids(session, [r.case_id for r in act.rows])
+            for row in act.rows:
+                if row.executed_at is None:
+                    check_destroyable(session, row.case, act.year, held=held)
+            if act.status == ActStatus.APPROVED:
+                act.status = ActStatus.EXECUTING
+                act.executed_by_id = actor_id
+                audit.record(session, "act:execute", act, actor=actor, number=act.number, phase="start",
+                             cases=len(pending))
+    for row_id in pending:
+        with session_scope(app) as session:
+            row = session.get(DisposalActRow, row_id)
+            assert row is not None
+            if row.executed_at is not None:  # another run got here first
+                continue
+            act = row.act
+            # Checked again per case: a hold placed while the act runs still stops its case.
+            check_destroyable(session, row.case, act.year)
+            released = _destroy_case(session, act, row, session.get(User, actor_id), result)
+        with session_scope(app) as session:
+            _delete_bytes(app, session, released, result)
+    with session_scope(app) as session:
+        act = get_act(session, act_id)
+        # Bytes a crashed run left behind after its commit are removed on every run.
+        _delete_bytes(app, session, _act_blobs_marked_deleted(session, act_id), result)
+        if act.status != ActStatus.EXECUTED:
+            act.status = ActStatus.EXECUTED
+            act.executed_at = utcnow()
+            act.executed_by_id = act.executed_by_id or actor_id
+            audit.record(session, "act:execute", act, actor=session.get(User, actor_id), number=act.number,
+                         phase="done", cases=result.cases, documents=result.documents,
+                         blobs_deleted=result.blobs_deleted, blobs_shared=result.blobs_shared)
+    if result.documents:
+        from records import worker
+
+        worker.kick(app)
+    return result

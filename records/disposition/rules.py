@@ -1,0 +1,108 @@
+"""Disposition rules: which retention governs a case, and where a closed case stands in the expiry list of
+a year (destroy, review, transfer, held) and from which year.
+
+The counting rule lives in :mod:`records.retention`; this module applies it to cases. A case closed in
+year C under a rule of N years may enter the act of year C + N + 1 or later. Permanent cases are never
+destroyed: they go to the archive from the year after closing (usually within three years), with an
+inventory. Until-needed (МАЧ/ДМН) and ЭПК-marked cases go to the expert commission's review. A case
+under a hold (on the case or on any of its documents) never appears as destroyable or transferable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+from sqlalchemy.orm import Session
+
+from records.disposition.holds import is_held
+from records.models import Case
+from records.retention import RetentionKind, RetentionRule, destruction_due, parse_retention
+
+
+TRANSFER_FROM_YEARS = 1
+TRANSFER_USUAL_YEARS = 3
+# An until-needed case is first looked at by the commission a year after closing.
+REVIEW_AFTER_YEARS = 1
+MAX_NUMBER = 32
+
+
+class ListName(StrEnum):
+    """The four parts of the yearly expiry list."""
+
+    DESTROY = "destroy"
+    REVIEW = "review"
+    TRANSFER = "transfer"
+    HELD = "held"
+
+
+# --- rules and placement -------------------------------------------------------------------------
+
+@lru_cache(maxsize=512)
+def rule_from_text(text: str) -> RetentionRule:
+    """The parsed rule of a retention text (cached: a catalogue has a few dozen distinct texts)."""
+    return parse_retention(text)
+
+
+def case_rule_text(case: Case) -> str:
+    """The retention that governs a case: its own override, or its nomenclature item's."""
+    return case.retention_override or case.item.retention
+
+
+def case_rule(case: Case) -> RetentionRule:
+    return rule_from_text(case_rule_text(case))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a closed case stands in the expiry list of a year, and from which year."""
+
+    list: ListName
+    due_year: int
+    overdue: bool = False  # a permanent case still here more than three years after closing
+
+
+def place_case(rule: RetentionRule, closed_year: int | None, year: int, *, held: bool = False) -> Placement | None:
+    """The part of the expiry list of ``year`` a case belongs to, or None when it is in none yet.
+
+    A held closed case is always in the held part, with the year it would otherwise be due. Open
+    cases are in no part.
+    """
+    if closed_year is None:
+        return None
+    if rule.kind is RetentionKind.PERMANENT:
+        due, target = closed_year + TRANSFER_FROM_YEARS, ListName.TRANSFER
+    elif rule.kind is RetentionKind.UNTIL_NEEDED:
+        due, target = closed_year + REVIEW_AFTER_YEARS, ListName.REVIEW
+    else:
+        counted = destruction_due(rule, closed_year)
+        assert counted.year is not None  # a rule of years always has a due year
+        due, target = counted.year, (ListName.REVIEW if counted.review else ListName.DESTROY)
+    if held:
+        return Placement(ListName.HELD, due)
+    if year < due:
+        return None
+    overdue = target is ListName.TRANSFER and year > closed_year + TRANSFER_USUAL_YEARS
+    return Placement(target, due, overdue)
+
+
+@dataclass(frozen=True)
+class CaseDue:
+    """A case's standing in the disposition flow, for its page."""
+
+    rule: RetentionRule
+    rule_text: str
+    due_year: int | None  # first year of an act (destroy), of a review, or of a transfer
+    never: str | None  # permanent | until_needed | held | open, as in records.retention.NeverReason
+    review: bool
+    held: bool
+
+
+def case_due(session: Session, case: Case) -> CaseDue:
+    rule = case_rule(case)
+    held = is_held(session, case)
+    counted = destruction_due(rule, case.closed_year, held=held)
+    placement = place_case(rule, case.closed_year, case.closed_year or 0, held=held)
+    return CaseDue(rule=rule, rule_text=case_rule_text(case),
+                   due_year=counted.year if counted.year is not None else (placement.due_year if placement else None),
+                   never=counted.never.value if counted.never else None, review=counted.review, held=held)
