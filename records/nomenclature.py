@@ -310,27 +310,66 @@ def case_counts(session: Session, nom: Nomenclature) -> dict[int, int]:
 
 
 @dataclass(frozen=True)
-class YearEndCount:
-    """The closing count of the nomenclature form: cases opened in the year, by category."""
+class CategoryCount:
+    """One line of the year-end record: cases of a category, of which carried over and marked ЭПК."""
 
-    total: int
-    permanent: int
-    over_10_years: int
-    up_to_10_years: int  # includes until-no-longer-needed cases, which the form counts as temporary
-    carried_over: int
-    epk: int
+    total: int = 0
+    carried_over: int = 0
+    epk: int = 0
+
+    def plus(self, carried_over: bool, epk: bool) -> CategoryCount:
+        return CategoryCount(self.total + 1, self.carried_over + carried_over, self.epk + epk)
+
+
+@dataclass(frozen=True)
+class YearEndCount:
+    """The closing record of the nomenclature form: cases opened in the year, by category, each with
+    its carried-over and ЭПК-marked counts. A case counts under the rule that governs it (its own
+    override, or its item's), and a case made permanent counts as permanent."""
+
+    permanent: CategoryCount
+    over_10_years: CategoryCount
+    up_to_10_years: CategoryCount  # includes until-no-longer-needed cases, which the form counts as temporary
+
+    @property
+    def all(self) -> CategoryCount:
+        parts = (self.permanent, self.over_10_years, self.up_to_10_years)
+        return CategoryCount(sum(p.total for p in parts), sum(p.carried_over for p in parts),
+                             sum(p.epk for p in parts))
+
+    @property
+    def total(self) -> int:
+        return self.all.total
+
+    @property
+    def carried_over(self) -> int:
+        return self.all.carried_over
+
+    @property
+    def epk(self) -> int:
+        return self.all.epk
+
+
+def _category(rule: RetentionRule, permanent: bool) -> str:
+    if permanent or rule.kind is RetentionKind.PERMANENT:
+        return "permanent"
+    if rule.kind is RetentionKind.YEARS and (rule.years or 0) > 10:
+        return "over_10_years"
+    return "up_to_10_years"
 
 
 def year_end_count(session: Session, nom: Nomenclature) -> YearEndCount:
     rows = session.execute(
-        select(NomenclatureItem.retention_kind, NomenclatureItem.retention_years, NomenclatureItem.epk,
-               Case.carry_over)
+        select(NomenclatureItem.retention, Case.retention_override, Case.permanent, Case.carry_over)
         .join(Case, Case.item_id == NomenclatureItem.id)
         .where(NomenclatureItem.nomenclature_id == nom.id)
     ).all()
-    permanent = sum(1 for kind, _y, _e, _c in rows if kind == RetentionKind.PERMANENT)
-    over = sum(1 for kind, y, _e, _c in rows if kind == RetentionKind.YEARS and (y or 0) > 10)
-    return YearEndCount(
-        total=len(rows), permanent=permanent, over_10_years=over, up_to_10_years=len(rows) - permanent - over,
-        carried_over=sum(1 for *_x, c in rows if c), epk=sum(1 for _k, _y, e, _c in rows if e),
-    )
+    counts = {name: CategoryCount() for name in ("permanent", "over_10_years", "up_to_10_years")}
+    for item_rule, override, permanent, carried in rows:
+        try:
+            rule = parse_retention(override or item_rule)
+        except RetentionParseError:  # an override is validated when set: only an old, unreadable one lands here
+            rule = parse_retention(item_rule)
+        name = _category(rule, bool(permanent))
+        counts[name] = counts[name].plus(bool(carried), rule.epk)
+    return YearEndCount(**counts)

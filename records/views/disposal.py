@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from flask_login import current_user
 
 from records import audit, cases, db, disposition, documents, downloads, nomenclature, reports
+from records.disposition import forms
 from records.errors import UserError
 from records.i18n import _
 from records.models import ActStatus
@@ -196,18 +197,20 @@ def draft_act() -> Any:
 @require(Perm.VIEW_REPORTS)
 def act(act_id: int) -> Any:
     the_act = disposition.acts.get_act(db.session(), act_id)
-    lang = reports.form_language(select_locale())
-    return render_template("disposal/act.html", act=the_act, lang=lang, headers=reports.act_headers(lang),
-                           rows=[reports.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus)
+    lang = forms.form_language(select_locale())
+    return render_template("disposal/act.html", act=the_act, lang=lang, headers=forms.act_headers(lang),
+                           rows=[forms.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus)
 
 
-@bp.get("/acts/<int:act_id>.pdf")
+@bp.get("/acts/<int:act_id>.pdf", defaults={"fmt": "pdf"})
+@bp.get("/acts/<int:act_id>.xlsx", defaults={"fmt": "xlsx"})
 @require(Perm.VIEW_REPORTS)
-def act_pdf(act_id: int) -> Any:
-    the_act = disposition.acts.get_act(db.session(), act_id)
+def act_pdf(act_id: int, fmt: str) -> Any:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
     lang = _form_lang()
-    audit.record(db.session(), "report:export", the_act, format="pdf", lang=lang)
-    return _download(reports.act_pdf(the_act, lang), "pdf", f"act-{the_act.id}-{lang}")
+    audit.record(session, "report:export", the_act, format=fmt, lang=lang)
+    return _download(forms.act_form(session, the_act, fmt, lang), fmt, f"act-{the_act.number}-{lang}")
 
 
 @bp.post("/acts/<int:act_id>/approve")
@@ -271,16 +274,14 @@ def transfer() -> Any:
 @bp.get("/inventories/<int:inventory_id>.<fmt>")
 @require(Perm.VIEW_REPORTS)
 def inventory_file(inventory_id: int, fmt: str) -> Any:
-    if fmt not in {"xlsx", "pdf"}:
+    if fmt not in forms.FORMATS:
         raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
     session = db.session()
     inventory = disposition.inventories.get_inventory(session, inventory_id)
-    listed = disposition.inventories.inventory_cases(session, inventory)
     lang = _form_lang()
     audit.record(session, "report:export", inventory, format=fmt, lang=lang)
-    data = reports.inventory_pdf(inventory, listed, lang) if fmt == "pdf" else reports.inventory_xlsx(inventory,
-                                                                                                     listed, lang)
-    return _download(data, fmt, f"inventory-{inventory.year}-{inventory.number}-{lang}")
+    return _download(forms.inventory_form(session, inventory, fmt, lang), fmt,
+                     f"inventory-{inventory.year}-{inventory.number}-{lang}")
 
 
 @bp.context_processor

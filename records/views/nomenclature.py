@@ -6,7 +6,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import db, downloads, nomenclature
+from records import audit, db, downloads, nomenclature
+from records.disposition import forms
 from records.errors import UserError
 from records.i18n import _
 from records.models import NomenclatureItem
@@ -44,6 +45,17 @@ def export_csv(year: int) -> Any:
 def export_xlsx(year: int) -> Any:
     nom = nomenclature.require(db.session(), year)
     return downloads.send_data(nomenclature.export_xlsx(nom), f"nomenclature-{year}.xlsx", downloads.XLSX)
+
+
+@bp.get("/<int:year>/form.pdf")
+@require(Perm.VIEW_RECORDS)
+def form_pdf(year: int) -> Any:
+    session = db.session()
+    nom = nomenclature.require(session, year)
+    lang = forms.form_language(request.args.get("lang") or select_locale())
+    audit.record(session, "report:export", nom, format="pdf", lang=lang)
+    return downloads.send_data(forms.nomenclature_form(session, nom, lang), f"nomenclature-{year}-{lang}.pdf",
+                               "application/pdf")
 
 
 @bp.post("/create")

@@ -30,6 +30,7 @@ ACCESS: dict[str, Any] = {
     "nomenclature.show": VIEWERS,
     "nomenclature.export_csv": VIEWERS,
     "nomenclature.export_xlsx": VIEWERS,
+    "nomenclature.form_pdf": VIEWERS,
     "nomenclature.create": {"archivist"},
     "nomenclature.import_table": {"archivist"},
     "nomenclature.approve": {"head"},

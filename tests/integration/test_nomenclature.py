@@ -121,7 +121,7 @@ def test_year_end_count(app: Flask, db_session) -> None:  # type: ignore[no-unty
     db_session.flush()
     nom = nomenclature.require(db_session, YEAR)
     count = nomenclature.year_end_count(db_session, nom)
-    assert (count.total, count.permanent, count.over_10_years, count.up_to_10_years) == (5, 1, 0, 4)
+    assert (count.total, count.permanent.total, count.over_10_years.total, count.up_to_10_years.total) == (5, 1, 0, 4)
 
 
 def test_filing_into_an_old_year_drafts_its_nomenclature_from_the_nearest(app: Flask, db_session) -> None:  # type: ignore[no-untyped-def]
