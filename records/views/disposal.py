@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from records import audit, cases, db, disposition, documents, downloads, nomenclature, reports
-from records.disposition import forms
+from records.blobs import get_store
+from records.disposition import forms, handover
 from records.errors import UserError
-from records.i18n import _
+from records.i18n import _, ngettext
 from records.models import ActStatus
 from records.permissions import Perm
 from records.retention import format_retention
@@ -88,7 +89,8 @@ def closing() -> Any:
 def close_year(year: int) -> Any:
     result = disposition.closing.close_year(db.session(), year, actor=current_user,
                                  acknowledged=request.form.get("acknowledged") == "1")
-    flash(_("%(n)s case(s) of %(year)s were closed.", n=result.closed, year=year), "success")
+    flash(ngettext("%(num)d case of %(year)s was closed.", "%(num)d cases of %(year)s were closed.", result.closed,
+                   year=year), "success")
     if result.next_nomenclature:
         flash(_("The nomenclature for %(year)s was drafted for approval.", year=result.next_nomenclature), "success")
     return redirect(url_for(".closing", year=year))
@@ -243,8 +245,10 @@ def execute_act(act_id: int) -> Any:
     if result.already_done:
         flash(_("This act was already executed; nothing was left to do."), "success")
     else:
-        flash(_("The act was executed: %(cases)s case(s), %(docs)s document(s) destroyed.",
-                cases=result.cases, docs=result.documents), "success")
+        flash(" ".join((ngettext("The act was executed: %(num)d case destroyed,",
+                                 "The act was executed: %(num)d cases destroyed,", result.cases),
+                        ngettext("%(num)d document in all.", "%(num)d documents in all.", result.documents))),
+              "success")
     return redirect(url_for(".act", act_id=act_id))
 
 
@@ -282,6 +286,19 @@ def inventory_file(inventory_id: int, fmt: str) -> Any:
     audit.record(session, "report:export", inventory, format=fmt, lang=lang)
     return _download(forms.inventory_form(session, inventory, fmt, lang), fmt,
                      f"inventory-{inventory.year}-{inventory.number}-{lang}")
+
+
+@bp.get("/inventories/<int:inventory_id>/package.zip")
+@require(Perm.TRANSFER_CASES)
+def inventory_package(inventory_id: int) -> Any:
+    session = db.session()
+    inventory = disposition.inventories.get_inventory(session, inventory_id)
+    app = current_app._get_current_object()
+    package = handover.build_package(session, get_store(app), inventory, handover.packages_dir(app.config))
+    audit.record(session, "inventory:package", inventory, number=inventory.number, cases=package.cases,
+                 files=package.files, bytes=package.payload_bytes)
+    return send_file(package.path, mimetype="application/zip", as_attachment=True, download_name=package.filename,
+                     max_age=0)
 
 
 @bp.context_processor

@@ -79,6 +79,7 @@ ACCESS: dict[str, Any] = {
     "disposal.inventories": {"auditor", "archivist", "head"},
     "disposal.transfer": {"archivist"},
     "disposal.inventory_file": {"auditor", "archivist", "head"},
+    "disposal.inventory_package": {"archivist"},
     "api.get_expiry_report": {"auditor", "archivist", "head"},
     # --- trust ---
     "audit.events": {"admin", "auditor"},
