@@ -10,6 +10,7 @@ from records import audit, nomenclature
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
 from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.retention import RetentionKind
 
 
 def find_item(session: Session, year: int, index: str) -> NomenclatureItem:
@@ -30,33 +31,88 @@ def current_volume(session: Session, item: NomenclatureItem) -> Case | None:
     return session.scalar(select(Case).where(Case.item_id == item.id).order_by(Case.volume.desc()).limit(1))
 
 
-def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, today: date | None = None) -> Case:
-    """The item's open case for its year, opened now if there is none yet (or the last volume is closed)."""
+def _opened_on(year: int, today: date, doc_date: date | None) -> date:
+    """A case of this year opens today; one of a past year (brought in from an old archive) opens on the
+    date of the document that opens it, or on 1 January of its year when that document has no date."""
+    if year >= today.year:
+        return today
+    if doc_date is not None and doc_date.year == year:
+        return doc_date
+    return date(year, 1, 1)
+
+
+def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, today: date | None = None,
+              doc_date: date | None = None) -> Case:
+    """The item's case for its year: its last volume, or the first one, opened now when there is none yet.
+
+    A closed, transferred or destroyed last volume is returned as it is (it takes no documents, see
+    :func:`require_open`); a new volume of it is opened only by :func:`open_new_volume`.
+    """
     last = current_volume(session, item)
-    if last is not None and last.state == CaseState.OPEN:
+    if last is not None:
         return last
     year = item.nomenclature.year
-    case = Case(item_id=item.id, year=year, index=item.index, volume=(last.volume + 1) if last else 1,
-                state=CaseState.OPEN, opened_on=today or date.today())
+    case = Case(item_id=item.id, year=year, index=item.index, volume=1, state=CaseState.OPEN,
+                opened_on=_opened_on(year, today or date.today(), doc_date),
+                permanent=item.retention_kind == RetentionKind.PERMANENT.value)
     session.add(case)
     session.flush()
     audit.record(session, "case:open", case, actor=actor, index=item.index, year=year, volume=case.volume)
     return case
 
 
-def case_for_filing(session: Session, year: int, index: str, *, actor: User | None) -> Case:
-    """The case a new document of ``year`` under ``index`` goes into; the year's nomenclature is drafted from
-    the nearest one when it does not exist yet (bringing in an old archive)."""
-    # Usually the item's last volume is open: one query finds it through the nomenclature and the item.
+def open_new_volume(session: Session, case: Case, *, reason: str, actor: User, today: date | None = None) -> Case:
+    """Open the next volume of a case whose last volume no longer takes documents: a records officer's
+    explicit decision, with its reason on record."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise UserError("no_reason", _l("Write why a new volume of this case is opened."))
+    last = current_volume(session, case.item)
+    assert last is not None  # ``case`` itself is a volume of the item
+    if last.state == CaseState.OPEN:
+        raise Conflict("case_open", _l("Case %(index)s of %(year)s is open: file into it.", index=last.index,
+                                       year=last.year))
+    today = today or date.today()
+    volume = Case(item_id=last.item_id, year=last.year, index=last.index, volume=last.volume + 1,
+                  state=CaseState.OPEN, opened_on=today, permanent=last.permanent,
+                  retention_override=last.retention_override, override_reason=last.override_reason)
+    session.add(volume)
+    session.flush()
+    audit.record(session, "case:open_volume", volume, actor=actor, index=volume.index, year=volume.year,
+                 volume=volume.volume, previous_state=str(last.state), reason=reason)
+    return volume
+
+
+def require_open(case: Case) -> None:
+    """Refuse to file into (or move into) a case that is closed, transferred or destroyed."""
+    if case.state == CaseState.OPEN:
+        return
+    messages = {
+        CaseState.CLOSED: _l("Case %(index)s of %(year)s is closed and takes no new documents. A records officer "
+                             "may open a new volume of it, giving the reason.", index=case.index, year=case.year),
+        CaseState.TRANSFERRED: _l("Case %(index)s of %(year)s was handed to the archive and takes no new "
+                                  "documents.", index=case.index, year=case.year),
+        CaseState.DESTROYED: _l("Case %(index)s of %(year)s was destroyed under an act and takes no new "
+                                "documents.", index=case.index, year=case.year),
+    }
+    raise Conflict("case_closed", messages[CaseState(case.state)])
+
+
+def case_for_filing(session: Session, year: int, index: str, *, actor: User | None,
+                    doc_date: date | None = None) -> Case:
+    """The case a new document of ``year`` under ``index`` goes into (its last volume, opened when there is
+    none); the year's nomenclature is drafted from the nearest one when it does not exist yet (bringing in
+    an old archive). The caller checks with :func:`require_open` that the case takes documents."""
+    # Usually the item's last volume exists: one query finds it through the nomenclature and the item.
     last = session.scalar(
         select(Case).join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
         .join(Nomenclature, Nomenclature.id == NomenclatureItem.nomenclature_id)
         .where(Nomenclature.year == year, NomenclatureItem.index == (index or "").strip())
         .order_by(Case.volume.desc()).limit(1))
-    if last is not None and last.state == CaseState.OPEN:
+    if last is not None:
         return last
     nom = nomenclature.for_filing(session, year, actor=actor)
-    return open_case(session, _item_of(session, nom, index), actor=actor)
+    return open_case(session, _item_of(session, nom, index), actor=actor, doc_date=doc_date)
 
 
 def get_case(session: Session, case_id: int) -> Case:

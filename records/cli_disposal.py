@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -105,12 +106,18 @@ def list_acts() -> None:
 @acts_cli.command("execute")
 @click.argument("act_id", type=int)
 @click.option("--by", "by", required=True, help="User name of the records officer executing the act.")
-def execute(act_id: int, by: str) -> None:
+@click.option("--method", type=click.Choice(["shredding", "recycling"]), default=None,
+              help="How the paper cases were destroyed (needed when the act lists paper cases).")
+@click.option("--on", "destroyed_on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="The date the paper cases were destroyed (YYYY-MM-DD).")
+def execute(act_id: int, by: str, method: str | None, destroyed_on: Any) -> None:
     """Execute an approved act; run it again to finish an interrupted execution."""
     try:
         with session_scope() as session:
             actor_id = _actor(session, by, Perm.EXECUTE_ACTS).id  # type: ignore[attr-defined]
-        result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id)
+        result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
+                                                   method=method,
+                                                   destroyed_on=destroyed_on.date() if destroyed_on else None)
     except UserError as exc:
         _fail(exc)
     if result.already_done:

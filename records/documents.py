@@ -26,7 +26,7 @@ from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
 from records.intake import FileCheck, Limits, Refusal, check_file, extract_text
-from records.models import Blob, Case, CaseState, DocType, Document, DocumentFile, DocumentText, TextStatus, User
+from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentText, TextStatus, User
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
 LANGUAGES = ("ky", "ru", "en")
@@ -278,17 +278,12 @@ def _new_version(session: Session, document: Document, accepted: Accepted, numbe
     return version
 
 
-def _check_case_open_for_filing(case: Case) -> None:
-    if case.state in (CaseState.DESTROYED, CaseState.TRANSFERRED):
-        raise Conflict("case_closed", _l("Case %(index)s of %(year)s is no longer kept here.", index=case.index, year=case.year))
-
-
 def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: Metadata, upload: Upload,
                   actor: User | None, allow_duplicate: bool = False) -> Filed:
     """File a new document into the case of ``index`` for ``year`` (opened when needed)."""
     year_int = cases.nomenclature.check_year(year)
-    case = cases.case_for_filing(session, year_int, index, actor=actor)
-    _check_case_open_for_filing(case)
+    case = cases.case_for_filing(session, year_int, index, actor=actor, doc_date=meta.doc_date)
+    cases.require_open(case)
     accepted = accept_file(app, upload)
     try:
         blob = session.get(Blob, accepted.sha256)
@@ -386,7 +381,7 @@ def move_document(session: Session, document: Document, *, year: Any, index: str
     require_live(document)
     source = document.case
     target = cases.case_for_filing(session, cases.nomenclature.check_year(year), index, actor=actor)
-    _check_case_open_for_filing(target)
+    cases.require_open(target)
     if target.id == source.id:
         return target
     document.case_id = target.id

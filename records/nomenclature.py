@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from records import audit
@@ -132,6 +132,11 @@ def _apply_row(item: NomenclatureItem, row: ItemRow) -> None:
 
 
 def set_rule(item: NomenclatureItem, text: str, rule: RetentionRule) -> None:
+    """Set an item's rule. Its cases become permanent for good when the rule is permanent: editing the
+    item back later does not make them destroyable."""
+    if rule.kind is RetentionKind.PERMANENT and inspect(item).persistent:
+        for case in item.cases:
+            case.permanent = True
     item.retention = text
     item.retention_kind = rule.kind.value
     item.retention_years = rule.years
@@ -307,69 +312,3 @@ def case_counts(session: Session, nom: Nomenclature) -> dict[int, int]:
         .group_by(Case.item_id)
     )
     return {item_id: n for item_id, n in rows}
-
-
-@dataclass(frozen=True)
-class CategoryCount:
-    """One line of the year-end record: cases of a category, of which carried over and marked ЭПК."""
-
-    total: int = 0
-    carried_over: int = 0
-    epk: int = 0
-
-    def plus(self, carried_over: bool, epk: bool) -> CategoryCount:
-        return CategoryCount(self.total + 1, self.carried_over + carried_over, self.epk + epk)
-
-
-@dataclass(frozen=True)
-class YearEndCount:
-    """The closing record of the nomenclature form: cases opened in the year, by category, each with
-    its carried-over and ЭПК-marked counts. A case counts under the rule that governs it (its own
-    override, or its item's), and a case made permanent counts as permanent."""
-
-    permanent: CategoryCount
-    over_10_years: CategoryCount
-    up_to_10_years: CategoryCount  # includes until-no-longer-needed cases, which the form counts as temporary
-
-    @property
-    def all(self) -> CategoryCount:
-        parts = (self.permanent, self.over_10_years, self.up_to_10_years)
-        return CategoryCount(sum(p.total for p in parts), sum(p.carried_over for p in parts),
-                             sum(p.epk for p in parts))
-
-    @property
-    def total(self) -> int:
-        return self.all.total
-
-    @property
-    def carried_over(self) -> int:
-        return self.all.carried_over
-
-    @property
-    def epk(self) -> int:
-        return self.all.epk
-
-
-def _category(rule: RetentionRule, permanent: bool) -> str:
-    if permanent or rule.kind is RetentionKind.PERMANENT:
-        return "permanent"
-    if rule.kind is RetentionKind.YEARS and (rule.years or 0) > 10:
-        return "over_10_years"
-    return "up_to_10_years"
-
-
-def year_end_count(session: Session, nom: Nomenclature) -> YearEndCount:
-    rows = session.execute(
-        select(NomenclatureItem.retention, Case.retention_override, Case.permanent, Case.carry_over)
-        .join(Case, Case.item_id == NomenclatureItem.id)
-        .where(NomenclatureItem.nomenclature_id == nom.id)
-    ).all()
-    counts = {name: CategoryCount() for name in ("permanent", "over_10_years", "up_to_10_years")}
-    for item_rule, override, permanent, carried in rows:
-        try:
-            rule = parse_retention(override or item_rule)
-        except RetentionParseError:  # an override is validated when set: only an old, unreadable one lands here
-            rule = parse_retention(item_rule)
-        name = _category(rule, bool(permanent))
-        counts[name] = counts[name].plus(bool(carried), rule.epk)
-    return YearEndCount(**counts)

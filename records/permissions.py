@@ -69,7 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.APPROVE_OVERRIDES,
         }
     ),
-    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.APPROVE_ACTS, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS,
+    Role.HEAD: frozenset(_READ | {Perm.APPROVE_NOMENCLATURE, Perm.VIEW_REPORTS, Perm.MANAGE_HOLDS,
                                   Perm.APPROVE_OVERRIDES}),
     Role.COMMISSION: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.AGREE_ACTS}),
     Role.APPROVER: frozenset(_READ | {Perm.VIEW_REPORTS, Perm.APPROVE_ACTS}),

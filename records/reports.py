@@ -34,6 +34,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Иштин аталышы",
         "retention": "Сактоо мөөнөтү жана беренелер",
         "due_year": "Мөөнөтү келген жыл",
+        "retention_ended": "Сактоо мөөнөтү бүткөн жыл",
         "documents": "Документтер",
         "list": "Бөлүм",
         "empty": "Жок.",
@@ -52,6 +53,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Заголовок дела",
         "retention": "Срок хранения и номера статей по перечню",
         "due_year": "Год наступления срока",
+        "retention_ended": "Год истечения срока хранения",
         "documents": "Документов",
         "list": "Раздел",
         "empty": "Нет.",
@@ -70,6 +72,7 @@ FORMS: dict[str, dict[str, str]] = {
         "heading": "Case heading",
         "retention": "Retention period and articles",
         "due_year": "Due year",
+        "retention_ended": "Retention ended",
         "documents": "Documents",
         "list": "Part",
         "empty": "None.",
@@ -88,13 +91,15 @@ def _t(lang: str, key: str, **values: Any) -> str:
 
 # --- the expiry list -----------------------------------------------------------------------------
 
-EXPIRY_KEYS = ("index", "year", "heading", "retention", "due_year", "documents")
+EXPIRY_KEYS = ("index", "year", "heading", "retention", "retention_ended", "due_year", "documents")
 
 
 def _expiry_cells(row: ExpiryRow, lang: str, part: ListName) -> list[Any]:
     heading = row.title(lang) + (f" (т. {row.volume})" if row.volume > 1 else "")
     due = str(row.due_year) + (f" ({_t(lang, 'overdue')})" if part is ListName.TRANSFER and row.overdue else "")
-    return [row.index, row.year, heading, format_retention(row.rule, lang), due, row.documents]
+    # The year the period ran out (C + N); blank when it never runs out by itself (permanent, until needed).
+    ended = row.retention_ended if row.retention_ended is not None else ""
+    return [row.index, row.year, heading, format_retention(row.rule, lang), ended, due, row.documents]
 
 
 def expiry_csv(report: ExpiryList, lang: str, *, machine: bool = False) -> str:
@@ -133,7 +138,7 @@ def expiry_xlsx(report: ExpiryList, lang: str) -> bytes:
             cell.font = Font(bold=True)
         for n, row in enumerate(rows, start=1):
             ws.append([n] + _expiry_cells(row, lang, part))
-        for col, width in zip("ABCDEFG", (6, 12, 8, 60, 28, 14, 12), strict=True):
+        for col, width in zip("ABCDEFGH", (6, 12, 8, 56, 26, 14, 14, 12), strict=True):
             ws.column_dimensions[col].width = width
     buf = io.BytesIO()
     wb.save(buf)
@@ -145,9 +150,9 @@ def expiry_pdf(report: ExpiryList, lang: str) -> bytes:
     sections = []
     for part, rows in report.parts():
         cells = [[n] + _expiry_cells(r, lang, part) for n, r in enumerate(rows, start=1)]
-        sections.append((_t(lang, part.value), cells or [["", "", "", _t(lang, "empty"), "", "", ""]]))
+        sections.append((_t(lang, part.value), cells or [["", "", "", _t(lang, "empty"), "", "", "", ""]]))
     return pdf.render(pdf.TableForm(
         title=_t(lang, "expiry_title"), subtitle_lines=[_t(lang, "expiry_sub", year=report.year)],
         headers=[_t(lang, "no")] + [_t(lang, k) for k in EXPIRY_KEYS], rows=[],
-        widths=(5, 11, 6, 50, 22, 10, 9), sections=sections,
+        widths=(5, 10, 6, 44, 20, 10, 10, 9), sections=sections,
     ))

@@ -13,7 +13,9 @@ from records import audit, nomenclature
 from records.cases import closing_date, require_kept
 from records.errors import Conflict, UserError
 from records.i18n import _l
-from records.models import Case, CaseState, Document, NomenclatureItem, User
+from records.disposition.rules import governing_text, rule_from_text
+from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.retention import RetentionKind, RetentionParseError
 
 
 @dataclass
@@ -126,3 +128,64 @@ def update_keeping(session: Session, case: Case, *, actor: User, is_paper: bool,
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
         audit.record(session, "case:edit", case, actor=actor, index=case.index, year=case.year, changes=changes)
+
+
+# --- the year-end count of the nomenclature ------------------------------------------------------
+
+@dataclass(frozen=True)
+class CategoryCount:
+    total: int = 0
+    carried_over: int = 0
+    epk: int = 0
+
+
+@dataclass(frozen=True)
+class YearEndCount:
+    """The closing record of the nomenclature form: cases (volumes) opened in the year by category, each
+    with those carried over into next year and those marked ЭПК. Every case counts under the rule that
+    governs it (its own override, or its item's; permanent once marked permanent)."""
+
+    permanent: CategoryCount
+    over_10_years: CategoryCount
+    up_to_10_years: CategoryCount  # includes until-no-longer-needed cases, which the form counts as temporary
+
+    def categories(self) -> list[tuple[str, CategoryCount]]:
+        return [("permanent", self.permanent), ("over_10_years", self.over_10_years),
+                ("up_to_10_years", self.up_to_10_years)]
+
+    @property
+    def total(self) -> int:
+        return sum(c.total for _n, c in self.categories())
+
+    @property
+    def carried_over(self) -> int:
+        return sum(c.carried_over for _n, c in self.categories())
+
+    @property
+    def epk(self) -> int:
+        return sum(c.epk for _n, c in self.categories())
+
+
+def year_end_count(session: Session, nom: Nomenclature) -> YearEndCount:
+    rows = session.execute(
+        select(Case.retention_override, Case.permanent, Case.carry_over, NomenclatureItem.retention)
+        .join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
+        .where(NomenclatureItem.nomenclature_id == nom.id)
+    ).all()
+    counts: dict[str, list[int]] = {"permanent": [0, 0, 0], "over_10_years": [0, 0, 0], "up_to_10_years": [0, 0, 0]}
+    for override, permanent, carry_over, item_rule in rows:
+        try:
+            rule = rule_from_text(governing_text(override, item_rule, permanent))
+        except RetentionParseError:
+            rule = rule_from_text(item_rule)
+        if rule.kind is RetentionKind.PERMANENT:
+            category = "permanent"
+        elif rule.kind is RetentionKind.YEARS and (rule.years or 0) > 10:
+            category = "over_10_years"
+        else:
+            category = "up_to_10_years"
+        cell = counts[category]
+        cell[0] += 1
+        cell[1] += 1 if carry_over else 0
+        cell[2] += 1 if rule.epk else 0
+    return YearEndCount(**{name: CategoryCount(*values) for name, values in counts.items()})

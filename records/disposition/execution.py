@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from flask import Flask
 from sqlalchemy import delete, exists, select, update
@@ -20,12 +21,13 @@ from records import audit, indexing
 from records.db import session_scope, utcnow
 from records.disposition.acts import check_destroyable, get_act
 from records.disposition.holds import held_case_ids
-from records.errors import Conflict
+from records.errors import Conflict, UserError
 from records.i18n import _l
 from records.models import (
     ActStatus,
     Blob,
     CaseState,
+    DestructionMethod,
     DisposalAct,
     DisposalActRow,
     Document,
@@ -119,10 +121,34 @@ def _act_blobs_marked_deleted(session: Session, act_id: int) -> list[str]:
     ))
 
 
-def execute_act(app: Flask, act_id: int, *, actor_id: int) -> Execution:
-    """Destroy everything an approved act lists, one case per transaction; safe to run again.
+def destruction_record(act: DisposalAct, method: str | None, destroyed_on: date | None,
+                       today: date | None = None) -> tuple[DestructionMethod, date]:
+    """How and when the act's cases are destroyed: paper cases need the method (shredding, or handed for
+    recycling) and the date; an act of electronic files only records their deletion today."""
+    today = today or date.today()
+    if not any(row.case.is_paper for row in act.destroy_rows):
+        return DestructionMethod.DELETED, today
+    try:
+        chosen = DestructionMethod(method or "")
+    except ValueError:
+        chosen = DestructionMethod.DELETED
+    if chosen is DestructionMethod.DELETED:
+        raise UserError("no_method", _l("The act lists paper cases: record how they were destroyed (shredded, or "
+                                        "handed over for recycling)."))
+    if destroyed_on is None:
+        raise UserError("no_date", _l("Give the date the paper cases were destroyed."))
+    if destroyed_on > today or (act.approved_at is not None and destroyed_on < act.approved_at.date()):
+        raise UserError("bad_date", _l("The paper cases are destroyed between the act's approval and today."))
+    return chosen, destroyed_on
 
-    Runs in sessions of its own (the caller must hold no open transaction on SQLite).
+
+def execute_act(app: Flask, act_id: int, *, actor_id: int, method: str | None = None,
+                destroyed_on: date | None = None) -> Execution:
+    """Destroy everything an approved act destroys, one case per transaction; safe to run again.
+
+    ``method`` and ``destroyed_on`` record how the paper cases went (see :func:`destruction_record`); a
+    run that resumes an interrupted one keeps what the first run recorded. Runs in sessions of its own
+    (the caller must hold no open transaction on SQLite).
     """
     result = Execution(act_id=act_id)
     with session_scope(app) as session:
@@ -134,16 +160,19 @@ def execute_act(app: Flask, act_id: int, *, actor_id: int) -> Execution:
         else:
             if act.status not in (ActStatus.APPROVED, ActStatus.EXECUTING):
                 raise Conflict("not_approved", _l("The act must be approved before it is executed."))
-            pending = [r.id for r in act.rows if r.executed_at is None]
-            held = held_case_ids(session, [r.case_id for r in act.rows])
-            for row in act.rows:
+            rows = act.destroy_rows
+            pending = [r.id for r in rows if r.executed_at is None]
+            held = held_case_ids(session, [r.case_id for r in rows])
+            for row in rows:
                 if row.executed_at is None:
                     check_destroyable(session, row.case, act.year, held=held)
             if act.status == ActStatus.APPROVED:
+                chosen, on = destruction_record(act, method, destroyed_on)
+                act.destruction_method, act.destroyed_on = chosen.value, on
                 act.status = ActStatus.EXECUTING
                 act.executed_by_id = actor_id
                 audit.record(session, "act:execute", act, actor=actor, number=act.number, phase="start",
-                             cases=len(pending))
+                             cases=len(pending), method=chosen.value, destroyed_on=on.isoformat())
     for row_id in pending:
         with session_scope(app) as session:
             row = session.get(DisposalActRow, row_id)

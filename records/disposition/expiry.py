@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from records import nomenclature
 from records.disposition.holds import held_case_ids
-from records.disposition.rules import ListName, Placement, place_case, rule_from_text
+from records.disposition.rules import ListName, Placement, governing_text, place_case, retention_ended, rule_from_text
 from records.models import Case, CaseState, Document, NomenclatureItem
 from records.retention import RetentionKind, RetentionParseError, RetentionRule
 
@@ -36,6 +36,11 @@ class ExpiryRow:
     note: str
     overridden: bool
     overdue: bool
+
+    @property
+    def retention_ended(self) -> int | None:
+        """The year the period ran out (C + N); None for permanent and until-needed cases."""
+        return retention_ended(self.rule, self.closed_year)
 
     def title(self, lang: str) -> str:
         return getattr(self, f"title_{lang}", "") or self.title_ru or self.title_ky or self.title_en
@@ -66,6 +71,8 @@ def _closed_before_sql(year: int, periods: Iterable[int]) -> Any:
     by_years = [and_(item.retention_years == n, Case.closed_on < date(max(year - n, 1), 1, 1)) for n in periods]
     return or_(
         Case.retention_override.is_not(None),
+        Case.permanent.is_(True),
+        Case.review_year.is_not(None),
         and_(item.retention_kind == RetentionKind.YEARS.value, or_(*by_years) if by_years else False),
         and_(item.retention_kind != RetentionKind.YEARS.value, Case.closed_on < date(year, 1, 1)),
     )
@@ -90,7 +97,7 @@ def expiry_list(session: Session, year: int) -> ExpiryList:
     # processing would cost more than the query itself.
     rows = session.connection().execute(
         select(Case.id, Case.index, Case.year, Case.volume, type_coerce(Case.closed_on, String), Case.retention_override,
-               Case.item_id, documents)
+               Case.item_id, Case.permanent, Case.review_year, documents)
         .join(item, item.id == Case.item_id)
         .where(Case.state == CaseState.CLOSED.value, Case.closed_on.is_not(None), maybe_due)
         .order_by(Case.year, item.position, Case.volume)
@@ -101,22 +108,22 @@ def expiry_list(session: Session, year: int) -> ExpiryList:
     )}
     result = ExpiryList(year=year)
     # Few distinct (rule, closing year, held) combinations recur across many cases: place each once.
-    placements: dict[tuple[str, int, bool], tuple[list[ExpiryRow], Placement, RetentionRule] | None] = {}
-    for case_id, index, case_year, volume, closed_on, override, item_id, n_docs in rows:
+    placements: dict[tuple[str, int, bool, int | None], tuple[list[ExpiryRow], Placement, RetentionRule] | None] = {}
+    for case_id, index, case_year, volume, closed_on, override, item_id, permanent, review_year, n_docs in rows:
         it = items[item_id]
-        text = override or it.retention
+        text = governing_text(override, it.retention, bool(permanent))
         is_held = case_id in held
         # The closing date as ISO text (SQLite) or a date (PostgreSQL): its year is its first four digits,
         # read without parsing a date object per row.
         closed_year = int(str(closed_on)[:4])
-        key = (text, closed_year, is_held)
+        key = (text, closed_year, is_held, review_year)
         if key not in placements:
             try:
                 rule = rule_from_text(text)
             except RetentionParseError:  # an override is validated when set; an item rule on import
                 placements[key] = None
                 continue
-            placement = place_case(rule, closed_year, year, held=is_held)
+            placement = place_case(rule, closed_year, year, held=is_held, review_year=review_year)
             placements[key] = None if placement is None else (getattr(result, placement.list.value), placement, rule)
         placed = placements[key]
         if placed is None:
@@ -135,7 +142,7 @@ def expiry_json(report: ExpiryList, lang: str) -> dict[str, Any]:
     def row(r: ExpiryRow) -> dict[str, Any]:
         return {"case_id": r.case_id, "index": r.index, "year": r.year, "volume": r.volume,
                 "title": r.title(lang), "retention": format_retention(r.rule, lang), "due_year": r.due_year,
-                "documents": r.documents, "closed_year": r.closed_year}
+                "retention_ended": r.retention_ended, "documents": r.documents, "closed_year": r.closed_year}
 
     body: dict[str, Any] = {"year": report.year}
     for name, rows in report.parts():

@@ -14,6 +14,7 @@ The wording is fixed notation printed in the language of the paper, chosen by a 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import nomenclature, pdf
-from records.disposition import organisation
+from records.disposition import inventories, organisation
+from records.disposition.closing import CategoryCount, YearEndCount, year_end_count
 from records.disposition.organisation import Organisation
 from records.forms_text import Unit, amount
 from records.models import (
@@ -37,9 +39,8 @@ from records.models import (
     ReviewDecision,
     User,
 )
-from records.disposition.rules import case_rule
 from records.reports import form_language
-from records.retention import RetentionKind, format_retention, parse_retention
+from records.retention import format_retention, parse_retention
 
 BLANK_DATE = {"ru": "«___» ____________ 20__ г.", "ky": "20__-ж. «___» ____________", "en": "____________ 20__"}
 BLANK = "____________"
@@ -324,7 +325,8 @@ def _xlsx(title_lines: Sequence[str], headers: Sequence[str], rows: Sequence[Seq
 
     wb = Workbook()
     ws = wb.active
-    ws.title = sheet[:31]
+    # A sheet's title may not hold []:*?/\ (an act numbered "4/2022") and is at most 31 characters.
+    ws.title = re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "1"
     for line in title_lines:
         ws.append([line])
     ws.append(list(headers))
@@ -383,28 +385,25 @@ class ApprovedInventories:
 
 
 def approved_inventories(session: Session, years: Sequence[int]) -> ApprovedInventories:
-    """Years (among ``years``) in which permanent cases were closed, every one of them now in an inventory
-    approved (or already transferred); a year with a permanent case outside such an inventory is not
-    among them, and neither is a year that closed no permanent case (there is nothing to approve)."""
+    """Years (among ``years``) whose permanent cases are all in approved (or handed-over) inventories, with
+    those inventories' protocols. A year with a permanent case outside one is not among them, and neither
+    is a year with no permanent case in an approved inventory (there is nothing to state)."""
     if not years:
         return ApprovedInventories([], [])
-    approved = (InventoryStatus.APPROVED.value, InventoryStatus.TRANSFERRED.value)
-    covered: dict[int, bool] = {}
+    outside = {case.year for case in inventories.outside_approved_inventories(session, years)}
+    listed = session.execute(
+        select(Case.year, ArchiveInventory.protocol_number, ArchiveInventory.protocol_date)
+        .join(ArchiveInventory, ArchiveInventory.id == Case.inventory_id)
+        .where(Case.permanent.is_(True), Case.year.in_(sorted(set(years))),
+               ArchiveInventory.status.in_([InventoryStatus.APPROVED.value, InventoryStatus.TRANSFERRED.value]))
+        .order_by(ArchiveInventory.protocol_date)
+    ).all()
+    covered = sorted({year for year, _n, _d in listed} - outside)
     protocols: list[tuple[str, date]] = []
-    wanted = set(years)
-    closed_then = select(Case).where(Case.closed_on >= date(min(wanted), 1, 1), Case.closed_on <= date(max(wanted), 12, 31))
-    for case in session.scalars(closed_then):
-        if case.closed_year not in wanted or not (case.permanent or case_rule(case).kind is RetentionKind.PERMANENT):
-            continue
-        inventory = session.get(ArchiveInventory, case.inventory_id) if case.inventory_id else None
-        ok = inventory is not None and inventory.status in approved
-        year = case.closed_year
-        covered[year] = covered.get(year, True) and ok
-        if ok and inventory is not None and inventory.protocol_number and inventory.protocol_date:
-            protocol = (inventory.protocol_number, inventory.protocol_date)
-            if protocol not in protocols:
-                protocols.append(protocol)
-    return ApprovedInventories(sorted(y for y, ok in covered.items() if ok), protocols)
+    for year, number, on in listed:
+        if year in covered and number and on and (number, on) not in protocols:
+            protocols.append((number, on))
+    return ApprovedInventories(covered, protocols)
 
 
 def _act_basis(act: DisposalAct, lang: str, org: Organisation) -> str:
@@ -544,9 +543,9 @@ def nomenclature_headers(lang: str) -> list[str]:
     return [_t(lang, k) for k in NOMENCLATURE_KEYS]
 
 
-def year_end_rows(count: nomenclature.YearEndCount, lang: str) -> list[list[Any]]:
+def year_end_rows(count: YearEndCount, lang: str) -> list[list[Any]]:
     lines = [("permanent", count.permanent), ("over_10", count.over_10_years), ("up_to_10", count.up_to_10_years),
-             ("all", count.all)]
+             ("all", CategoryCount(count.total, count.carried_over, count.epk))]
     return [[_t(lang, key), line.total, line.carried_over, line.epk] for key, line in lines]
 
 
@@ -554,7 +553,7 @@ def year_end_headers(lang: str) -> list[str]:
     return [_t(lang, k) for k in ("by_retention", "total", "carried", "epk")]
 
 
-def nomenclature_pdf(nom: Nomenclature, counts: dict[int, int], count: nomenclature.YearEndCount, org: Organisation,
+def nomenclature_pdf(nom: Nomenclature, counts: dict[int, int], count: YearEndCount, org: Organisation,
                      lang: str) -> bytes:
     lang = form_language(lang)
     rows = [[item.index, item.title(lang), counts.get(item.id, ""), _retention(item.retention, lang), item.note]
@@ -585,13 +584,11 @@ def act_form(session: Session, act: DisposalAct, fmt: str, lang: str) -> bytes:
 
 
 def inventory_form(session: Session, inventory: ArchiveInventory, fmt: str, lang: str) -> bytes:
-    from records.disposition.inventories import inventory_cases
-
     org = organisation.details(session)
-    cases = inventory_cases(session, inventory)
+    cases = inventories.inventory_cases(session, inventory)
     return (inventory_pdf if fmt == "pdf" else inventory_xlsx)(inventory, cases, org, lang)
 
 
 def nomenclature_form(session: Session, nom: Nomenclature, lang: str) -> bytes:
-    return nomenclature_pdf(nom, nomenclature.case_counts(session, nom), nomenclature.year_end_count(session, nom),
+    return nomenclature_pdf(nom, nomenclature.case_counts(session, nom), year_end_count(session, nom),
                             organisation.details(session), lang)

@@ -39,7 +39,7 @@ from records.disposition.inventories import inventory_cases
 from records.disposition.rules import case_rule_text
 from records.errors import Conflict
 from records.i18n import _l
-from records.models import ArchiveInventory, Case, Document, DocumentFile
+from records.models import ArchiveInventory, Case, Document, DocumentFile, InventoryStatus
 from storage.base import BlobStore
 
 CSV_COLUMNS = ["case_index", "case_year", "case_volume", "case_heading_ky", "case_heading_ru", "retention",
@@ -185,6 +185,8 @@ def package_filename(inventory: ArchiveInventory) -> str:
 
 def build_package(session: Session, store: BlobStore, inventory: ArchiveInventory, out_dir: Path) -> Package:
     """Write the inventory's hand-over package as a zipped, validated BagIt bag in ``out_dir``."""
+    if inventory.status not in (InventoryStatus.APPROVED, InventoryStatus.TRANSFERRED):
+        raise Conflict("not_approved", _l("The inventory must be approved before its cases are handed over."))
     cases = inventory_cases(session, inventory)
     if not cases:
         raise Conflict("empty_inventory", _l("The inventory lists no cases; there is nothing to hand over."))

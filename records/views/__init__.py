@@ -10,7 +10,9 @@ def register_blueprints(app: Flask) -> None:
 
     for module in (main, auth, nomenclature, cases, documents, search, admin, audit):
         app.register_blueprint(module.bp)
-    from records.views import disposal
+    from records.views import acts, disposal  # noqa: F401  (acts adds its routes to the disposal blueprint)
 
     app.register_blueprint(disposal.bp)
+    from records.views import api_disposition  # noqa: F401  (adds the disposition routes to the API blueprint)
+
     api.register(app)

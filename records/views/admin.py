@@ -80,3 +80,18 @@ def edit_user(user_id: int) -> Any:
             return redirect(url_for(".users"))
     return render_template("admin/user_form.html", user=user, roles=list(Role), role_labels=ROLE_LABELS,
                            error=error, form=request.form), (400 if error else 200)
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@require(Perm.MANAGE_SYSTEM)
+def organisation() -> Any:
+    """The organisation's details printed on the yearly forms."""
+    from records.disposition import organisation as details
+
+    session = db.session()
+    if request.method == "POST":
+        details.save(session, {name: request.form.get(name) for name in details.FIELDS}, actor=current_user)
+        flash(_("Saved."), "success")
+        return redirect(url_for(".organisation"))
+    return render_template("admin/organisation.html", organisation=details.details(session), labels=details.LABELS,
+                           fields=details.FIELDS)

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, db, downloads, nomenclature
+from records import audit, db, disposition, downloads, nomenclature
 from records.disposition import forms
 from records.errors import UserError
 from records.i18n import _
@@ -25,7 +25,7 @@ def show() -> Any:
     year = year_arg()
     nom = nomenclature.get(session, year)
     counts = nomenclature.case_counts(session, nom) if nom else {}
-    totals = nomenclature.year_end_count(session, nom) if nom else None
+    totals = disposition.closing.year_end_count(session, nom) if nom else None
     lang = select_locale()
     rules = {item.id: format_retention(parse_retention(item.retention), lang) for item in (nom.items if nom else [])}
     return render_template("nomenclature/show.html", year=year, nom=nom, counts=counts, totals=totals,

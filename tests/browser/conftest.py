@@ -1,7 +1,8 @@
 """Browser tests: a real server process (waitress, SQLite, files and index on disk) on a fresh data
 folder, driven by Debian's Chromium through Playwright.
 
-Users ``admin``, ``secretary``, ``auditor``, ``archivist``, ``head`` and ``head2`` exist with the password
+Users ``admin``, ``secretary``, ``auditor``, ``archivist``, ``archivist2``, ``head``, ``head2``, ``commission``
+and ``approver`` exist with the password
 ``correct-horse-7``. Skipped with a visible reason where Chromium or Playwright is missing, unless
 ``SANDYK_TEST_REQUIRE_BROWSER=1`` (CI) makes that an error.
 """
@@ -22,7 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct-horse-7"
-USERS = {"secretary": "secretary", "auditor": "auditor", "archivist": "archivist", "head": "head", "head2": "head"}
+USERS = {"secretary": "secretary", "auditor": "auditor", "archivist": "archivist", "archivist2": "archivist",
+         "head": "head", "head2": "head", "commission": "commission", "approver": "approver"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--disable-dev-shm-usage"]

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-ALL = frozenset({"admin", "secretary", "auditor", "archivist", "head"})
-READERS = frozenset({"secretary", "auditor", "archivist", "head"})  # read files and search
+ALL = frozenset({"admin", "secretary", "auditor", "archivist", "head", "commission", "approver"})
+READERS = frozenset({"secretary", "auditor", "archivist", "head", "commission", "approver"})  # read files and search
+REPORTS = frozenset({"auditor", "archivist", "head", "commission", "approver"})  # expiry lists, acts, inventories
 VIEWERS = READERS | {"admin"}  # catalogue metadata
 PUBLIC = "public"
 
@@ -40,6 +41,7 @@ ACCESS: dict[str, Any] = {
     "admin.users": {"admin"},
     "admin.new_user": {"admin"},
     "admin.edit_user": {"admin"},
+    "admin.organisation": {"admin"},
     "api.get_nomenclature": VIEWERS,
     # --- capture ---
     "api.post_document": {"secretary"},
@@ -57,30 +59,52 @@ ACCESS: dict[str, Any] = {
     "search.index": READERS,
     "api.search": READERS,
     # --- disposition ---
-    "disposal.expiry": {"auditor", "archivist", "head"},
-    "disposal.expiry_file": {"auditor", "archivist", "head"},
+    "disposal.expiry": REPORTS,
+    "disposal.expiry_file": REPORTS,
     "disposal.closing": {"archivist"},
     "disposal.close_year": {"archivist"},
-    "disposal.case": {"auditor", "archivist", "head"},
+    "disposal.case": REPORTS,
     "disposal.override": {"archivist"},
     "disposal.keeping": {"archivist"},
     "disposal.close_case": {"archivist"},
     "disposal.hold_case": {"archivist", "head"},
     "disposal.hold_document": {"archivist", "head"},
     "disposal.release_hold": {"archivist", "head"},
-    "disposal.holds": {"auditor", "archivist", "head"},
-    "disposal.acts": {"auditor", "archivist", "head"},
+    "disposal.holds": REPORTS,
+    "disposal.acts": REPORTS,
     "disposal.draft_act": {"archivist"},
-    "disposal.act": {"auditor", "archivist", "head"},
-    "disposal.act_pdf": {"auditor", "archivist", "head"},
-    "disposal.approve_act": {"head"},
-    "disposal.reject_act": {"head"},
+    "disposal.act": REPORTS,
+    "disposal.act_pdf": REPORTS,
+    "disposal.approve_override": {"archivist", "head"},
+    "disposal.reject_override": {"archivist", "head"},
+    "disposal.new_volume": {"archivist"},
+    "disposal.agree_act": {"commission"},
+    "disposal.refuse_act": {"commission"},
+    "disposal.approve_act": {"approver"},
+    "disposal.reject_act": {"approver"},
     "disposal.execute_act": {"archivist"},
-    "disposal.inventories": {"auditor", "archivist", "head"},
-    "disposal.transfer": {"archivist"},
-    "disposal.inventory_file": {"auditor", "archivist", "head"},
+    "disposal.inventories": REPORTS,
+    "disposal.draft_inventory": {"archivist"},
+    "disposal.inventory": REPORTS,
+    "disposal.agree_inventory": {"commission"},
+    "disposal.approve_inventory": {"approver"},
+    "disposal.reject_inventory": {"approver"},
+    "disposal.transfer_inventory": {"archivist"},
+    "disposal.inventory_file": REPORTS,
     "disposal.inventory_package": {"archivist"},
-    "api.get_expiry_report": {"auditor", "archivist", "head"},
+    "api.get_expiry_report": REPORTS,
+    "api.post_act": {"archivist"},
+    "api.get_act": REPORTS,
+    "api.agree_act": {"commission"},
+    "api.approve_act": {"approver"},
+    "api.execute_act": {"archivist"},
+    "api.act_form": REPORTS,
+    "api.post_inventory": {"archivist"},
+    "api.get_inventory": REPORTS,
+    "api.agree_inventory": {"commission"},
+    "api.approve_inventory": {"approver"},
+    "api.transfer_inventory": {"archivist"},
+    "api.inventory_form": REPORTS,
     # --- trust ---
     "audit.events": {"admin", "auditor"},
     "audit.export_csv": {"admin", "auditor"},

@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 from records import disposition, documents
 from records.blobs import get_store
 from records.db import session_scope
-from records.models import ActStatus, DisposalActRow, Document, User
+from records.models import ActStatus, DisposalActRow, Document
+from tests.disposition_steps import approved_act, approved_inventory
 from tests.integration.server_process import FLASK, ROOT, consistency_problems, run_cli, server_env
 
 YEARS = (2012, 2013, 2014)
@@ -36,7 +37,8 @@ def _file(app: Flask, year: int, index: str, content: bytes, actor: Any) -> None
 @pytest.mark.slow
 def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: Flask, make_user: Any,
                                                                             db_session: Any) -> None:
-    drafter, head, officer = make_user("archivist"), make_user("head"), make_user("archivist")
+    drafter, officer = make_user("archivist"), make_user("archivist")
+    people = {"drafter": drafter.id, "commission": make_user("commission").id, "approver": make_user("approver").id}
     for year in YEARS:
         for index in ITEMS:
             _file(app, year, index, f"Акт {year} {index}: кафедранын иш кагазы\n".encode() * 20, "test")
@@ -48,11 +50,10 @@ def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: F
     with app.app_context(), session_scope(app) as session:
         due = disposition.expiry.expiry_list(session, date.today().year)
         case_ids = [row.case_id for row in due.destroy]
+        permanent = [row.case_id for row in due.transfer]
         assert len(case_ids) == len(YEARS) * len(ITEMS)
-        act = disposition.acts.draft_act(session, number="1", act_date=date.today(), case_ids=case_ids,
-                                 actor=session.get(User, drafter.id))
-        disposition.acts.approve_act(session, act, actor=session.get(User, head.id))
-        act_id = act.id
+    approved_inventory(app, permanent, **people)
+    act_id = approved_act(app, case_ids, number="1", **people)
     synced = run_cli(app, "index", "sync")
     assert synced.returncode == 0, synced.stderr
 

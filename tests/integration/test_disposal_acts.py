@@ -1,6 +1,7 @@
-"""The destruction act from draft to execution: approval by another person, files gone from the store
-(except bytes a kept document shares), the index clean, tombstones and the act kept, a second run
-harmless, an interrupted run finished by running it again; permanent and held cases never enter."""
+"""The destruction act from draft to execution: agreed by the expert commission, approved by another
+person after the inventory of permanent cases of its years, files gone from the store (except bytes a
+kept document shares), the index clean, tombstones and the act kept, a second run harmless, an
+interrupted run finished by running it again; permanent and held cases never enter."""
 from __future__ import annotations
 
 import io
@@ -18,7 +19,16 @@ from records.db import session_scope
 from records.indexing import get_index
 from records.models import ActStatus, AuditEvent, Blob, Case, DisposalAct, Document, DocumentFile, DocumentText
 from tests import samples
-from tests.integration.test_disposal_expiry import close, file_doc
+from tests.disposition_steps import (
+    approved_act,
+    close,
+    file_doc,
+    approved_inventory,
+    created_id,
+    web_agree_act,
+    web_approved_inventory,
+    web_draft_act,
+)
 
 TODAY = date.today()
 
@@ -75,8 +85,7 @@ def filed(app: Flask, tmp_path: Path, api_token: Any) -> dict[str, Any]:
 
 
 def draft(client: Any, case_ids: list[int], number: str = "1") -> Any:
-    return client.post("/disposal/acts", data={"number": number, "act_date": TODAY.isoformat(),
-                                               "case_id": [str(i) for i in case_ids]})
+    return web_draft_act(client, case_ids, number)
 
 
 def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], login_as: Any) -> None:
@@ -85,24 +94,31 @@ def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], 
     assert set(filed["doomed"]) | {filed["kept"]} <= set(index.ids())
     assert all(store.exists(sha) for sha in filed["own"] | {filed["shared"]})
 
-    officer = login_as("archivist", "head")  # may draft and approve, but never their own act
-    resp = draft(officer, doomed_cases)
-    assert resp.status_code == 302
-    act_id = int(resp.headers["Location"].rsplit("/", 1)[1])
-    own = officer.post(f"/disposal/acts/{act_id}/approve")
-    assert own.status_code == 403
-    assert act_of(app, act_id).status == ActStatus.DRAFT
+    officer = login_as("archivist", "approver")  # may draft and approve, but never their own act
+    commission, approver = login_as("commission"), login_as("approver")
+    act_id = created_id(draft(officer, doomed_cases))
+    assert approver.post(f"/disposal/acts/{act_id}/approve").status_code == 409  # not agreed yet
     assert officer.post(f"/disposal/acts/{act_id}/execute").status_code == 409  # not approved yet
-
-    head = login_as("head")
-    assert head.post(f"/disposal/acts/{act_id}/approve").status_code == 302
+    assert web_agree_act(commission, act_id, protocol="").status_code == 400
+    assert web_agree_act(commission, act_id, on=date(TODAY.year + 1, 1, 1)).status_code == 400
+    assert act_of(app, act_id).status == ActStatus.DRAFT
+    assert web_agree_act(commission, act_id, protocol="5").status_code == 302
+    agreed = act_of(app, act_id)
+    assert (agreed.status, agreed.protocol_number, agreed.agreed_by_id) == (ActStatus.AGREED, "5", commission.user.id)
+    assert officer.post(f"/disposal/acts/{act_id}/approve").status_code == 403  # the drafter
+    # The permanent case of 2023 is in no approved inventory yet.
+    refused = approver.post(f"/disposal/acts/{act_id}/approve")
+    assert refused.status_code == 409 and "12-4-7" in refused.get_data(as_text=True)
+    web_approved_inventory(officer, commission, approver, [filed["cases"]["12-4-7"]])
+    assert approver.post(f"/disposal/acts/{act_id}/approve").status_code == 302
     approved = act_of(app, act_id)
-    assert approved.status == ActStatus.APPROVED and approved.approved_by_id == head.user.id
+    assert approved.status == ActStatus.APPROVED and approved.approved_by_id == approver.user.id
 
     resp = officer.post(f"/disposal/acts/{act_id}/execute")
     assert resp.status_code == 302
     act = act_of(app, act_id)
     assert act.status == ActStatus.EXECUTED and act.executed_at is not None and act.executed_by_id == officer.user.id
+    assert act.destruction_method == "deleted" and act.destroyed_on == TODAY  # electronic files only
     assert all(r.executed_at is not None for r in act.rows)
     assert [(r.case_index, r.case_year, r.heading_ky) for r in act.rows] == [
         ("12-4-17", 2023, "Курстук долбоорлоону уюштуруу боюнча документтер"),
@@ -136,8 +152,8 @@ def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], 
     assert tomb["state"] == "destroyed" and len(tomb["versions"]) == 2
 
     events = {a: count(app, select(func.count(AuditEvent.id)).where(AuditEvent.action == a))
-              for a in ("act:draft", "act:approve", "act:execute", "case:destroy")}
-    assert events == {"act:draft": 1, "act:approve": 1, "act:execute": 2, "case:destroy": 2}
+              for a in ("act:draft", "act:agree", "act:approve", "act:execute", "case:destroy")}
+    assert events == {"act:draft": 1, "act:agree": 1, "act:approve": 1, "act:execute": 2, "case:destroy": 2}
 
     # The printed act.
     from pypdf import PdfReader
@@ -166,15 +182,12 @@ def _token(app: Flask, client: Any) -> str:
 
 def test_interrupted_execution_finishes_when_run_again(app: Flask, filed: dict[str, Any], make_user: Any,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    drafter, head, officer = make_user("archivist"), make_user("head"), make_user("archivist")
+    drafter, commission, approver = make_user("archivist"), make_user("commission"), make_user("approver")
+    officer = make_user("archivist")
     doomed_cases = [filed["cases"]["12-4-17"], filed["cases"]["12-4-28"]]
-    with app.app_context(), session_scope(app) as session:
-        from records.models import User
-
-        act = disposition.acts.draft_act(session, number="7", act_date=TODAY, case_ids=doomed_cases,
-                                 actor=session.get(User, drafter.id))
-        disposition.acts.approve_act(session, act, actor=session.get(User, head.id))
-        act_id = act.id
+    people = {"drafter": drafter.id, "commission": commission.id, "approver": approver.id}
+    approved_inventory(app, [filed["cases"]["12-4-7"]], **people)
+    act_id = approved_act(app, doomed_cases, **people)
 
     # First run: the catalogue of the first case commits, then the process dies before its bytes go.
     real_delete = disposition.execution._delete_bytes
@@ -202,7 +215,9 @@ def test_interrupted_execution_finishes_when_run_again(app: Flask, filed: dict[s
 def test_permanent_and_held_cases_never_enter_or_leave(app: Flask, filed: dict[str, Any], login_as: Any,
                                                        tmp_path: Path) -> None:
     officer, head = login_as("archivist"), login_as("head")
+    commission, approver = login_as("commission"), login_as("approver")
     permanent = filed["cases"]["12-4-7"]
+    web_approved_inventory(officer, commission, approver, [permanent])
     one_year, two_year = filed["cases"]["12-4-17"], filed["cases"]["12-4-28"]
 
     refused = draft(officer, [one_year, permanent])
@@ -222,13 +237,15 @@ def test_permanent_and_held_cases_never_enter_or_leave(app: Flask, filed: dict[s
         doc = session.scalar(select(Document).where(Document.case_id == one_year))
         doc_id = doc.id
     assert head.post(f"/disposal/documents/{doc_id}/hold", data={"reason": "Талаш"}).status_code == 302
-    assert head.post(f"/disposal/acts/{act_id}/approve").status_code == 409
-    assert act_of(app, act_id).status == ActStatus.DRAFT
+    assert web_agree_act(commission, act_id).status_code == 302
+    refused = approver.post(f"/disposal/acts/{act_id}/approve")
+    assert refused.status_code == 409 and "hold" in refused.get_data(as_text=True)
+    assert act_of(app, act_id).status == ActStatus.AGREED
     # Released, approved, then held again before execution: nothing is destroyed.
     with app.app_context(), session_scope(app) as session:
         hold_id = next(h.id for h, c in disposition.holds.standing_holds(session) if c.id == one_year)
     assert head.post(f"/disposal/holds/{hold_id}/release", data={"reason": "Бүттү"}).status_code == 302
-    assert head.post(f"/disposal/acts/{act_id}/approve").status_code == 302
+    assert approver.post(f"/disposal/acts/{act_id}/approve").status_code == 302
     assert officer.post(f"/disposal/cases/{one_year}/hold", data={"reason": "Жаңы аудит"}).status_code == 302
     assert officer.post(f"/disposal/acts/{act_id}/execute").status_code == 409
     with app.app_context(), session_scope(app) as session:

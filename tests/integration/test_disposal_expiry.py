@@ -4,7 +4,6 @@ CSV, XLSX, PDF (Cyrillic extracted back) and the API."""
 from __future__ import annotations
 
 import io
-import uuid
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,33 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records import cases, disposition, documents, nomenclature, worker
+from records import cases, disposition, documents, nomenclature
 from records.db import session_scope
 from records.disposition.rules import ListName
 from records.models import Case, User
-from tests import samples
+from tests.disposition_steps import close, file_doc
 from tests.unit.test_disposal_rules import OVERRIDES_2023, SHIPPED_2023
-
-
-def file_doc(app: Flask, tmp_path: Path, year: int, index: str, text: str | None = None, *,
-             allow_duplicate: bool = False, content: str | None = None) -> tuple[int, int]:
-    """File a small text document through the capture service; returns (document id, case id)."""
-    body = content or f"{text or 'Протокол'} {uuid.uuid4().hex}"
-    path = samples.make_txt(tmp_path, body, name=f"{uuid.uuid4().hex}.txt")
-    with app.app_context(), session_scope(app) as session, path.open("rb") as fh:
-        filed = documents.file_document(
-            app, session, year=year, index=index,
-            meta=documents.validate_metadata({"doc_type": "other", "title": text or "Документ",
-                                              "doc_date": f"{year}-03-01"}),
-            upload=documents.Upload(fh, path.name), actor=None, allow_duplicate=allow_duplicate)
-        ids = filed.document.id, filed.document.case_id
-    worker.run_once(app)  # what the request boundary does after a commit
-    return ids
-
-
-def close(app: Flask, year: int) -> None:
-    with app.app_context(), session_scope(app) as session:
-        disposition.closing.close_year(session, year, actor="test", acknowledged=True, today=date(year + 1, 1, 10))
 
 
 @dataclass
@@ -53,7 +31,7 @@ class Catalogue:
 
 @pytest.fixture
 def catalogue(app: Flask, tmp_path: Path, make_user: Any) -> Catalogue:
-    officer = make_user("archivist")
+    officer, second = make_user("archivist"), make_user("head")
     doc_id, doc_case = file_doc(app, tmp_path, 2023, "12-4-17", "Курстук долбоор")
     with app.app_context(), session_scope(app) as session:
         for year in (2021, 2023):
@@ -76,11 +54,17 @@ def catalogue(app: Flask, tmp_path: Path, make_user: Any) -> Catalogue:
         released = disposition.holds.place_hold(session, case=session.get(Case, by_key[("12-4-14", 2021)]),
                                        reason="Текшерүү", requested_by="", actor=actor)
         disposition.holds.release_hold(session, released, reason="Бүттү", actor=actor)
-        overrides = {by_key[("12-4-7", 2023)]: "1 г. ЭПК ст.17", by_key[("12-4-13", 2021)]: "5 л. ЭПК",
+        # Shorter rules (5 years -> 1 year; until needed -> 75 years) wait for a second person's approval;
+        # longer ones (ЭПК added, permanent) apply at once.
+        overrides = {by_key[("12-4-9", 2023)]: "1 г. ЭПК ст.17", by_key[("12-4-13", 2021)]: "5 л. ЭПК",
                      by_key[("12-4-6", 2021)]: "Постоянно", by_key[("12-4-1", 2023)]: "75 лет"}
         for case_id, text in overrides.items():
-            disposition.overrides.set_override(session, session.get(Case, case_id), retention=text, reason="Комиссиянын чечими",
-                                  actor=actor)
+            case = session.get(Case, case_id)
+            applied = disposition.overrides.set_override(session, case, retention=text, reason="Комиссиянын чечими",
+                                                         actor=actor)
+            assert applied == (text in ("5 л. ЭПК", "Постоянно")), text
+            if not applied:
+                disposition.overrides.approve_override(session, case, actor=session.get(User, second.id))
     return Catalogue(by_key=by_key, held=held, overrides=overrides, doc_case=doc_case)
 
 
@@ -129,7 +113,7 @@ def test_rows_carry_what_the_reports_print(app: Flask, catalogue: Catalogue) -> 
         held = {r.case_id: r for r in report.held}
         row = held[catalogue.doc_case]
         assert (row.index, row.year, row.documents, row.due_year) == ("12-4-17", 2023, 1, 2025)
-        override = next(r for r in report.review if r.case_id == catalogue.by_key[("12-4-7", 2023)])
+        override = next(r for r in report.review if r.case_id == catalogue.by_key[("12-4-9", 2023)])
         assert override.overridden and override.retention == "1 г. ЭПК ст.17"
         assert all(r.documents == 0 for r in report.destroy)
 
@@ -149,6 +133,11 @@ def test_page_and_files_in_kyrgyz_and_russian(app: Flask, catalogue: Catalogue, 
     text = ru_csv.get_data().decode("utf-8-sig")
     assert ru_csv.mimetype == "text/csv" and text.splitlines()[0].startswith("Раздел,Индекс дела,Год,Заголовок дела")
     assert "Дела под запретом уничтожения,12-4-17,2023" in text
+    assert "Год истечения срока хранения,Год наступления срока" in text.splitlines()[0]
+    held_row = next(line for line in text.splitlines() if line.startswith("Дела под запретом уничтожения,12-4-17,2023"))
+    assert held_row.endswith(",2024,2025,1")  # the year the term ended (C + N), then the first year of an act
+    transfer_row = next(line for line in text.splitlines() if ",12-4-4,2021," in line)
+    assert ",,2022 (" in transfer_row  # a permanent case: no year the term ended
 
     xlsx = client.get("/disposal/expiry/2026.xlsx?lang=ky")
     book = load_workbook(io.BytesIO(xlsx.get_data()))
@@ -176,7 +165,7 @@ def test_api_json_and_csv(app: Flask, catalogue: Catalogue, api_token: Any) -> N
     held = {(r["index"], r["year"]): r for r in body["held"]}
     assert held[("12-4-17", 2023)] | {"case_id": 0} == {
         "case_id": 0, "index": "12-4-17", "year": 2023, "volume": 1, "title": "Документы по организации курсового проектирования",
-        "retention": "1 год, ст. 424", "due_year": 2025, "documents": 1, "closed_year": 2023}
+        "retention": "1 год, ст. 424", "due_year": 2025, "retention_ended": 2024, "documents": 1, "closed_year": 2023}
     assert ("12-4-8", 2021) in held
     destroy = {(r["index"], r["year"]) for r in body["destroy"]}
     assert ("12-4-5", 2021) in destroy and ("12-4-5", 2023) not in destroy  # 3 years: 2025 / 2027

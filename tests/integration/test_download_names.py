@@ -22,8 +22,8 @@ KYRGYZ_NAME = "Кафедранын отуруму №5 (көчүрмө).txt"
 
 
 def _arrange(app: Flask, tmp_path: Path, officer: Any) -> tuple[int, int]:
-    """A permanent case of 2023, closed, with one document filed under a Kyrgyz name, transferred in
-    inventory 1-П; returns (inventory id, document id)."""
+    """A permanent case of 2023, closed, with one document filed under a Kyrgyz name, listed in
+    inventory 1-П (a draft); returns (inventory id, document id)."""
     path = tmp_path / "upload.txt"
     path.write_text("Кафедранын отурумунун протоколу, 2023-жыл", encoding="utf-8")
     with app.app_context(), session_scope(app) as session, path.open("rb") as fh:
@@ -36,8 +36,8 @@ def _arrange(app: Flask, tmp_path: Path, officer: Any) -> tuple[int, int]:
     with app.app_context(), session_scope(app) as session:
         disposition.closing.close_year(session, 2023, actor="test", acknowledged=True, today=date(2024, 1, 10))
     with app.app_context(), session_scope(app) as session:
-        inventory = disposition.inventories.transfer_cases(session, number="1-П", year=2025, case_ids=[case_id],
-                                            actor=session.get(User, officer.id))
+        inventory = disposition.inventories.draft_inventory(session, number="1-П", inventory_date=date(2025, 2, 3),
+                                                            case_ids=[case_id], actor=session.get(User, officer.id))
         session.flush()
         return inventory.id, doc_id
 

@@ -63,10 +63,10 @@ def papers(app: Flask, make_user: Any) -> Papers:
         session.flush()
         closing.close_year(session, 2019, actor="test", acknowledged=True, today=date(2020, 1, 10))
         user = session.get(User, officer.id)
-        act = acts.draft_act(session, number="4", act_date=date(2022, 1, 20), actor=user,
+        act = acts.draft_act(session, number="4/К", act_date=date(2022, 1, 20), actor=user,
                              case_ids=[opened["12-4-17"].id, opened["12-4-28"].id])
-        inventory = inventories.transfer_cases(session, number="1-П", year=2022, case_ids=[opened["12-4-7"].id],
-                                               actor=user)
+        inventory = inventories.draft_inventory(session, number="1-П", inventory_date=date(2022, 1, 15),
+                                                case_ids=[opened["12-4-7"].id], actor=user)
         session.flush()
         assert nom.items
         return Papers(act.id, inventory.id, officer)
@@ -78,7 +78,7 @@ def test_act_in_russian_has_every_part_of_the_standard_form(app: Flask, papers: 
     text = pdf_text(reader.get(f"/disposal/acts/{papers.act_id}.pdf?lang=ru").get_data(), tmp_path)
     for part in ("Кыргыз-Түрк Манас университети", "Тоо-кен иши кафедрасы", "Фонд № 112",
                  "УТВЕРЖДАЮ", "Проректор по учебной работе", "А. А. Асанов", "«___» ____________ 20__ г.",
-                 "АКТ о выделении к уничтожению документов, не подлежащих хранению", "№ 4 от 20.01.2022",
+                 "АКТ о выделении к уничтожению документов, не подлежащих хранению", "№ 4/К от 20.01.2022",
                  "На основании Перечня типовых документов, образующихся в деятельности организаций, с указанием "
                  "сроков хранения (статьи 424, 483) отобраны к уничтожению как не имеющие научно-исторической "
                  "ценности и утратившие практическое значение документы фонда № 112 (Кыргыз-Түрк Манас "
@@ -161,7 +161,7 @@ def test_nomenclature_form_with_its_complete_year_end_record(app: Flask, papers:
                                                             tmp_path: Path) -> None:
     reader = login_as("auditor")
     with app.app_context(), session_scope(app) as session:
-        count = nomenclature.year_end_count(session, nomenclature.require(session, 2019))
+        count = closing.year_end_count(session, nomenclature.require(session, 2019))
         # Permanent: 12-4-7 and 12-4-22 (carried over); up to 10 years: 12-4-17, 12-4-28, and 12-4-8, whose
         # override makes it ЭПК-marked.
         assert (count.permanent.total, count.permanent.carried_over, count.permanent.epk) == (2, 1, 0)

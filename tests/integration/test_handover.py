@@ -37,17 +37,23 @@ def _file(app: Flask, tmp_path: Path, index: str, name: str, text: str) -> tuple
 
 @pytest.fixture
 def inventory_id(app: Flask, tmp_path: Path, make_user: Any) -> int:
-    officer = make_user("archivist")
+    """Inventory 1-П of 2024 listing two permanent cases of 2021, drafted, agreed by the commission and
+    approved by the head of the organisation; three files."""
+    officer, member, head = make_user("archivist"), make_user("commission"), make_user("approver")
     _doc, protocols = _file(app, tmp_path, "12-4-7", "Протокол №3 (кафедра).txt", "Кафедранын отуруму, 3-протокол")
     _file(app, tmp_path, "12-4-7", "Протокол №4.txt", "Кафедранын отуруму, 4-протокол")
     _doc, sac = _file(app, tmp_path, "12-4-19", "МАК отчету.txt", "Мамлекеттик аттестациялык комиссиянын отчету")
     with app.app_context(), session_scope(app) as session:
         closing.close_year(session, 2021, actor="test", acknowledged=True, today=date(2022, 1, 10))
     with app.app_context(), session_scope(app) as session:
-        inventory = inventories.transfer_cases(session, number="1-П", year=2024, case_ids=[protocols, sac],
-                                               actor=session.get(User, officer.id))
+        inventory = inventories.draft_inventory(session, number="1-П", inventory_date=date(2024, 2, 1),
+                                                case_ids=[protocols, sac], actor=session.get(User, officer.id))
         session.flush()
-        return inventory.id
+        number = inventory.id
+        inventories.agree_inventory(session, inventory, protocol_number="2", protocol_date=date(2024, 2, 10),
+                                    actor=session.get(User, member.id))
+        inventories.approve_inventory(session, inventory, actor=session.get(User, head.id))
+        return number
 
 
 def _bag(zip_bytes: bytes, where: Path) -> bagit.Bag:
@@ -119,3 +125,20 @@ def test_cli_writes_the_package(app: Flask, inventory_id: int, tmp_path: Path) -
     bag.validate()
     missing = run_cli(app, "inventories", "package", "999999")
     assert missing.returncode != 0 and "no such inventory" in missing.stderr
+
+
+def test_no_package_before_the_inventory_is_approved(app: Flask, tmp_path: Path, make_user: Any,
+                                                    login_as: Any) -> None:
+    officer = make_user("archivist")
+    _doc, case_id = _file(app, tmp_path, "12-4-22", "Аспирант.txt", "Аспиранттын иш планы")
+    with app.app_context(), session_scope(app) as session:
+        closing.close_year(session, 2021, actor="test", acknowledged=True, today=date(2022, 1, 10))
+    with app.app_context(), session_scope(app) as session:
+        draft = inventories.draft_inventory(session, number="3", inventory_date=date(2024, 3, 1), case_ids=[case_id],
+                                            actor=session.get(User, officer.id))
+        session.flush()
+        draft_id = draft.id
+    resp = login_as("archivist").get(f"/disposal/inventories/{draft_id}/package.zip")
+    assert resp.status_code == 409 and "approved" in resp.get_data(as_text=True)
+    assert not (Path(app.config["DATA_DIR"]) / "packages").exists() or \
+        not list((Path(app.config["DATA_DIR"]) / "packages").glob("*.zip"))

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Flask
 from sqlalchemy import select
 
-from records import nomenclature
+from records import disposition, nomenclature
 from records.models import AuditEvent, Nomenclature
 
 YEAR = date.today().year
@@ -120,7 +120,7 @@ def test_year_end_count(app: Flask, db_session) -> None:  # type: ignore[no-unty
         cases.case_for_filing(db_session, YEAR, index, actor="test")
     db_session.flush()
     nom = nomenclature.require(db_session, YEAR)
-    count = nomenclature.year_end_count(db_session, nom)
+    count = disposition.closing.year_end_count(db_session, nom)
     assert (count.total, count.permanent.total, count.over_10_years.total, count.up_to_10_years.total) == (5, 1, 0, 4)
 
 

@@ -1,0 +1,286 @@
+"""Destruction acts and inventories of permanent cases, step by step: the records officer drafts, the
+expert commission agrees (with its protocol and decisions), the head of the organisation approves, the
+records officer executes the act or hands the inventory's cases to the archive. Same blueprint as
+:mod:`records.views.disposal`."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from records import audit, db, disposition, documents
+from records.blobs import get_store
+from records.disposition import forms, handover
+from records.disposition.acts import Decision
+from records.i18n import _, ngettext
+from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
+from records.permissions import Perm
+from records.retention import format_retention
+from records.views.disposal import bp, date_field, download, form_lang, ids_field
+from records.web import require, select_locale, year_arg
+
+
+def _decisions(act: DisposalAct) -> dict[int, Decision]:
+    """The commission's decisions from the agreement form: ``decision-<case id>`` and ``years-<case id>``."""
+    found: dict[int, Decision] = {}
+    for row in act.rows:
+        raw = request.form.get(f"decision-{row.case_id}")
+        if row.review and raw:
+            found[row.case_id] = disposition.acts.parse_decision(raw, request.form.get(f"years-{row.case_id}"))
+    return found
+
+
+# --- destruction acts ----------------------------------------------------------------------------
+
+@bp.get("/acts")
+@require(Perm.VIEW_REPORTS)
+def acts() -> Any:
+    return render_template("disposal/acts.html", acts=disposition.acts.list_acts(db.session()))
+
+
+@bp.post("/acts")
+@require(Perm.DRAFT_ACTS)
+def draft_act() -> Any:
+    act = disposition.acts.draft_act(db.session(), number=request.form.get("number", ""),
+                                     act_date=date_field("act_date"), case_ids=ids_field("case_id"),
+                                     actor=current_user, note=request.form.get("note", ""))
+    flash(_("Act No. %(number)s was drafted; it now goes to the expert commission for agreement.",
+            number=act.number), "success")
+    return redirect(url_for(".act", act_id=act.id))
+
+
+@bp.get("/acts/<int:act_id>")
+@require(Perm.VIEW_REPORTS)
+def act(act_id: int) -> Any:
+    the_act = disposition.acts.get_act(db.session(), act_id)
+    lang = forms.form_language(select_locale())
+    return render_template("disposal/act.html", act=the_act, lang=lang, headers=forms.act_headers(lang),
+                           rows=[forms.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus,
+                           ReviewDecision=ReviewDecision, DestructionMethod=DestructionMethod,
+                           has_paper=any(r.case.is_paper for r in the_act.destroy_rows))
+
+
+@bp.get("/acts/<int:act_id>.pdf", defaults={"fmt": "pdf"})
+@bp.get("/acts/<int:act_id>.xlsx", defaults={"fmt": "xlsx"})
+@require(Perm.VIEW_REPORTS)
+def act_pdf(act_id: int, fmt: str) -> Any:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
+    lang = form_lang()
+    audit.record(session, "report:export", the_act, format=fmt, lang=lang)
+    return download(forms.act_form(session, the_act, fmt, lang), fmt, f"act-{the_act.number}-{lang}")
+
+
+@bp.post("/acts/<int:act_id>/agree")
+@require(Perm.AGREE_ACTS)
+def agree_act(act_id: int) -> Any:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
+    disposition.acts.agree_act(session, the_act, protocol_number=request.form.get("protocol_number"),
+                               protocol_date=date_field("protocol_date"), decisions=_decisions(the_act),
+                               actor=current_user)
+    flash(_("The commission's agreement is recorded; the act now goes to the head of the organisation."), "success")
+    return redirect(url_for(".act", act_id=act_id))
+
+
+@bp.post("/acts/<int:act_id>/refuse")
+@require(Perm.AGREE_ACTS)
+def refuse_act(act_id: int) -> Any:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
+    if the_act.status != ActStatus.DRAFT:
+        flash(_("Only a draft act can be sent back by the commission."), "error")
+        return redirect(url_for(".act", act_id=act_id))
+    disposition.acts.reject_act(session, the_act, actor=current_user, reason=request.form.get("reason", ""))
+    flash(_("The act was rejected; its cases may go into another act."), "success")
+    return redirect(url_for(".act", act_id=act_id))
+
+
+@bp.post("/acts/<int:act_id>/approve")
+@require(Perm.APPROVE_ACTS)
+def approve_act(act_id: int) -> Any:
+    session = db.session()
+    disposition.acts.approve_act(session, disposition.acts.get_act(session, act_id), actor=current_user)
+    flash(_("The act is approved and may now be executed."), "success")
+    return redirect(url_for(".act", act_id=act_id))
+
+
+@bp.post("/acts/<int:act_id>/reject")
+@require(Perm.APPROVE_ACTS)
+def reject_act(act_id: int) -> Any:
+    session = db.session()
+    disposition.acts.reject_act(session, disposition.acts.get_act(session, act_id), actor=current_user,
+                                reason=request.form.get("reason", ""))
+    flash(_("The act was rejected; its cases may go into another act."), "success")
+    return redirect(url_for(".act", act_id=act_id))
+
+
+@bp.post("/acts/<int:act_id>/execute")
+@require(Perm.EXECUTE_ACTS)
+def execute_act(act_id: int) -> Any:
+    destroyed_on = documents.parse_date(request.form.get("destroyed_on"), _("The date of destruction"))
+    # Execution commits case by case in sessions of its own; the request's transaction ends first so
+    # it holds no database lock meanwhile.
+    actor_id = current_user.id
+    db.session().commit()
+    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
+                                               method=request.form.get("method"), destroyed_on=destroyed_on)
+    if result.already_done:
+        flash(_("This act was already executed; nothing was left to do."), "success")
+    else:
+        flash(" ".join((ngettext("The act was executed: %(num)d case destroyed,",
+                                 "The act was executed: %(num)d cases destroyed,", result.cases),
+                        ngettext("%(num)d document in all.", "%(num)d documents in all.", result.documents))),
+              "success")
+    return redirect(url_for(".act", act_id=act_id))
+
+
+# --- inventories of permanent cases --------------------------------------------------------------
+
+@bp.get("/inventories")
+@require(Perm.VIEW_REPORTS)
+def inventories() -> Any:
+    session = db.session()
+    year = year_arg()
+    due = disposition.expiry.expiry_list(session, year).transfer
+    listed = disposition.inventories.listed_case_ids(session, [r.case_id for r in due])
+    candidates = [r for r in due if r.case_id not in listed]
+    return render_template("disposal/inventories.html", year=year,
+                           inventories=disposition.inventories.list_inventories(session), candidates=candidates,
+                           lang=select_locale(), format_retention=format_retention, today=date.today())
+
+
+@bp.post("/inventories")
+@require(Perm.TRANSFER_CASES)
+def draft_inventory() -> Any:
+    inventory = disposition.inventories.draft_inventory(
+        db.session(), number=request.form.get("number", ""), inventory_date=date_field("inventory_date"),
+        case_ids=ids_field("case_id"), actor=current_user, note=request.form.get("note", ""))
+    flash(_("Inventory No. %(number)s was drafted; it now goes to the expert commission for agreement.",
+            number=inventory.number), "success")
+    return redirect(url_for(".inventory", inventory_id=inventory.id))
+
+
+@bp.get("/inventories/<int:inventory_id>")
+@require(Perm.VIEW_REPORTS)
+def inventory(inventory_id: int) -> Any:
+    session = db.session()
+    the_inventory = disposition.inventories.get_inventory(session, inventory_id)
+    return render_template("disposal/inventory.html", inventory=the_inventory,
+                           cases=disposition.inventories.inventory_cases(session, the_inventory),
+                           lang=select_locale(), InventoryStatus=InventoryStatus)
+
+
+@bp.post("/inventories/<int:inventory_id>/agree")
+@require(Perm.AGREE_ACTS)
+def agree_inventory(inventory_id: int) -> Any:
+    session = db.session()
+    disposition.inventories.agree_inventory(
+        session, disposition.inventories.get_inventory(session, inventory_id),
+        protocol_number=request.form.get("protocol_number"), protocol_date=date_field("protocol_date"),
+        actor=current_user)
+    flash(_("The commission's agreement is recorded; the inventory now goes to the head of the organisation."),
+          "success")
+    return redirect(url_for(".inventory", inventory_id=inventory_id))
+
+
+@bp.post("/inventories/<int:inventory_id>/approve")
+@require(Perm.APPROVE_ACTS)
+def approve_inventory(inventory_id: int) -> Any:
+    session = db.session()
+    disposition.inventories.approve_inventory(session, disposition.inventories.get_inventory(session, inventory_id),
+                                              actor=current_user)
+    flash(_("The inventory is approved; its cases may now be handed to the archive."), "success")
+    return redirect(url_for(".inventory", inventory_id=inventory_id))
+
+
+@bp.post("/inventories/<int:inventory_id>/reject")
+@require(Perm.APPROVE_ACTS)
+def reject_inventory(inventory_id: int) -> Any:
+    session = db.session()
+    disposition.inventories.reject_inventory(session, disposition.inventories.get_inventory(session, inventory_id),
+                                             actor=current_user, reason=request.form.get("reason", ""))
+    flash(_("The inventory was rejected; its cases may go into another inventory."), "success")
+    return redirect(url_for(".inventory", inventory_id=inventory_id))
+
+
+@bp.post("/inventories/<int:inventory_id>/transfer")
+@require(Perm.TRANSFER_CASES)
+def transfer_inventory(inventory_id: int) -> Any:
+    session = db.session()
+    listed = disposition.inventories.transfer_inventory(
+        session, disposition.inventories.get_inventory(session, inventory_id), actor=current_user)
+    flash(ngettext("%(num)d case was handed to the archive.", "%(num)d cases were handed to the archive.",
+                   len(listed)), "success")
+    return redirect(url_for(".inventory", inventory_id=inventory_id))
+
+
+@bp.get("/inventories/<int:inventory_id>.<fmt>")
+@require(Perm.VIEW_REPORTS)
+def inventory_file(inventory_id: int, fmt: str) -> Any:
+    from records.errors import UserError
+
+    if fmt not in forms.FORMATS:
+        raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
+    session = db.session()
+    the_inventory = disposition.inventories.get_inventory(session, inventory_id)
+    lang = form_lang()
+    audit.record(session, "report:export", the_inventory, format=fmt, lang=lang)
+    return download(forms.inventory_form(session, the_inventory, fmt, lang), fmt,
+                    f"inventory-{the_inventory.year}-{the_inventory.number}-{lang}")
+
+
+@bp.get("/inventories/<int:inventory_id>/package.zip")
+@require(Perm.TRANSFER_CASES)
+def inventory_package(inventory_id: int) -> Any:
+    session = db.session()
+    the_inventory = disposition.inventories.get_inventory(session, inventory_id)
+    app = current_app._get_current_object()
+    package = handover.build_package(session, get_store(app), the_inventory, handover.packages_dir(app.config))
+    audit.record(session, "inventory:package", the_inventory, number=the_inventory.number, cases=package.cases,
+                 files=package.files, bytes=package.payload_bytes)
+    return send_file(package.path, mimetype="application/zip", as_attachment=True, download_name=package.filename,
+                     max_age=0)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, Any]:
+    def act_status_label(status: str) -> str:
+        labels = {
+            ActStatus.DRAFT: _("draft, awaiting the expert commission"),
+            ActStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
+            ActStatus.APPROVED: _("approved"),
+            ActStatus.EXECUTING: _("execution interrupted"),
+            ActStatus.EXECUTED: _("executed"),
+            ActStatus.REJECTED: _("rejected"),
+        }
+        return labels.get(status, status)  # type: ignore[call-overload]
+
+    def inventory_status_label(status: str) -> str:
+        labels = {
+            InventoryStatus.DRAFT: _("draft, awaiting the expert commission"),
+            InventoryStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
+            InventoryStatus.APPROVED: _("approved, cases not yet handed over"),
+            InventoryStatus.TRANSFERRED: _("cases handed to the archive"),
+            InventoryStatus.REJECTED: _("rejected"),
+        }
+        return labels.get(status, status)  # type: ignore[call-overload]
+
+    def decision_label(decision: str | None, years: int | None = None) -> str:
+        if decision == ReviewDecision.DESTROY:
+            return _("destroy")
+        if decision == ReviewDecision.EXTEND:
+            return _("keep %(n)s more year(s)", n=years or 0)
+        if decision == ReviewDecision.PERMANENT:
+            return _("make permanent")
+        return ""
+
+    def method_label(method: str | None) -> str:
+        labels = {DestructionMethod.SHREDDING: _("shredded"), DestructionMethod.RECYCLING: _("handed over for recycling"),
+                  DestructionMethod.DELETED: _("electronic files deleted")}
+        return labels.get(method or "", "")  # type: ignore[call-overload]
+
+    return {"act_status_label": act_status_label, "inventory_status_label": inventory_status_label,
+            "decision_label": decision_label, "method_label": method_label}
