@@ -66,6 +66,8 @@ def _bag(zip_bytes: bytes, where: Path) -> bagit.Bag:
 def test_package_is_a_valid_bag_with_forms_files_and_metadata(app: Flask, inventory_id: int, login_as: Any,
                                                               tmp_path: Path) -> None:
     officer = login_as("archivist")
+    page = officer.get(f"/disposal/inventories/{inventory_id}").get_data(as_text=True)
+    assert f"/disposal/inventories/{inventory_id}/package.zip" in page
     # The zip is sent from its file; closing the response (as a WSGI server does) closes the file.
     with officer.get(f"/disposal/inventories/{inventory_id}/package.zip") as resp:
         assert resp.status_code == 200 and resp.mimetype == "application/zip"
@@ -138,7 +140,9 @@ def test_no_package_before_the_inventory_is_approved(app: Flask, tmp_path: Path,
                                             actor=session.get(User, officer.id))
         session.flush()
         draft_id = draft.id
-    resp = login_as("archivist").get(f"/disposal/inventories/{draft_id}/package.zip")
+    officer_client = login_as("archivist")
+    assert "package.zip" not in officer_client.get(f"/disposal/inventories/{draft_id}").get_data(as_text=True)
+    resp = officer_client.get(f"/disposal/inventories/{draft_id}/package.zip")
     assert resp.status_code == 409 and "approved" in resp.get_data(as_text=True)
     assert not (Path(app.config["DATA_DIR"]) / "packages").exists() or \
         not list((Path(app.config["DATA_DIR"]) / "packages").glob("*.zip"))
