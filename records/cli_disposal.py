@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import accounts, disposition, reports
+from records import accounts, audit, disposition, reports
 from records.db import session_scope
 from records.errors import UserError
 from records.models import ActStatus
@@ -19,11 +19,13 @@ from records.permissions import Perm, permissions_for
 
 cases_cli = AppGroup("cases", help="Closing years and the yearly expiry list.")
 acts_cli = AppGroup("acts", help="Destruction acts.")
+inventories_cli = AppGroup("inventories", help="Inventories of permanent cases and their hand-over packages.")
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(cases_cli)
     app.cli.add_command(acts_cli)
+    app.cli.add_command(inventories_cli)
 
 
 def _fail(exc: UserError) -> None:
@@ -123,3 +125,29 @@ def execute(act_id: int, by: str, method: str | None, destroyed_on: Any) -> None
     else:
         click.echo(f"Act {act_id} {ActStatus.EXECUTED.value}: {result.cases} case(s), {result.documents} document(s), "
                    f"{result.blobs_deleted} file(s) deleted, {result.blobs_shared} kept (shared with kept documents).")
+
+
+@inventories_cli.command("package")
+@click.argument("inventory_id", type=int)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder to write the zip to (default: <DATA_DIR>/packages).")
+def package(inventory_id: int, out_dir: str | None) -> None:
+    """Write the inventory's hand-over package (a validated BagIt bag, zipped) for the university archive."""
+    from pathlib import Path
+
+    from records.blobs import get_store
+    from records.disposition import handover
+
+    app = current_app._get_current_object()
+    target = Path(out_dir) if out_dir else handover.packages_dir(app.config)
+    try:
+        with session_scope(app) as session:
+            inventory = disposition.inventories.get_inventory(session, inventory_id)
+            written = handover.build_package(session, get_store(app), inventory, target)
+            audit.record(session, "inventory:package", inventory, actor="cli", number=inventory.number,
+                         cases=written.cases, files=written.files, bytes=written.payload_bytes)
+    except UserError as exc:
+        _fail(exc)
+        return
+    click.echo(f"{written.path}: {written.cases} case(s), {written.files} file(s), {written.payload_bytes} bytes; "
+               "bag valid.")

@@ -1,16 +1,24 @@
-"""Serving stored files: always the stored type, never sniffed by the browser, inline only for
-PDF and images without active content, under a Content-Security-Policy that runs nothing."""
+"""Serving files: stored files always with their stored type, never sniffed by the browser, inline only
+for PDF and images without active content, under a Content-Security-Policy that runs nothing; and
+generated files (forms, exports, packages) as attachments.
+
+File names go into ``Content-Disposition`` through Flask's ``send_file``, which writes an ASCII
+``filename`` and, for any other name, the RFC 6266 ``filename*`` (a Cyrillic inventory number or an
+uploaded file's Kyrgyz name survives the trip, and the header stays encodable under waitress).
+"""
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import quote
+import io
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
-from flask import Response, current_app
+from flask import Response, current_app, request, send_file
 
 from records import audit, db, documents
 from records.blobs import get_store
 from records.models import Document, DocumentFile
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_KINDS = {"pdf", "jpeg", "png"}
 # A preview may show the file and nothing else: no scripts, no forms, no navigation.
 PREVIEW_CSP = "default-src 'none'; img-src 'self'; object-src 'self'; plugin-types application/pdf; sandbox"
@@ -20,9 +28,47 @@ def can_preview(version: DocumentFile) -> bool:
     return version.kind in INLINE_KINDS and not version.active_content
 
 
-def _disposition(kind: str, filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode("ascii").replace('"', "_").replace("?", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+class _StoredStream:
+    """A stored file's bytes, opened at the first read and closed as soon as the last byte is read (or
+    when the response is closed or dropped): a response never read (a 304) opens nothing, and one
+    read to the end leaves nothing open, on any server. It offers no seek, so servers stream
+    it forward and a Range is served by skipping ahead."""
+
+    def __init__(self, open_stream: Callable[[], BinaryIO], size: int) -> None:
+        self._open = open_stream
+        self._stream: BinaryIO | None = None
+        self._size = size
+        self._position = 0
+        self._done = False
+
+    def read(self, size: int = -1) -> bytes:
+        if self._done:
+            return b""
+        if self._stream is None:
+            self._stream = self._open()
+        data = self._stream.read(size)
+        self._position += len(data)
+        if not data or self._position >= self._size:
+            self.close()
+        return data
+
+    def close(self) -> None:
+        self._done = True
+        if self._stream is not None:
+            self._stream.close()
+
+    # A response dropped half-read without being closed (a test client does that) still closes the file.
+    __del__ = close
+
+
+def send_data(data: bytes | str, filename: str, mimetype: str) -> Response:
+    """A generated file as an attachment; text goes out as UTF-8 with a byte order mark (for Excel)."""
+    body = data.encode("utf-8-sig") if isinstance(data, str) else data
+    resp = send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=filename,
+                     max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 def send_version(document: Document, number: int | None, *, inline: bool, via: str = "web") -> Any:
@@ -30,20 +76,16 @@ def send_version(document: Document, number: int | None, *, inline: bool, via: s
     version = documents.get_version(document, number)
     inline = inline and can_preview(version)
     store = get_store(current_app._get_current_object())
-    stream = store.open(version.sha256)
+    store.size(version.sha256)  # BlobNotFound now, before any header is sent
     audit.record(db.session(), "document:preview" if inline else "document:download", document,
                  version=version.version, sha256=version.sha256, via=via)
 
-    def generate() -> Any:
-        with stream:
-            while chunk := stream.read(256 * 1024):
-                yield chunk
-
-    resp = Response(generate(), mimetype=version.mime, direct_passthrough=True)
-    resp.headers["Content-Length"] = str(version.size)
-    resp.headers["Content-Disposition"] = _disposition("inline" if inline else "attachment", version.original_filename)
+    resp = send_file(_StoredStream(lambda: store.open(version.sha256), version.size), mimetype=version.mime, as_attachment=not inline,
+                     download_name=version.original_filename, etag=version.sha256, conditional=False)
+    resp.content_length = version.size
+    # Content addressing makes the hash a strong validator: conditional and Range requests are served.
+    resp = resp.make_conditional(request, accept_ranges=True, complete_length=version.size)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Content-Security-Policy"] = PREVIEW_CSP if inline else "default-src 'none'; sandbox"
     resp.headers["Cache-Control"] = "private, no-store"
-    resp.headers["ETag"] = f'"{version.sha256}"'
     return resp

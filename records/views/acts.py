@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition, documents, reports
+from records import audit, db, disposition, documents
+from records.blobs import get_store
+from records.disposition import forms, handover
 from records.disposition.acts import Decision
-from records.i18n import _
+from records.i18n import _, ngettext
 from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
 from records.permissions import Perm
 from records.retention import format_retention
@@ -53,20 +55,22 @@ def draft_act() -> Any:
 @require(Perm.VIEW_REPORTS)
 def act(act_id: int) -> Any:
     the_act = disposition.acts.get_act(db.session(), act_id)
-    lang = reports.form_language(select_locale())
-    return render_template("disposal/act.html", act=the_act, lang=lang, headers=reports.act_headers(lang),
-                           rows=[reports.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus,
+    lang = forms.form_language(select_locale())
+    return render_template("disposal/act.html", act=the_act, lang=lang, headers=forms.act_headers(lang),
+                           rows=[forms.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus,
                            ReviewDecision=ReviewDecision, DestructionMethod=DestructionMethod,
                            has_paper=any(r.case.is_paper for r in the_act.destroy_rows))
 
 
-@bp.get("/acts/<int:act_id>.pdf")
+@bp.get("/acts/<int:act_id>.pdf", defaults={"fmt": "pdf"})
+@bp.get("/acts/<int:act_id>.xlsx", defaults={"fmt": "xlsx"})
 @require(Perm.VIEW_REPORTS)
-def act_pdf(act_id: int) -> Any:
-    the_act = disposition.acts.get_act(db.session(), act_id)
+def act_pdf(act_id: int, fmt: str) -> Any:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
     lang = form_lang()
-    audit.record(db.session(), "report:export", the_act, format="pdf", lang=lang)
-    return download(reports.act_pdf(the_act, lang), "pdf", f"act-{the_act.id}-{lang}")
+    audit.record(session, "report:export", the_act, format=fmt, lang=lang)
+    return download(forms.act_form(session, the_act, fmt, lang), fmt, f"act-{the_act.number}-{lang}")
 
 
 @bp.post("/acts/<int:act_id>/agree")
@@ -126,8 +130,10 @@ def execute_act(act_id: int) -> Any:
     if result.already_done:
         flash(_("This act was already executed; nothing was left to do."), "success")
     else:
-        flash(_("The act was executed: %(cases)s case(s), %(docs)s document(s) destroyed.",
-                cases=result.cases, docs=result.documents), "success")
+        flash(" ".join((ngettext("The act was executed: %(num)d case destroyed,",
+                                 "The act was executed: %(num)d cases destroyed,", result.cases),
+                        ngettext("%(num)d document in all.", "%(num)d documents in all.", result.documents))),
+              "success")
     return redirect(url_for(".act", act_id=act_id))
 
 
@@ -206,7 +212,8 @@ def transfer_inventory(inventory_id: int) -> Any:
     session = db.session()
     listed = disposition.inventories.transfer_inventory(
         session, disposition.inventories.get_inventory(session, inventory_id), actor=current_user)
-    flash(_("%(n)s case(s) were handed to the archive.", n=len(listed)), "success")
+    flash(ngettext("%(num)d case was handed to the archive.", "%(num)d cases were handed to the archive.",
+                   len(listed)), "success")
     return redirect(url_for(".inventory", inventory_id=inventory_id))
 
 
@@ -215,16 +222,27 @@ def transfer_inventory(inventory_id: int) -> Any:
 def inventory_file(inventory_id: int, fmt: str) -> Any:
     from records.errors import UserError
 
-    if fmt not in {"xlsx", "pdf"}:
+    if fmt not in forms.FORMATS:
         raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
     session = db.session()
     the_inventory = disposition.inventories.get_inventory(session, inventory_id)
-    listed = disposition.inventories.inventory_cases(session, the_inventory)
     lang = form_lang()
     audit.record(session, "report:export", the_inventory, format=fmt, lang=lang)
-    data = (reports.inventory_pdf(the_inventory, listed, lang) if fmt == "pdf"
-            else reports.inventory_xlsx(the_inventory, listed, lang))
-    return download(data, fmt, f"inventory-{the_inventory.year}-{the_inventory.number}-{lang}")
+    return download(forms.inventory_form(session, the_inventory, fmt, lang), fmt,
+                    f"inventory-{the_inventory.year}-{the_inventory.number}-{lang}")
+
+
+@bp.get("/inventories/<int:inventory_id>/package.zip")
+@require(Perm.TRANSFER_CASES)
+def inventory_package(inventory_id: int) -> Any:
+    session = db.session()
+    the_inventory = disposition.inventories.get_inventory(session, inventory_id)
+    app = current_app._get_current_object()
+    package = handover.build_package(session, get_store(app), the_inventory, handover.packages_dir(app.config))
+    audit.record(session, "inventory:package", the_inventory, number=the_inventory.number, cases=package.cases,
+                 files=package.files, bytes=package.payload_bytes)
+    return send_file(package.path, mimetype="application/zip", as_attachment=True, download_name=package.filename,
+                     max_age=0)
 
 
 @bp.app_context_processor

@@ -152,9 +152,8 @@ def get_expiry_report() -> Any:
     audit.record(db.session(), "report:export", object_type="expiry_list", object_id=report.year, year=report.year,
                  format=fmt, via="api")
     if fmt == "csv":
-        return current_app.response_class(
-            reports.expiry_csv(report, lang, machine=True).encode("utf-8"), mimetype="text/csv",
-            headers={"Content-Disposition": f"attachment; filename=expiry-{report.year}.csv"})
+        return downloads.send_data(reports.expiry_csv(report, lang, machine=True).encode("utf-8"),
+                                   f"expiry-{report.year}.csv", "text/csv")
     if fmt != "json":
         return json_error("bad_format", _("The format must be json or csv."), 400)
     return jsonify(disposition.expiry.expiry_json(report, lang))

@@ -10,7 +10,8 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, db, disposition, documents, reports
+from records import audit, db, disposition, documents
+from records.disposition import forms
 from records.errors import NotFound, UserError
 from records.i18n import _
 from records.models import ArchiveInventory, Case
@@ -67,13 +68,8 @@ def _form(kind: str, data: Any, name: str) -> Any:
     if lang not in ("ru", "ky") or fmt not in ("pdf", "xlsx"):
         raise UserError("bad_format", _("Ask for lang=ru or ky and format=pdf or xlsx."))
     audit.record(db.session(), "report:export", data, format=fmt, lang=lang, via="api")
-    if kind == "act":
-        body = reports.act_pdf(data, lang) if fmt == "pdf" else reports.act_xlsx(data, lang)
-    else:
-        listed = disposition.inventories.inventory_cases(db.session(), data)
-        body = (reports.inventory_pdf(data, listed, lang) if fmt == "pdf"
-                else reports.inventory_xlsx(data, listed, lang))
-    return download(body, fmt, f"{name}-{lang}")
+    make = forms.act_form if kind == "act" else forms.inventory_form
+    return download(make(db.session(), data, fmt, lang), fmt, f"{name}-{lang}")
 
 
 def _created(body: dict[str, Any], location: str) -> Any:

@@ -17,7 +17,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 def _csv_response(body: Any, filename: str) -> Response:
     resp = Response(body, mimetype="text/csv")
-    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers.set("Content-Disposition", "attachment", filename=filename)  # an ASCII name: dates only
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
 

@@ -2,23 +2,22 @@
 and holds. Destruction acts and inventories are in :mod:`records.views.acts`, on the same blueprint."""
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposition, documents, nomenclature, reports
+from records import audit, cases, db, disposition, documents, downloads, nomenclature, reports
 from records.errors import UserError
-from records.i18n import _
+from records.i18n import _, ngettext
 from records.permissions import Perm
 from records.retention import format_retention
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("disposal", __name__, url_prefix="/disposal")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = downloads.XLSX
 
 
 def form_lang() -> str:
@@ -26,11 +25,10 @@ def form_lang() -> str:
 
 
 def download(data: bytes | str, fmt: str, name: str) -> Response:
-    """A generated file as an attachment; ``send_file`` writes the name as RFC 6266 ``filename*`` when it is
-    not ASCII (an inventory number in Cyrillic)."""
-    body = data.encode("utf-8-sig") if isinstance(data, str) else data
+    """A generated file as an attachment, named through ``send_file`` (RFC 6266 ``filename*`` when the name
+    is not ASCII, as an inventory number in Cyrillic)."""
     mimetype = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}[fmt]
-    return send_file(io.BytesIO(body), mimetype=mimetype, as_attachment=True, download_name=f"{name}.{fmt}")
+    return downloads.send_data(data, f"{name}.{fmt}", mimetype)
 
 
 def date_field(name: str) -> date:
@@ -90,7 +88,8 @@ def closing() -> Any:
 def close_year(year: int) -> Any:
     result = disposition.closing.close_year(db.session(), year, actor=current_user,
                                  acknowledged=request.form.get("acknowledged") == "1")
-    flash(_("%(n)s case(s) of %(year)s were closed.", n=result.closed, year=year), "success")
+    flash(ngettext("%(num)d case of %(year)s was closed.", "%(num)d cases of %(year)s were closed.", result.closed,
+                   year=year), "success")
     if result.next_nomenclature:
         flash(_("The nomenclature for %(year)s was drafted for approval.", year=result.next_nomenclature), "success")
     return redirect(url_for(".closing", year=year))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import db, disposition, nomenclature
+from records import audit, db, disposition, downloads, nomenclature
+from records.disposition import forms
 from records.errors import UserError
 from records.i18n import _
 from records.models import NomenclatureItem
@@ -36,17 +37,25 @@ def show() -> Any:
 @require(Perm.VIEW_RECORDS)
 def export_csv(year: int) -> Any:
     nom = nomenclature.require(db.session(), year)
-    return Response(nomenclature.export_csv(nom).encode("utf-8-sig"), mimetype="text/csv",
-                    headers={"Content-Disposition": f"attachment; filename=nomenclature-{year}.csv"})
+    return downloads.send_data(nomenclature.export_csv(nom), f"nomenclature-{year}.csv", "text/csv")
 
 
 @bp.get("/<int:year>.xlsx")
 @require(Perm.VIEW_RECORDS)
 def export_xlsx(year: int) -> Any:
     nom = nomenclature.require(db.session(), year)
-    return Response(nomenclature.export_xlsx(nom),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename=nomenclature-{year}.xlsx"})
+    return downloads.send_data(nomenclature.export_xlsx(nom), f"nomenclature-{year}.xlsx", downloads.XLSX)
+
+
+@bp.get("/<int:year>/form.pdf")
+@require(Perm.VIEW_RECORDS)
+def form_pdf(year: int) -> Any:
+    session = db.session()
+    nom = nomenclature.require(session, year)
+    lang = forms.form_language(request.args.get("lang") or select_locale())
+    audit.record(session, "report:export", nom, format="pdf", lang=lang)
+    return downloads.send_data(forms.nomenclature_form(session, nom, lang), f"nomenclature-{year}-{lang}.pdf",
+                               "application/pdf")
 
 
 @bp.post("/create")

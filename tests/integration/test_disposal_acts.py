@@ -123,7 +123,7 @@ def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], 
     assert all(r.executed_at is not None for r in act.rows)
     assert [(r.case_index, r.case_year, r.heading_ky) for r in act.rows] == [
         ("12-4-17", 2023, "Курстук долбоорлоону уюштуруу боюнча документтер"),
-        ("12-4-28", 2023, "Миңбардын материалдык техникалык базасы боюнча документтер")]
+        ("12-4-28", 2023, "Кафедранын материалдык-техникалык базасы боюнча документтер")]
 
     # Files gone, except the bytes a kept document still holds.
     assert not any(store.exists(sha) for sha in filed["own"])
@@ -164,7 +164,7 @@ def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], 
     assert "АКТ о выделении к уничтожению документов" in text and "Документы по организации курсового" in text
     ky = officer.get(f"/disposal/acts/{act_id}.pdf?lang=ky")
     text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(ky.get_data())).pages).split())
-    assert "жок кылууга бөлүп чыгаруу" in text and "Миңбардын материалдык" in text
+    assert "жок кылууга бөлүп чыгаруу" in text and "Кафедранын материалдык" in text
 
     # A second run changes nothing.
     again = officer.post(f"/disposal/acts/{act_id}/execute", follow_redirects=True)

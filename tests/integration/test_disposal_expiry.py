@@ -147,7 +147,7 @@ def test_page_and_files_in_kyrgyz_and_russian(app: Flask, catalogue: Catalogue, 
     assert any(r[1] == "12-4-17" for r in held_rows[3:])
 
     for lang, words in {"ky": ["Сактоо мөөнөтү бүткөн иштердин тизмеси", "Университеттин архивине",
-                               "Миңбардын отурумунун протоколу"],
+                               "Кафедранын отурумдарынын протоколдору"],
                         "ru": ["Перечень дел с истекшими сроками хранения", "Протоколы заседаний кафедры"]}.items():
         resp = client.get(f"/disposal/expiry/2026.pdf?lang={lang}")
         assert resp.mimetype == "application/pdf"

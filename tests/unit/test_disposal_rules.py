@@ -14,12 +14,12 @@ from records.retention import parse_retention
 # from which year (retention counts from 1 January 2024).
 SHIPPED_2023 = {
     "МАЧ": (ListName.REVIEW, 2024),
-    "Токтом ст.364": (ListName.TRANSFER, 2024),
-    "Токтом ст.334": (ListName.TRANSFER, 2024),
-    "Токтом ст.405": (ListName.TRANSFER, 2024),
-    "Токтом ст.191": (ListName.TRANSFER, 2024),
-    "Токтом ст.350": (ListName.TRANSFER, 2024),
-    "Токтом ст.407": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.364": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.334": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.405": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.191": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.350": (ListName.TRANSFER, 2024),
+    "Туруктуу ст.407": (ListName.TRANSFER, 2024),
     "3-жыл ст.23,28": (ListName.DESTROY, 2027),
     "3-ж ст.369": (ListName.DESTROY, 2027),
     "3-ж. ст.374": (ListName.DESTROY, 2027),
