@@ -28,6 +28,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Эксперттик комиссиянын (ЭПК) кароосуна",
         "transfer": "Университеттин архивине өткөрүлүүчү туруктуу сактоодогу иштер",
         "held": "Кармоодогу иштер (жок кылууга тыюу салынган)",
+        "sheet_destroy": "Жок кылууга",
+        "sheet_review": "ЭПК кароосуна",
+        "sheet_transfer": "Архивге өткөрүүгө",
+        "sheet_held": "Кармоодо",
         "no": "№",
         "index": "Иштин индекси",
         "year": "Жыл",
@@ -66,6 +70,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Дела на рассмотрение экспертной комиссии (ЭПК)",
         "transfer": "Дела постоянного хранения к передаче в архив университета",
         "held": "Дела под запретом уничтожения",
+        "sheet_destroy": "К уничтожению",
+        "sheet_review": "На рассмотрение ЭПК",
+        "sheet_transfer": "К передаче в архив",
+        "sheet_held": "Под запретом",
         "no": "№ п/п",
         "index": "Индекс дела",
         "year": "Год",
@@ -105,6 +113,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Cases for the expert commission's review (EPK)",
         "transfer": "Permanent cases due for transfer to the university archive",
         "held": "Cases under hold",
+        "sheet_destroy": "To destroy",
+        "sheet_review": "For review",
+        "sheet_transfer": "To transfer",
+        "sheet_held": "Held",
         "no": "No.",
         "index": "Case index",
         "year": "Year",
@@ -208,7 +220,7 @@ def expiry_xlsx(report: ExpiryList, lang: str) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for part, rows in report.parts():
-        ws = wb.create_sheet(part.value)
+        ws = wb.create_sheet(_t(lang, f"sheet_{part.value}"))
         ws.append([f"{_t(lang, 'expiry_title')}, {_t(lang, 'expiry_sub', year=report.year)}"])
         ws.append([_t(lang, part.value)])
         ws.append([_t(lang, "no")] + [_t(lang, k) for k in EXPIRY_KEYS])
@@ -232,7 +244,7 @@ def expiry_pdf(report: ExpiryList, lang: str) -> bytes:
     return pdf.render(pdf.TableForm(
         title=_t(lang, "expiry_title"), subtitle_lines=[_t(lang, "expiry_sub", year=report.year)],
         headers=[_t(lang, "no")] + [_t(lang, k) for k in EXPIRY_KEYS], rows=[],
-        widths=(5, 11, 6, 50, 22, 10, 9), sections=sections,
+        widths=(5, 11, 6, 45, 22, 11, 13), sections=sections,
     ))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from records import audit, audit_log, db
+from records import audit, audit_log, audit_words, db
 from records.db import session_scope
 from records.permissions import Perm
 from records.web import require
@@ -32,7 +32,8 @@ def events() -> Any:
     audit.record(session, "audit:view", page=found.page, filters=flt.query_args())
     areas = sorted({a.split(":", 1)[0] for a in actions})
     return render_template("audit/events.html", found=found, flt=flt, actions=actions, areas=areas,
-                           args=flt.query_args())
+                           args=flt.query_args(), lines=audit_words.describe(session, found.events),
+                           action_label=audit_words.action_label, area_label=audit_words.area_label)
 
 
 @bp.get("/export.csv")
