@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 
 from records import audit, db, documents, downloads, nomenclature, previews
@@ -151,12 +152,19 @@ def page_image(document_id: int, page: int) -> Any:
         audit.record(session, "document:preview", document, version=version.version, sha256=version.sha256)
     path = previews.page_png(current_app._get_current_object(), version, page, size)
     if path is None:
-        if size == "thumb":  # a list shows a blank sheet rather than a broken picture
-            return send_file(Path(current_app.static_folder or "static") / "nopreview.svg", mimetype="image/svg+xml")
-        abort(404)
-    resp = send_file(path, mimetype="image/png", max_age=0, conditional=True, etag=False)
+        if size != "thumb":
+            abort(404)
+        # A list shows a blank sheet rather than a broken picture.
+        path, mimetype = Path(current_app.static_folder or "static") / "nopreview.svg", "image/svg+xml"
+    else:
+        mimetype = "image/png"
+    etag = f'"{version.sha256[:32]}-{size}-{page}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        resp = Response(status=304)
+    else:
+        resp = Response(path.read_bytes(), mimetype=mimetype)  # pictures are small; no file stays open
+    resp.headers["ETag"] = etag
     resp.headers["Cache-Control"] = "private, max-age=600"
-    resp.headers["ETag"] = f'"{version.sha256}-{size}-{page}"'
     return resp
 
 
