@@ -140,6 +140,20 @@ def describe(session: Session, events: list[AuditEvent]) -> list[Line]:
             target = users.get(oid) or str(detail.get("username") or oid)
         elif ev.action == "search:query":
             target = "“%s”" % detail.get("query", "") if detail.get("query") else _("everything")
+        elif ev.object_type in ("nomenclature", "nomenclature_item") and detail.get("year"):
+            target = _("nomenclature of %(year)s", year=detail["year"])
+            if detail.get("index"):
+                target += f", {detail['index']}"
+            url = url_for("nomenclature.show", year=detail["year"])
+        elif ev.object_type == "expiry_list" and detail.get("year"):
+            target = _("the expiry list of %(year)s", year=detail["year"])
+            url = url_for("disposal.expiry", year=detail["year"])
+        elif ev.object_type == "year" and detail.get("year"):
+            target = str(detail["year"])
+        elif ev.object_type == "hold" and detail.get("index"):
+            target = _("hold on %(index)s", index=detail["index"])
+        elif ev.object_type == "archive_inventory" and detail.get("number"):
+            target = _("inventory No. %(number)s", number=detail["number"])
         elif ev.object_type and ev.object_type not in ("search",):
             target = f"{ev.object_type} {ev.object_id or ''}".strip()
         who = users.get(ev.actor_id or 0) or ev.actor or _("the system")

@@ -172,7 +172,7 @@ def forget(app: Flask, sha256: str) -> None:
 
 def trim(app: Flask) -> int:
     """Remove the least recently used pictures until the cache fits ``PREVIEW_CACHE_MB``; how many went."""
-    limit = int(app.config.get("PREVIEW_CACHE_MB", 512)) * 2**20
+    limit = float(app.config.get("PREVIEW_CACHE_MB", 512)) * 2**20
     files: list[tuple[float, int, Path]] = []
     total = 0
     root = cache_root(app)

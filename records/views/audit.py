@@ -9,6 +9,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from records import audit, audit_log, audit_words, db
 from records.db import session_scope
+from records.i18n import _
 from records.permissions import Perm
 from records.web import require
 
@@ -63,5 +64,9 @@ def inspection() -> Any:
     audit.record(session, "report:inspection", since=since.isoformat(), until=until.isoformat(), format=fmt,
                  lines=len(lines))
     if fmt == "csv":
-        return _csv_response(audit_log.inspection_csv(lines), f"inspection-{since}-{until}.csv")
-    return render_template("audit/inspection.html", lines=lines, since=since, until=until)
+        headers = (_("Who"), _("Action"), _("What"), _("Times"), _("First"), _("Last"),
+                   _("Approved by a person who also drafts this paper"))
+        return _csv_response(audit_log.inspection_csv(lines, headers, audit_words.action_label, _("yes")),
+                             f"inspection-{since}-{until}.csv")
+    return render_template("audit/inspection.html", lines=lines, since=since, until=until,
+                           action_label=audit_words.action_label)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import close_year_and_list, login
 
 pytestmark = pytest.mark.browser
 PAST = 2023
@@ -44,16 +44,7 @@ def test_yearly_list_and_act_as_pdf(browser: Any, live_server: str, page: Any, s
     page.context.clear_cookies()
 
     login(page, "archivist")
-    page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(f"/disposal/close?year={PAST}")
-    if page.locator("input[name=acknowledged]").count():
-        page.check("input[name=acknowledged]")
-    if page.locator("form[data-confirm] button[type=submit]").count():
-        page.click("form[data-confirm] button[type=submit]")
-        page.wait_for_load_state()
-
-    page.goto(f"/disposal/?year={YEAR}")
-    destroy = page.locator('table[data-part="destroy"]')
+    destroy = close_year_and_list(page, PAST, YEAR)
     assert "12-4-17" in destroy.inner_text()
     page.screenshot(path=str(screenshot_dir / "expiry-list.png"), full_page=True)
     with page.expect_download() as listed:
@@ -62,8 +53,6 @@ def test_yearly_list_and_act_as_pdf(browser: Any, live_server: str, page: Any, s
     assert "Сактоо мөөнөтү бүткөн иштердин тизмеси" in text and "Курстук долбоорлоону уюштуруу" in text
 
     # Only the 2023 case of 12-4-17 goes into the act.
-    for box in destroy.locator("input[name=case_id]").all():
-        box.set_checked(False)
     row = destroy.locator("tr", has_text="12-4-17").filter(has_text=str(PAST)).first
     row.locator("input[name=case_id]").check()
     number = f"B-{uuid.uuid4().hex[:6]}"

@@ -159,6 +159,9 @@ def test_audit_trail_reads_as_sentences_with_links(app: Flask, login_as: Any, tm
     ru = login_as("auditor")
     ru.set_cookie("lang", "ru")
     assert "подшил(а) документ" in ru.get("/audit/").get_data(as_text=True)
+    inspection = ru.get("/audit/inspection", query_string={"format": "csv"}).get_data(as_text=True)
+    header, *rows = inspection.lstrip("\ufeff").splitlines()
+    assert header.startswith("Кто,Действие,") and any("открыл(а) документ" in row for row in rows)
 
 
 def test_favicon_is_answered(app: Flask, client: Any) -> None:
@@ -208,3 +211,24 @@ def test_destroyed_document_does_not_claim_searchable_text(app: Flask, login_as:
     db_session.commit()
     html = sec.get(f"/documents/{doc_id}").get_data(as_text=True)
     assert "searchable" not in html and "destroyed with the document" in html
+
+
+def test_picture_cache_keeps_the_most_recently_used_within_its_limit(app: Flask, login_as: Any,
+                                                                     tmp_path: Path) -> None:
+    import os
+
+    sec = login_as("secretary")
+    first = upload(sec, samples.make_text_pdf(tmp_path)).get_json()["id"]
+    second = upload(sec, samples.make_scan_image(tmp_path), title="scan").get_json()["id"]
+    for doc in (first, second):
+        assert sec.get(f"/documents/{doc}/pages/1.png").status_code == 200
+    pictures = sorted(previews.cache_root(app).glob("*/*/*.png"), key=lambda p: p.stat().st_mtime)
+    assert len(pictures) == 2
+    for age, path in enumerate(pictures):
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
+    newest = pictures[-1]
+    app.config["PREVIEW_CACHE_MB"] = newest.stat().st_size / 2**20  # room for one picture only
+    assert previews.trim(app) == 1
+    assert [p for p in previews.cache_root(app).glob("*/*/*.png")] == [newest]
+    previews.forget(app, newest.parent.name)
+    assert not newest.parent.exists()
