@@ -122,6 +122,10 @@ def describe(session: Session, events: list[AuditEvent]) -> list[Line]:
     acts = {a.id: a.number for a in session.scalars(select(DisposalAct).where(DisposalAct.id.in_(_ids(events, "disposal_act"))))}
     user_ids = set(_ids(events, "user")) | {ev.actor_id for ev in events if ev.actor_id}
     users = {u.id: (u.full_name or u.username) for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+    from records.permissions import Perm
+    from records.web import can
+
+    reports = can(Perm.VIEW_REPORTS)  # acts and the expiry list are linked only for those who may open them
     lines = []
     for ev in events:
         oid = int(ev.object_id) if (ev.object_id or "").isdigit() else None
@@ -135,7 +139,7 @@ def describe(session: Session, events: list[AuditEvent]) -> list[Line]:
             url = url_for("cases.show", case_id=oid)
         elif ev.object_type == "disposal_act" and oid is not None:
             target = _("act No. %(number)s", number=acts.get(oid, oid))
-            url = url_for("disposal.act", act_id=oid)
+            url = url_for("disposal.act", act_id=oid) if reports else None
         elif ev.object_type == "user" and oid is not None:
             target = users.get(oid) or str(detail.get("username") or oid)
         elif ev.action == "search:query":
@@ -147,7 +151,7 @@ def describe(session: Session, events: list[AuditEvent]) -> list[Line]:
             url = url_for("nomenclature.show", year=detail["year"])
         elif ev.object_type == "expiry_list" and detail.get("year"):
             target = _("the expiry list of %(year)s", year=detail["year"])
-            url = url_for("disposal.expiry", year=detail["year"])
+            url = url_for("disposal.expiry", year=detail["year"]) if reports else None
         elif ev.object_type == "year" and detail.get("year"):
             target = str(detail["year"])
         elif ev.object_type == "hold" and detail.get("index"):

@@ -1,6 +1,6 @@
 """What people see, checked in Chromium: every page reachable from the navigation, for every role in
 Kyrgyz and Russian, loads without a console error, a Content-Security-Policy violation, a failed request
-or a page wider than a 1366 px screen; a text PDF's preview shows its page; and every irreversible form
+or a page wider than a 1366 px screen, and the top bar stays on one line; a text PDF's preview shows its page; and every irreversible form
 asks first and does nothing when the question is dismissed.
 
 One login per role for the whole session (its cookies are reused); ``SANDYK_SCREENSHOTS`` keeps a
@@ -98,6 +98,12 @@ def _check_page(page: Any, watch: Watch, where: str) -> list[str]:
     problems = [f"{where}: {p}" for p in watch.problems]
     watch.problems.clear()
     problems += [f"{where}: CSP violation {v}" for v in page.evaluate("window.__csp || []")]
+    if page.viewport_size["width"] >= WIDE["width"]:
+        middles = page.eval_on_selector_all(
+            "header.topbar a, header.topbar strong, header.topbar button",
+            "els => els.map(e => { const r = e.getBoundingClientRect(); return (r.top + r.bottom) / 2; })")
+        if middles and max(middles) - min(middles) > 12:
+            problems.append(f"{where}: the top bar wraps onto a second line")
     width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     if width[0] > width[1] + 1:
         problems.append(f"{where}: the page is {width[0]} px wide on a {width[1]} px screen")
@@ -137,8 +143,9 @@ def crawl(browser: Any, base: str, state: dict[str, Any] | None, lang: str, labe
     problems: list[str] = []
     seen: dict[str, int] = {}
     visited: list[str] = []
-    queue = ["/"] if state else ["/login"]
-    depth = {queue[0]: 0}
+    # The home page, and a search with results (its thumbnails) where the role may search.
+    queue = ["/", "/search/?q=протокол"] if state else ["/login"]
+    depth = {path: 0 for path in queue}
     try:
         while queue and len(visited) < limit:
             path = queue.pop(0)
@@ -148,7 +155,11 @@ def crawl(browser: Any, base: str, state: dict[str, Any] | None, lang: str, labe
                 continue
             response = page.goto(path)
             status = response.status if response else 0
-            if status >= 400 and not ("q=" in path and status == 400):
+            if status == 403 and path.startswith("/search/") and depth[path] == 0:
+                page.wait_for_load_state("load")
+                watch.problems.clear()
+                continue  # this role does not search
+            if status >= 400:
                 problems.append(f"{path}: answered {status}")
             problems += _check_page(page, watch, f"{label} {path}")
             visited.append(path)
@@ -221,20 +232,6 @@ def test_every_page_loads_cleanly_at_1366(browser: Any, live_server: str, logins
 def test_sign_in_page_loads_cleanly(browser: Any, live_server: str) -> None:
     visited, problems = crawl(browser, live_server, None, "ru", "ru-anonymous")
     assert visited[0] == "/login" and not problems, problems
-
-
-@pytest.mark.parametrize("lang", ["ky", "ru"])
-@pytest.mark.parametrize("role", ROLES)
-def test_top_bar_stays_on_one_line(browser: Any, live_server: str, logins: dict[str, Any], role: str,
-                                   lang: str) -> None:
-    context = _context(browser, live_server, logins[role], lang, WIDE)
-    page = context.new_page()
-    page.goto("/")
-    rows = page.eval_on_selector_all(
-        "header.topbar a, header.topbar strong, header.topbar button",
-        "els => els.map(e => Math.round(e.getBoundingClientRect().top / 10))")
-    context.close()
-    assert len(set(rows)) == 1, f"the top bar wraps onto {len(set(rows))} lines"
 
 
 def test_text_pdf_preview_shows_the_page(browser: Any, live_server: str, logins: dict[str, Any],

@@ -232,3 +232,14 @@ def test_picture_cache_keeps_the_most_recently_used_within_its_limit(app: Flask,
     assert [p for p in previews.cache_root(app).glob("*/*/*.png")] == [newest]
     previews.forget(app, newest.parent.name)
     assert not newest.parent.exists()
+
+
+def test_expiry_pdf_headers_keep_their_words_whole() -> None:
+    from pypdf import PdfReader
+
+    from records import reports
+    from records.disposal import ExpiryList
+
+    for lang, word in (("ky", "Документтер"), ("ru", "Документов")):
+        text = PdfReader(io.BytesIO(reports.expiry_pdf(ExpiryList(year=2026), lang))).pages[0].extract_text()
+        assert word in text.split(), (lang, text[:300])
