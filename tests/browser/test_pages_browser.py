@@ -12,7 +12,6 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
