@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     web.register_boundary(app)
     web.register_security_headers(app)
+    web.register_password_gate(app)
 
     from records.views import register_blueprints
 

@@ -303,6 +303,25 @@ def _check_file(in_file: dict[str, Any], at_file: tuple[str, int] | None, last_i
         yield ChainProblem(file_id, "file_count", str(file_count), str(at_file[1]))
 
 
+VERIFIED_KEY = "audit_verified"
+
+
+def note_verification(session: Session, *, events: int, problems: int) -> None:
+    """Remember when ``audit verify`` last ran and what it found (the administrator's home page shows it)."""
+    row = session.get(Setting, VERIFIED_KEY)
+    value = {"at": utcnow().isoformat(), "events": events, "problems": problems}
+    if row is None:
+        session.add(Setting(key=VERIFIED_KEY, value=value))
+    else:
+        row.value = value
+        row.updated_at = utcnow()
+
+
+def last_verification(session: Session) -> dict[str, Any] | None:
+    row = session.get(Setting, VERIFIED_KEY)
+    return row.value if row is not None and isinstance(row.value, dict) else None
+
+
 def chain_status(session: Session, seal: AuditSeal | None = None) -> dict[str, Any]:
     """What the two checkpoints say (for the verify command's summary)."""
     seal = seal or seal_of(session)

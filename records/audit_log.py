@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -214,12 +214,15 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
     return sorted(lines.values(), key=lambda ln: (ln.actor, ln.action, ln.what))
 
 
-def inspection_csv(lines: list[AccessLine]) -> str:
+def inspection_csv(lines: list[AccessLine], headers: Sequence[str] = ("actor", "action", "what", "count", "first",
+                                                                       "last", "combined_roles"),
+                   action_label: Callable[[str], str] = str, flag: str = "yes") -> str:
+    """The inspection report as CSV; the page passes headers and action names in the reader's language."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = spreadsheet.SafeWriter(buffer)
-    writer.writerow(("actor", "action", "what", "count", "first", "last", "combined_roles"))
+    writer.writerow(headers)
     for ln in lines:
-        writer.writerow([ln.actor, ln.action, ln.what, ln.count, _iso(ln.first), _iso(ln.last),
-                         "yes" if ln.combined_roles else ""])
+        writer.writerow([ln.actor, action_label(ln.action), ln.what, ln.count, _iso(ln.first), _iso(ln.last),
+                         flag if ln.combined_roles else ""])
     return buffer.getvalue()

@@ -64,11 +64,15 @@ def setup_data(app: Flask, *, echo: bool = True) -> None:
             generated = not password
             if generated:
                 password = secrets.token_urlsafe(12) + "-7a"
-            accounts.create_user(session, "admin", password, [Role.ADMIN],
-                                 min_length=app.config["PASSWORD_MIN_LENGTH"], actor="setup")
+            admin = accounts.create_user(session, "admin", password, [Role.ADMIN],
+                                         min_length=app.config["PASSWORD_MIN_LENGTH"], actor="setup")
+            if generated:
+                # A password printed on a console is not a secret: it must be replaced at first sign-in.
+                admin.password_changed_at = None
             if echo:
                 if generated:
-                    click.echo("Created the administrator 'admin' with the password (shown only this once):")
+                    click.echo("Created the administrator 'admin' with the password (shown only this once; "
+                               "it must be changed at first sign-in):")
                     click.echo(f"    {password}")
                 else:
                     click.echo("Created the administrator 'admin' with the password from SANDYK_ADMIN_PASSWORD.")
@@ -89,18 +93,24 @@ def register_commands(app: Flask) -> None:
     @with_appcontext
     def serve_command(host: str | None, port: int | None) -> None:
         """Set up the data folder, then serve the app with the production WSGI server (waitress)."""
-        from waitress import serve
+        from waitress import create_server
 
         app_obj = current_app._get_current_object()
-        setup_data(app_obj)
         host = host or app_obj.config["HOST"]
         port = port or app_obj.config["PORT"]
+        try:
+            server = create_server(app_obj, **server_settings(app_obj.config), host=host, port=port)
+        except OSError as exc:
+            # Most often another Sandyk (or another program) already listens there.
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}. "
+                                       "Is Sandyk already running? Choose another port with --port.") from None
+        setup_data(app_obj)
         from records import worker
 
         # Finish at once whatever a crash left behind (text to read, index changes to apply).
         worker.kick(app_obj)
         click.echo(f"Sandyk is serving on http://{host}:{port}/")
-        serve(app_obj, **server_settings(app_obj.config), host=host, port=port)
+        server.run()
 
     app.cli.add_command(users_cli)
     app.cli.add_command(db_cli)

@@ -53,6 +53,9 @@ def audit_verify() -> None:
         file_note = f"no checkpoint file at {status['file_path']} yet"
     else:
         file_note = f"the checkpoint file names event #{in_file['id']} ({in_file.get('count', 0)} events)"
+    with session_scope() as session:
+        # Kept beside the chain, not in it: appending to a broken chain could paper over the break.
+        audit.note_verification(session, events=status["count"], problems=len(problems))
     if not problems:
         click.echo(f"Audit chain verified: {status['count']} events, unbroken, ending at the recorded head; "
                    f"{file_note}.")

@@ -22,7 +22,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, or_, select
 
-from records import audit
+from records import audit, previews
 from records.blobs import get_store
 from records.db import session_scope, utcnow
 from records.models import Blob, DocumentFile, Setting
@@ -210,6 +210,7 @@ def collect_garbage(app: Flask, *, older_than: timedelta = DEFAULT_GRACE, dry_ru
                 continue
         if not dry_run:
             store.delete(sha256)
+            previews.forget(app, sha256)
         report.orphans_deleted.append(sha256)
     if not dry_run:
         report.temp_files_deleted = _sweep_temp(Path(app.config["DATA_DIR"]) / "tmp", older_than)

@@ -27,6 +27,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Эксперттик комиссиянын (ЭК) кароосуна",
         "transfer": "Университеттин архивине өткөрүлүүчү туруктуу сактоодогу иштер",
         "held": "Жок кылууга тыюу салынган иштер",
+        "sheet_destroy": "Жок кылууга",
+        "sheet_review": "ЭК кароосуна",
+        "sheet_transfer": "Архивге өткөрүүгө",
+        "sheet_held": "Тыюу салынган",
         "no": "№",
         "index": "Иштин индекси",
         "year": "Жыл",
@@ -46,6 +50,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Дела на рассмотрение экспертной комиссии (ЭК)",
         "transfer": "Дела постоянного хранения к передаче в архив университета",
         "held": "Дела под запретом уничтожения",
+        "sheet_destroy": "К уничтожению",
+        "sheet_review": "На рассмотрение ЭК",
+        "sheet_transfer": "К передаче в архив",
+        "sheet_held": "Под запретом",
         "no": "№ п/п",
         "index": "Индекс дела",
         "year": "Год",
@@ -65,6 +73,10 @@ FORMS: dict[str, dict[str, str]] = {
         "review": "Cases for the expert commission's review",
         "transfer": "Permanent cases due for transfer to the university archive",
         "held": "Cases under hold",
+        "sheet_destroy": "To destroy",
+        "sheet_review": "For review",
+        "sheet_transfer": "To transfer",
+        "sheet_held": "Held",
         "no": "No.",
         "index": "Case index",
         "year": "Year",
@@ -129,7 +141,7 @@ def expiry_xlsx(report: ExpiryList, lang: str) -> bytes:
     wb = Workbook()
     wb.remove(wb.active)
     for part, rows in report.parts():
-        ws = wb.create_sheet(part.value)
+        ws = wb.create_sheet(_t(lang, f"sheet_{part.value}"))
         ws.append([f"{_t(lang, 'expiry_title')}, {_t(lang, 'expiry_sub', year=report.year)}"])
         ws.append([_t(lang, part.value)])
         ws.append([_t(lang, "no")] + [_t(lang, k) for k in EXPIRY_KEYS])

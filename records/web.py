@@ -211,6 +211,25 @@ def register_login_gate(app: Flask) -> None:
             gate.release()
 
 
+# What a user who must first replace a generated password may still open.
+_BEFORE_NEW_PASSWORD = frozenset({"auth.change_password", "auth.logout", "auth.login", "static", "main.favicon",
+                                  "main.set_language", "main.healthz"})
+
+
+def register_password_gate(app: Flask) -> None:
+    """An account whose password was generated (``password_changed_at`` unset) must change it first."""
+
+    @app.before_request
+    def _require_new_password() -> Any:
+        if (request.endpoint in _BEFORE_NEW_PASSWORD or wants_json() or not current_user
+                or not current_user.is_authenticated or current_user.password_changed_at is not None):
+            return None
+        from flask import flash, redirect
+
+        flash(_("Please replace the generated password with one of your own before you continue."), "warning")
+        return redirect(url_for("auth.change_password"))
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Any) -> Any:

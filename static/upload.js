@@ -6,8 +6,8 @@
   var zone = document.getElementById("dropzone");
   var list = document.getElementById("upload-list");
   var tpl = document.getElementById("upload-item");
-  var msg = document.getElementById("upload-messages").dataset;
   if (!form || !window.FormData || !window.XMLHttpRequest) { return; }
+  var msg = document.getElementById("upload-messages").dataset;
   var dropped = null;
 
   ["dragenter", "dragover"].forEach(function (name) {
@@ -55,6 +55,17 @@
           var a = document.createElement("a");
           a.href = body.url; a.textContent = msg.ok + ": " + body.case;
           out.appendChild(a);
+          if (body.text_label) {
+            var badge = document.createElement("span");
+            badge.className = "badge text-" + body.text_status;
+            badge.textContent = body.text_label;
+            out.appendChild(document.createTextNode(" "));
+            out.appendChild(badge);
+            if (body.text_status === "pending" && window.sandyk && window.sandyk.watch) {
+              badge.setAttribute("data-status-url", body.status_url);
+              window.sandyk.watch(badge);
+            }
+          }
         } else {
           item.classList.add("fail");
           out.textContent = msg.fail + ": " + ((body.error && body.error.message) || xhr.status);

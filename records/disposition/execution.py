@@ -99,6 +99,7 @@ def _has_live_holder(session: Session, sha256: str) -> bool:
 
 def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Execution) -> None:
     """Remove bytes the catalogue already marked deleted, unless the same bytes came back meanwhile."""
+    from records import previews
     from records.blobs import get_store
 
     store = get_store(app)
@@ -110,6 +111,7 @@ def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Exe
             continue
         if store.delete(sha):
             result.blobs_deleted += 1
+        previews.forget(app, sha)  # the page pictures are a copy of the destroyed content
 
 
 def _act_blobs_marked_deleted(session: Session, act_id: int) -> list[str]:

@@ -124,6 +124,18 @@ def refuse(code: str, **params: object) -> Refusal:
     return Refusal(code, _message(code, params))
 
 
+def refuse_program(claimed: str | None, allowed: frozenset[str]) -> Refusal:
+    """A program is refused as what it is, and a name that claims a document type is pointed out."""
+    types = accepted_types_label(allowed)
+    if claimed and claimed != "exe":
+        return Refusal("type_not_allowed", _l(
+            "This file is a program, not a document, although its name says %(claimed)s. Programs are never "
+            "accepted; check where the file came from. Accepted types: %(types)s.", claimed=claimed.upper(),
+            types=types))
+    return Refusal("type_not_allowed", _l("This file is a program, not a document. Programs are not accepted. "
+                                          "Accepted types: %(types)s.", types=types))
+
+
 def _message(code: str, params: dict[str, object]) -> object:
     # One branch per code so every msgid stays a literal for the extractor.
     if code == "empty":

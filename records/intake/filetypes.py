@@ -128,7 +128,8 @@ def sniff(path: Path) -> tuple[str, str]:
     Raises Refusal("damaged") for a container that cannot be opened and
     Refusal("encrypted") for a password-protected Office file.
     """
-    mime = magic.from_file(str(path), mime=True)
+    # libmagic may add a remark after a comma ("application/x-executable, no program header").
+    mime = magic.from_file(str(path), mime=True).split(",", 1)[0].strip()
     if mime in _ZIP_MIMES or (mime == "application/octet-stream" and _starts_with(path, b"PK\x03\x04")):
         kind = zip_kind(path)
     elif mime in _OLE_MIMES or _starts_with(path, olefile.MAGIC):

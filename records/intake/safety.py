@@ -28,6 +28,7 @@ from records.intake.base import (
     Refusal,
     accepted_types_label,
     refuse,
+    refuse_program,
 )
 from records.intake.filetypes import KIND_MIME, kind_from_filename, sniff
 from records.intake.pdflayer import pages_without_text
@@ -83,6 +84,8 @@ def check_file(
         raise refuse("too_large", limit=limits.max_bytes // 2**20)
 
     kind, mime = sniff(path)
+    if kind == "exe":
+        raise refuse_program(kind_from_filename(filename), allowed)
     if kind not in allowed:
         raise refuse("type_not_allowed", types=accepted_types_label(allowed))
     claimed = kind_from_filename(filename)

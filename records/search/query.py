@@ -295,6 +295,10 @@ def parse_query(text: str) -> Node:
     if sum(len(group) for group in groups) > MAX_CLAUSES:
         raise QueryError(_l("The query is too long; use at most %(limit)s words.", limit=MAX_CLAUSES))
     if not groups:
+        if text.strip():
+            # Only brackets or signs (``(((``): searching for "everything" would mislead.
+            raise QueryError(_l("The query has no word to look for. Write words, a phrase in quotes or a "
+                                "field such as year:2023; brackets are not needed."))
         return MatchAll()
     if all(negated_groups):
         raise QueryError(_l("Add at least one word to look for; words with a minus only exclude."))

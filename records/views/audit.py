@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
 
-from records import audit, audit_log, db
+from records import audit, audit_log, audit_words, db
 from records.db import session_scope
+from records.i18n import _
 from records.permissions import Perm
 from records.web import require
 
@@ -32,7 +33,8 @@ def events() -> Any:
     audit.record(session, "audit:view", page=found.page, filters=flt.query_args())
     areas = sorted({a.split(":", 1)[0] for a in actions})
     return render_template("audit/events.html", found=found, flt=flt, actions=actions, areas=areas,
-                           args=flt.query_args())
+                           args=flt.query_args(), lines=audit_words.describe(session, found.events),
+                           action_label=audit_words.action_label, area_label=audit_words.area_label)
 
 
 @bp.get("/export.csv")
@@ -62,5 +64,9 @@ def inspection() -> Any:
     audit.record(session, "report:inspection", since=since.isoformat(), until=until.isoformat(), format=fmt,
                  lines=len(lines))
     if fmt == "csv":
-        return _csv_response(audit_log.inspection_csv(lines), f"inspection-{since}-{until}.csv")
-    return render_template("audit/inspection.html", lines=lines, since=since, until=until)
+        headers = (_("Who"), _("Action"), _("What"), _("Times"), _("First"), _("Last"),
+                   _("Approved by a person who also drafts this paper"))
+        return _csv_response(audit_log.inspection_csv(lines, headers, audit_words.action_label, _("yes")),
+                             f"inspection-{since}-{until}.csv")
+    return render_template("audit/inspection.html", lines=lines, since=since, until=until,
+                           action_label=audit_words.action_label)

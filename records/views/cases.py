@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from records import cases, db, nomenclature
+from records import cases, db, nomenclature, previews
 from records.permissions import Perm
 from records.web import require, select_locale, year_arg
 
@@ -26,4 +26,4 @@ def index() -> Any:
 @require(Perm.VIEW_RECORDS)
 def show(case_id: int) -> Any:
     case = cases.get_case(db.session(), case_id)
-    return render_template("cases/show.html", case=case, lang=select_locale())
+    return render_template("cases/show.html", case=case, lang=select_locale(), picture_kinds=previews.RENDERED_KINDS)

@@ -1,12 +1,14 @@
 """Filing documents in the browser, and the document page (metadata, versions, preview, download)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_login import current_user
 
-from records import audit, db, documents, downloads, nomenclature
+from records import audit, db, documents, downloads, nomenclature, previews
 from records.errors import UserError
 from records.i18n import _
 from records.models import DocType
@@ -52,6 +54,7 @@ def text_status_label(status: str) -> str:
         "pending": _("being read (OCR)…"),
         "failed": _("could not be read"),
         "none": _("no text found (blank or picture only)"),
+        "destroyed": _("destroyed with the document"),
     }
     return labels.get(status, status)
 
@@ -102,6 +105,8 @@ def create() -> Any:
     if wants_json:
         return jsonify({"id": document.id, "url": url_for(".show", document_id=document.id),
                         "title": document.title, "text_status": document.text_status,
+                        "text_label": text_status_label(document.text_status),
+                        "status_url": url_for(".status", document_id=document.id),
                         "case": f"{document.case.index} · {document.case.year}"}), 201
     flash(_("Filed into %(index)s of %(year)s.", index=document.case.index, year=document.case.year), "success")
     return redirect(url_for(".show", document_id=document.id))
@@ -114,9 +119,53 @@ def show(document_id: int) -> Any:
     document = documents.get_document(session, document_id)
     audit.record(session, "document:view", document)
     current = document.current
+    viewer = None
+    if document.state == "active" and previews.can_render(current):
+        pages = previews.page_count(current_app._get_current_object(), current)
+        page = min(max(request.args.get("page", 1, type=int), 1), pages or 1)
+        viewer = {"pages": pages, "page": page, "shown": min(pages or 0, previews.MAX_PAGES)}
     return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
-                           can_preview=current is not None and downloads.can_preview(current) and document.state == "active",
+                           viewer=viewer,
                            can_read_again=document.state == "active" and documents.can_read_again(current))
+
+
+@bp.get("/<int:document_id>/status")
+@require(Perm.VIEW_RECORDS)
+def status(document_id: int) -> Any:
+    """The text state of a document, polled by its page and the filing list while OCR runs."""
+    document = documents.get_document(db.session(), document_id)
+    state = document.text_status if document.state == "active" else "destroyed"
+    return jsonify({"id": document.id, "text_status": state, "label": text_status_label(state),
+                    "pending": state == "pending"})
+
+
+@bp.get("/<int:document_id>/pages/<int:page>.png")
+@require(Perm.READ_FILES)
+def page_image(document_id: int, page: int) -> Any:
+    """One page of the current (or a given) version as a picture; ``size`` is thumb, page or large."""
+    session = db.session()
+    document = documents.get_document(session, document_id)
+    documents.require_live(document)
+    version = documents.get_version(document, request.args.get("version", type=int))
+    size = request.args.get("size", "page")
+    if size != "thumb" and page == 1:
+        audit.record(session, "document:preview", document, version=version.version, sha256=version.sha256)
+    path = previews.page_png(current_app._get_current_object(), version, page, size)
+    if path is None:
+        if size != "thumb":
+            abort(404)
+        # A list shows a blank sheet rather than a broken picture.
+        path, mimetype = Path(current_app.static_folder or "static") / "nopreview.svg", "image/svg+xml"
+    else:
+        mimetype = "image/png"
+    etag = f'"{version.sha256[:32]}-{size}-{page}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        resp = Response(status=304)
+    else:
+        resp = Response(path.read_bytes(), mimetype=mimetype)  # pictures are small; no file stays open
+    resp.headers["ETag"] = etag
+    resp.headers["Cache-Control"] = "private, max-age=600"
+    return resp
 
 
 @bp.get("/<int:document_id>/file")

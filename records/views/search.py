@@ -6,12 +6,12 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from records import db
+from records import db, previews
 from records.errors import UserError
 from records.permissions import Perm
 from records.search.service import MAX_PAGE, PER_PAGE, parse_search_request, search_documents
 from records.views.documents import doc_type_labels
-from records.web import require
+from records.web import can, require
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -41,4 +41,5 @@ def index() -> Any:
         if exc.code != "bad_query":
             raise
         return render_template("search/index.html", wanted=wanted, result=None, error=str(exc.message)), 400
-    return render_template("search/index.html", wanted=wanted, result=result, error=None)
+    thumbs = previews.with_pictures(db.session(), [hit.id for hit in result.hits]) if can(Perm.READ_FILES) else set()
+    return render_template("search/index.html", wanted=wanted, result=result, error=None, thumbs=thumbs)

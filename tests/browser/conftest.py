@@ -119,6 +119,23 @@ def login(page: Any, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def close_year_and_list(page: Any, year: int, expiry_year: int) -> Any:
+    """As the records officer (accepting the confirmation): close ``year``, then open the expiry list of
+    ``expiry_year`` with nothing ticked; returns its "destroy" table."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"/disposal/close?year={year}")
+    if page.locator("input[name=acknowledged]").count():
+        page.check("input[name=acknowledged]")
+    if page.locator("form[data-confirm] button[type=submit]").count():
+        page.click("form[data-confirm] button[type=submit]")
+        page.wait_for_load_state()
+    page.goto(f"/disposal/?year={expiry_year}")
+    destroy = page.locator('table[data-part="destroy"]')
+    for box in destroy.locator("input[name=case_id]").all():
+        box.set_checked(False)
+    return destroy
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     """Where screenshots go (SANDYK_SCREENSHOTS, else a temp folder), for people to look at."""

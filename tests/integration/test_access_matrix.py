@@ -23,6 +23,7 @@ ACCESS: dict[str, Any] = {
     # --- foundation ---
     "static": PUBLIC,
     "main.healthz": PUBLIC,
+    "main.favicon": PUBLIC,
     "main.set_language": PUBLIC,
     "auth.login": PUBLIC,
     "main.home": ALL,
@@ -53,6 +54,8 @@ ACCESS: dict[str, Any] = {
     "documents.show": VIEWERS,
     "documents.download": READERS,
     "documents.preview": READERS,
+    "documents.page_image": READERS,
+    "documents.status": VIEWERS,
     "documents.add_version": {"secretary"},
     "documents.edit": {"secretary"},
     "documents.move": {"secretary"},

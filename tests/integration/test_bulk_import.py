@@ -150,7 +150,7 @@ def test_manifest_files_good_rows_and_refuses_bad_ones_with_reasons(app: Flask, 
     assert "Skipped as already filed: 1" in result.output
     for line, reason in [(4, "date"), (5, "no item 99-9-9"), (6, "no nomenclature for 1990"),
                          (7, "document type"), (8, "no such file"), (9, "relative to the manifest"),
-                         (10, "is not accepted")]:
+                         (10, "is a program")]:
         assert any(text.startswith(f"  line {line}:") and reason in text for text in result.output.splitlines()), \
             (line, result.output)
     docs = {d.title: d for d in db_session.scalars(select(Document))}

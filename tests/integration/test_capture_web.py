@@ -48,7 +48,7 @@ def test_refused_upload_in_the_form_says_why(app: Flask, login_as, tmp_path) -> 
     resp = upload(sec, samples.make_exe_as_pdf(tmp_path), json=False)
     assert resp.status_code == 302
     follow = sec.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "not accepted" in follow
+    assert "is a program, not a document, although its name says PDF" in follow
 
 
 def test_preview_only_for_safe_pdf_and_images(app: Flask, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +62,8 @@ def test_preview_only_for_safe_pdf_and_images(app: Flask, login_as, tmp_path) ->
     forced = sec.get(f"/documents/{risky}/preview")
     assert forced.headers["Content-Disposition"].startswith("attachment")
     page = sec.get(f"/documents/{risky}").get_data(as_text=True)
-    assert "/preview" not in page and "download only" in page
+    assert "/preview" not in page and "never run" in page
+    assert f"/documents/{risky}/pages/1.png" in page  # the same picture preview as any PDF
 
 
 def test_versions_edit_and_move_are_kept_and_audited(app: Flask, login_as, tmp_path, db_session) -> None:  # type: ignore[no-untyped-def]

@@ -111,6 +111,18 @@ def test_bad_query_gets_a_friendly_message_not_an_error(login_as: Any, api_token
     assert search_events(db_session) == []
 
 
+def test_brackets_alone_are_a_bad_query_not_everything(login_as: Any, api_token: Any, app: Flask,
+                                                       file_doc: SearchFixture) -> None:
+    file_doc("Протокол", "кафедра", doc_type="protocol")
+    page = login_as("auditor").get("/search/", query_string={"q": "((("})
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "no word to look for" in html and "document found" not in html
+    api = app.test_client().get("/api/v1/search", query_string={"q": "((("},
+                                headers={"Authorization": f"Bearer {api_token('auditor')}"})
+    assert api.status_code == 400 and api.get_json()["error"]["code"] == "bad_query"
+
+
 def test_api_returns_results_and_facets_and_is_on_record(app: Flask, api_token: Any, file_doc: SearchFixture,
                                                          db_session: Any) -> None:
     doc_id = file_doc("Договор о практике", "Договор с ОсОО «Кумтөр Голд Компани» о практике студентов.",

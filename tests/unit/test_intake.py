@@ -116,6 +116,10 @@ def test_programs_and_html_are_not_accepted_whatever_their_name(
     assert refused.code == "type_not_allowed"
     # The message tells the user what they may upload instead.
     assert "PDF" in str(refused.message) and "DOCX" in str(refused.message)
+    # A program says it is one, and that its name claims another type.
+    assert ("is a program" in str(refused.message)) == filename.endswith(".pdf")
+    if filename.endswith(".pdf"):
+        assert "its name says PDF" in str(refused.message)
 
 
 def test_allowed_list_is_respected(tmp_path: Path) -> None:

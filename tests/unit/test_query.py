@@ -118,6 +118,8 @@ def test_text_without_letters_is_ignored() -> None:
         ("протокол OR -буйрук", "minus cannot be part of OR"),
         ('counterparty:"!!"', "Give a value"),
         (" ".join(["сөз"] * (MAX_CLAUSES + 1)), "too long"),
+        ("(((", "no word to look for"),
+        ("( ) -", "no word to look for"),
     ],
 )
 def test_malformed_queries_raise_a_friendly_query_error(text: str, fragment: str) -> None:

@@ -1,0 +1,103 @@
+"""What is waiting for each person: the home page's cards, by role.
+
+Roles are compared as strings so that roles added later (``commission``, ``approver``) find their card
+as soon as they exist. Each card is a small query; none of them loads a whole table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from records import disposal
+from records.i18n import _
+from records.models import AuditEvent, Case, CaseState, DisposalAct, Document, User
+
+LIMIT = 8
+APPROVERS = frozenset({"head", "approver"})
+
+
+@dataclass
+class Home:
+    """The cards of one person's home page; a card is shown when its field is not None."""
+
+    recent_filings: list[Document] | None = None
+    failed_text: list[Document] | None = None
+    undated: list[Document] | None = None
+    undated_total: int = 0
+    recent_searches: list[str] | None = None
+    recent_events: list[AuditEvent] | None = None
+    checklist: disposal.Checklist | None = None
+    expiry: dict[str, int] | None = None
+    acts_by_state: dict[str, int] | None = None
+    paper_without_sheets: list[Case] | None = None
+    acts_to_approve: list[DisposalAct] | None = None
+    users: dict[str, int] | None = None
+    checks: dict[str, AuditEvent | None] = field(default_factory=dict)
+
+
+def _live_documents(session: Session, *where: Any, order: Any, limit: int = LIMIT) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.state == "active", *where)
+                                .order_by(order).limit(limit)))
+
+
+def _last_event(session: Session, action: str) -> AuditEvent | None:
+    return session.scalar(select(AuditEvent).where(AuditEvent.action == action)
+                          .order_by(AuditEvent.id.desc()).limit(1))
+
+
+def for_user(session: Session, user: User, *, today: date | None = None) -> Home:
+    today = today or date.today()
+    roles = {str(role) for role in user.roles}
+    home = Home()
+    if "secretary" in roles:
+        home.recent_filings = _live_documents(session, Document.created_by_id == user.id,
+                                              order=Document.id.desc())
+        home.failed_text = _live_documents(session, Document.text_status == "failed", order=Document.id.desc())
+        home.undated = _live_documents(session, Document.doc_date.is_(None), order=Document.id.desc())
+        home.undated_total = session.scalar(select(func.count(Document.id)).where(
+            Document.state == "active", Document.doc_date.is_(None))) or 0
+    if "auditor" in roles:
+        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "search:query",
+                                                            AuditEvent.actor_id == user.id)
+                                   .order_by(AuditEvent.id.desc()).limit(40))
+        seen: list[str] = []
+        for event in searches:
+            q = str((event.detail or {}).get("query") or "").strip()
+            if q and q not in seen:
+                seen.append(q)
+        home.recent_searches = seen[:LIMIT]
+        home.recent_events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(LIMIT)))
+    if "archivist" in roles:
+        home.checklist = disposal.closing_checklist(session, today.year - 1)
+        report = disposal.expiry_list(session, today.year)
+        home.expiry = {name.value: len(rows) for name, rows in report.parts()}
+        home.acts_by_state = dict(session.execute(select(DisposalAct.status, func.count(DisposalAct.id))
+                                                  .group_by(DisposalAct.status)).tuples().all())
+        home.paper_without_sheets = list(session.scalars(
+            select(Case).where(Case.is_paper.is_(True), Case.sheets.is_(None),
+                               Case.state.in_([CaseState.OPEN.value, CaseState.CLOSED.value]))
+            .order_by(Case.year.desc(), Case.index).limit(LIMIT)))
+    if roles & APPROVERS:
+        home.acts_to_approve = list(session.scalars(select(DisposalAct).where(DisposalAct.status == "draft")
+                                                    .order_by(DisposalAct.act_date)))
+    if "admin" in roles:
+        rows = session.execute(select(User.active, func.count(User.id)).group_by(User.active)).tuples().all()
+        home.users = {"active": sum(n for active, n in rows if active), "inactive": sum(n for active, n in rows if not active)}
+        home.checks = {action: _last_event(session, action)
+                       for action in ("backup:create", "audit:verify", "storage:verify")}
+    return home
+
+
+def act_state_label(status: str) -> str:
+    labels = {
+        "draft": _("draft, awaiting approval"),
+        "approved": _("approved"),
+        "executing": _("execution interrupted"),
+        "executed": _("executed"),
+        "rejected": _("rejected"),
+    }
+    return labels.get(status, status)
