@@ -1,7 +1,7 @@
 """OCR confidence of each file version; progress of long jobs
 
 Revision ID: 0007
-Revises: 0003, 0004
+Revises: 0005
 Create Date: 2026-12-03 15:00:00.000000
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0007'
-down_revision: str | Sequence[str] | None = ('0003', '0004')
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """server-side sessions, login throttling per address and name, API token expiry
 
 Revision ID: 0009
-Revises: 0003, 0004
+Revises: 0007
 Create Date: 2026-12-03 14:40:00.000000
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0009'
-down_revision: str | Sequence[str] | None = ('0003', '0004')
+down_revision: str | Sequence[str] | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

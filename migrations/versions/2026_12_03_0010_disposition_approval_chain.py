@@ -2,7 +2,7 @@
 drafted, agreed and approved before transfer, permanent cases marked, overrides pending a second person
 
 Revision ID: 0010
-Revises: 0003, 0004
+Revises: 0009
 Create Date: 2026-12-03 14:50:00.000000
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0010'
-down_revision: str | Sequence[str] | None = ('0003', '0004')
+down_revision: str | Sequence[str] | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

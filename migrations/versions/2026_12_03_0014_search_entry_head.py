@@ -1,7 +1,7 @@
 """search entry: head vector for the first ranking pass, b-tree indexes for field conditions
 
 Revision ID: 0014
-Revises: 0003, 0004
+Revises: 0010
 Create Date: 2026-12-03 15:00:00
 
 Entries written before this revision have no head vector, so they are dropped and every live document is
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 
 
 revision: str = '0014'
-down_revision: str | Sequence[str] | None = ('0003', '0004')
+down_revision: str | Sequence[str] | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
