@@ -319,7 +319,9 @@ def import_item(app: Flask, item: ImportItem, *, actor_id: int, draft_years: boo
         meta = documents.validate_metadata(item.fields)
         year = nomenclature.check_year(item.year)
         sha256, size = hash_file(item.path, item.root)
-        with session_scope(app) as session:
+        # Reads first: the file's checks and text are read without holding the write lock, so a
+        # running server goes on answering during an import.
+        with session_scope(app, reads_first=True) as session:
             _check_destination(session, year, item.index, draft_years=draft_years)
             found = documents.where_stored(session, sha256)
             if found:

@@ -90,12 +90,13 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        # Sessions of requests: each transaction starts as a read and turns into a write at its first write.
-        self.request_sessionmaker = sessionmaker(self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}),
-                                                 expire_on_commit=False, info={"reads_first": True})
-        event.listen(self.request_sessionmaker, "before_flush", _write_before_flush)
-        event.listen(self.request_sessionmaker, "do_orm_execute", _write_before_dml)
-        event.listen(self.request_sessionmaker, "after_transaction_end", _read_again)
+        # Sessions of requests (and imports): each transaction starts as a read and turns into a write at its
+        # first write.
+        self.reads_first_sessionmaker = sessionmaker(self.engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}),
+                                                   expire_on_commit=False, info={"reads_first": True})
+        event.listen(self.reads_first_sessionmaker, "before_flush", _write_before_flush)
+        event.listen(self.reads_first_sessionmaker, "do_orm_execute", _write_before_dml)
+        event.listen(self.reads_first_sessionmaker, "after_transaction_end", _read_again)
 
     @property
     def dialect(self) -> str:
@@ -131,7 +132,7 @@ def session() -> Session:
     """The session of the current request or app context."""
     if "_db_session" not in g:
         database = get_database()
-        g._db_session = database.request_sessionmaker() if has_request_context() else database.sessionmaker()
+        g._db_session = database.reads_first_sessionmaker() if has_request_context() else database.sessionmaker()
     return g._db_session
 
 
@@ -216,9 +217,12 @@ def write_after_work(app: Flask) -> None:
 
 
 @contextmanager
-def session_scope(app: Flask | None = None) -> Iterator[Session]:
-    """A session of its own, committed on success, for CLI and background work."""
-    sess = get_database(app).sessionmaker()
+def session_scope(app: Flask | None = None, *, reads_first: bool = False) -> Iterator[Session]:
+    """A session of its own, committed on success, for CLI and background work. With ``reads_first``
+    its transactions begin as reads and become writes at the first write (see :func:`begin_write`),
+    as a request's do."""
+    database = get_database(app)
+    sess = database.reads_first_sessionmaker() if reads_first else database.sessionmaker()
     try:
         yield sess
         sess.commit()

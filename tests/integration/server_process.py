@@ -3,12 +3,14 @@ thread) on a free port, over the data folder and database of a test's ``app``; a
 checks that must hold after a crash or a crowd."""
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -98,6 +100,19 @@ def multipart(fields: dict[str, str], filename: str, content: bytes) -> tuple[by
                  f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def post_document(url: str, token: str, fields: dict[str, str], filename: str, content: bytes,
+                  timeout: float = 120) -> tuple[int, dict[str, Any]]:
+    """File a document through the API of the server at ``url``: the status and the JSON answer."""
+    body, ctype = multipart(fields, filename, content)
+    req = urllib.request.Request(url + "/api/v1/documents", data=body, method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": ctype})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
 
 
 def consistency_problems(app: Flask, session: Any) -> list[str]:

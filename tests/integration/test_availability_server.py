@@ -4,7 +4,6 @@ requests, and a crowd of sign-ins. Every loop here is bounded in count and time.
 from __future__ import annotations
 
 import http.cookiejar
-import json
 import re
 import socket
 import threading
@@ -20,7 +19,7 @@ import pytest
 from flask import Flask
 
 from tests import samples
-from tests.integration.server_process import Server, multipart
+from tests.integration.server_process import Server, post_document
 
 YEAR = date.today().year
 # A client that has had no answer in this long counts the request as failed (a monitor's timeout).
@@ -42,14 +41,7 @@ def _get(url: str, token: str | None = None, timeout: float = GIVE_UP_S) -> tupl
 
 def _upload(url: str, token: str, path: Path, title: str) -> tuple[int, dict[str, Any]]:
     fields = {"index": "12-4-7", "year": str(YEAR), "doc_type": "report", "title": title}
-    body, ctype = multipart(fields, path.name, path.read_bytes())
-    req = urllib.request.Request(url + "/api/v1/documents", data=body, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": ctype})
-    try:
-        with urllib.request.urlopen(req, timeout=600) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+    return post_document(url, token, fields, path.name, path.read_bytes(), timeout=600)
 
 
 @pytest.mark.slow

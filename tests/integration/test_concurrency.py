@@ -3,11 +3,8 @@ stored once, indexed and audited, and the audit chain stays whole."""
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import time
-import urllib.error
-import urllib.request
 from datetime import date
 from typing import Any
 
@@ -17,7 +14,7 @@ from sqlalchemy import select
 
 from records.blobs import get_store
 from records.models import AuditEvent, Blob, Document, DocumentFile
-from tests.integration.server_process import Server, consistency_problems, multipart, run_cli
+from tests.integration.server_process import Server, consistency_problems, post_document, run_cli
 
 YEAR = date.today().year
 PROCESSES, EACH = 4, 5
@@ -27,14 +24,7 @@ SHARED = "".join(f"Кафедранын отурумунун протоколу 
 
 def _send(url: str, token: str, name: str, content: bytes, **extra: str) -> tuple[int, dict[str, Any]]:
     fields = {"index": "12-4-7", "year": str(YEAR), "doc_type": "protocol", "title": name, **extra}
-    body, ctype = multipart(fields, name, content)
-    req = urllib.request.Request(url + "/api/v1/documents", data=body, method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": ctype})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+    return post_document(url, token, fields, name, content)
 
 
 def _client(url: str, token: str, proc: int, start: float) -> list[tuple[int, dict[str, Any]]]:
