@@ -58,10 +58,10 @@ GIVE_UP_S = 30
 # --- the data folder ---------------------------------------------------------------------------
 
 
-def populate(data_dir: Path, docs: int, batch: int = 200) -> None:
+def populate(data_dir: Path, docs: int, batch: int = 200, settings: dict[str, str] | None = None) -> None:
     """File ``docs`` generated documents as plain text through the capture pipeline, ``batch`` to a
     transaction; index at the end. Files are not flushed to disk one by one here (a fixture, not a
-    measurement: the measured uploads are)."""
+    measurement: the measured uploads are). ``settings`` add to the app's (another database, say)."""
     os.fsync = lambda _fd: None  # type: ignore[assignment]
     from sqlalchemy import select
 
@@ -71,7 +71,8 @@ def populate(data_dir: Path, docs: int, batch: int = 200) -> None:
     from records.db import session_scope
     from records.models import User
 
-    app = create_app({"DATA_DIR": str(data_dir), "WORKER": "off", "SECRET_KEY": "bench", "ADMIN_PASSWORD": PASSWORD})
+    app = create_app({"DATA_DIR": str(data_dir), "WORKER": "off", "SECRET_KEY": "bench", "ADMIN_PASSWORD": PASSWORD,
+                      **(settings or {})})
     with app.app_context():
         setup_data(app, echo=False)
         corpus = list(generate_documents(docs, seed=12, words=200))
@@ -112,9 +113,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(app_root: Path, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(app_root: Path, data_dir: Path, port: int, env_extra: dict[str, str] | None = None
+                 ) -> subprocess.Popen[bytes]:
+    """``flask serve`` on ``port`` over ``data_dir`` (``env_extra``: more ``SANDYK_*`` settings)."""
     env = dict(os.environ, SANDYK_DATA_DIR=str(data_dir), SANDYK_SECRET_KEY="bench", SANDYK_WORKER="thread",
                SANDYK_ADMIN_PASSWORD=PASSWORD)
+    env.update(env_extra or {})
     flask = str(Path(sys.executable).parent / "flask")
     with (data_dir / "server.log").open("ab") as log:
         proc = subprocess.Popen([flask, "--app", "app", "serve", "--port", str(port)], cwd=app_root, env=env,
