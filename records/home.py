@@ -12,12 +12,27 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import disposal
-from records.i18n import _
-from records.models import AuditEvent, Case, CaseState, DisposalAct, Document, User
+from records.disposition.closing import Checklist, closing_checklist
+from records.disposition.expiry import expiry_list
+from records.models import (
+    ActStatus,
+    ArchiveInventory,
+    AuditEvent,
+    Case,
+    CaseState,
+    DisposalAct,
+    Document,
+    InventoryStatus,
+    Nomenclature,
+    NomenclatureStatus,
+    User,
+)
 
 LIMIT = 8
-APPROVERS = frozenset({"head", "approver"})
+# The step of an act or an inventory that waits for each role: the expert commission agrees drafts, the
+# head of the organisation approves what the commission agreed.
+WAITING_STEP = {"commission": (ActStatus.DRAFT, InventoryStatus.DRAFT),
+                "approver": (ActStatus.AGREED, InventoryStatus.AGREED)}
 
 
 @dataclass
@@ -30,11 +45,13 @@ class Home:
     undated_total: int = 0
     recent_searches: list[str] | None = None
     recent_events: list[AuditEvent] | None = None
-    checklist: disposal.Checklist | None = None
+    checklist: Checklist | None = None
     expiry: dict[str, int] | None = None
     acts_by_state: dict[str, int] | None = None
     paper_without_sheets: list[Case] | None = None
-    acts_to_approve: list[DisposalAct] | None = None
+    acts_waiting: list[DisposalAct] | None = None
+    inventories_waiting: list[ArchiveInventory] | None = None
+    nomenclatures_waiting: list[Nomenclature] | None = None
     users: dict[str, int] | None = None
     checks: dict[str, AuditEvent | None] = field(default_factory=dict)
 
@@ -72,8 +89,8 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
         home.recent_searches = seen[:LIMIT]
         home.recent_events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(LIMIT)))
     if "archivist" in roles:
-        home.checklist = disposal.closing_checklist(session, today.year - 1)
-        report = disposal.expiry_list(session, today.year)
+        home.checklist = closing_checklist(session, today.year - 1)
+        report = expiry_list(session, today.year)
         home.expiry = {name.value: len(rows) for name, rows in report.parts()}
         home.acts_by_state = dict(session.execute(select(DisposalAct.status, func.count(DisposalAct.id))
                                                   .group_by(DisposalAct.status)).tuples().all())
@@ -81,23 +98,18 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
             select(Case).where(Case.is_paper.is_(True), Case.sheets.is_(None),
                                Case.state.in_([CaseState.OPEN.value, CaseState.CLOSED.value]))
             .order_by(Case.year.desc(), Case.index).limit(LIMIT)))
-    if roles & APPROVERS:
-        home.acts_to_approve = list(session.scalars(select(DisposalAct).where(DisposalAct.status == "draft")
-                                                    .order_by(DisposalAct.act_date)))
+    waiting = [WAITING_STEP[role] for role in sorted(roles & WAITING_STEP.keys())]
+    if waiting:
+        home.acts_waiting = list(session.scalars(select(DisposalAct).where(
+            DisposalAct.status.in_([act for act, _ in waiting])).order_by(DisposalAct.act_date)))
+        home.inventories_waiting = list(session.scalars(select(ArchiveInventory).where(
+            ArchiveInventory.status.in_([inventory for _, inventory in waiting])).order_by(ArchiveInventory.id)))
+    if "head" in roles:
+        home.nomenclatures_waiting = list(session.scalars(select(Nomenclature).where(
+            Nomenclature.status == NomenclatureStatus.DRAFT).order_by(Nomenclature.year)))
     if "admin" in roles:
         rows = session.execute(select(User.active, func.count(User.id)).group_by(User.active)).tuples().all()
         home.users = {"active": sum(n for active, n in rows if active), "inactive": sum(n for active, n in rows if not active)}
         home.checks = {action: _last_event(session, action)
                        for action in ("backup:create", "audit:verify", "storage:verify")}
     return home
-
-
-def act_state_label(status: str) -> str:
-    labels = {
-        "draft": _("draft, awaiting approval"),
-        "approved": _("approved"),
-        "executing": _("execution interrupted"),
-        "executed": _("executed"),
-        "rejected": _("rejected"),
-    }
-    return labels.get(status, status)

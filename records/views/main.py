@@ -69,7 +69,7 @@ def home() -> Any:
     session = db.session()
     cards = home_cards.for_user(session, current_user)
     lines = audit_words.describe(session, cards.recent_events) if cards.recent_events else []
-    return render_template("home.html", cards=cards, audit_lines=lines, home_act_state=home_cards.act_state_label)
+    return render_template("home.html", cards=cards, audit_lines=lines)
 
 
 @bp.get("/jobs")

@@ -138,7 +138,10 @@ def test_home_page_shows_each_role_its_work(app: Flask, login_as: Any, tmp_path:
     home = login_as("archivist").get("/").get_data(as_text=True)
     assert "Year-end closing of" in home and "Reviews due" in home and "Paper cases without a sheet count" in home
     home = login_as("head").get("/").get_data(as_text=True)
-    assert "Waiting for your approval" in home and "Nothing is waiting for your approval." in home
+    assert "Waiting for you" in home and "Nomenclature" in home
+    for role in ("commission", "approver"):
+        home = login_as(role).get("/").get_data(as_text=True)
+        assert "Waiting for you" in home and "Nothing is waiting for you." in home and "All destruction acts" in home
     with app.app_context():
         from records.db import session_scope
 
@@ -238,7 +241,7 @@ def test_expiry_pdf_headers_keep_their_words_whole() -> None:
     from pypdf import PdfReader
 
     from records import reports
-    from records.disposal import ExpiryList
+    from records.disposition.expiry import ExpiryList
 
     for lang, word in (("ky", "Документтер"), ("ru", "Документов")):
         text = PdfReader(io.BytesIO(reports.expiry_pdf(ExpiryList(year=2026), lang))).pages[0].extract_text()
