@@ -43,3 +43,21 @@ def test_search_benchmark_reports_latencies_of_both_engines() -> None:
             assert re.search(rf"{engine} {snippets} snippets +p50 +{NUMBER} ms +p95 +{NUMBER} ms +p99 +{NUMBER} ms",
                              out), (engine, snippets)
     assert "whoosh hits per query kind" in out
+
+
+def test_postgresql_search_benchmark_compares_every_query_kind(pg_url: str) -> None:
+    out = _run("bench/pg_search_bench.py", "--docs", "40", "--repeat", "1", "--plans")
+    for kind in ("word", "word-tail", "two-words", "phrase", "prefix", "field-date"):
+        assert re.search(rf"^{kind} +{NUMBER} +/ *{NUMBER} +{NUMBER} +/ *{NUMBER} +{NUMBER}x +(?:met|NOT met)$", out,
+                         re.M), kind
+    assert re.search(rf"worst kind ratio {NUMBER}x: target within 3x (?:met|NOT met)", out)
+    assert re.search(r"totals equal on \d+ of 56 queries", out)
+    assert out.count("--- plan: ") == 6 and "Execution Time" in out
+
+
+def test_scaleout_benchmark_runs_two_servers_and_reports_visibility(pg_url: str) -> None:
+    out = _run("bench/scaleout_bench.py", "--docs", "30", "--seconds", "2", "--levels", "2", "--think", "0.05",
+               "--visibility", "2")
+    assert re.search(rf"2 users +search +n= *\d+ +p50 +{NUMBER} ms", out)
+    assert re.search(rf"visible through the other server after: median {NUMBER} ms, max {NUMBER} ms \(2 of 2 found\)", out)
+    assert len(re.findall(r"^target: .*: (?:met|NOT met)$", out, re.M)) == 2
