@@ -97,7 +97,7 @@ def test_every_export_neutralises_formulas(app: Flask, tmp_path: Path, login_as:
             item.note = HOSTILE_NOTE
     close(app, 2023)
     assert officer.post(f"/disposal/cases/{permanent}/keeping", data={"is_paper": "1", "sheets": "4"}).status_code == 302
-    assert officer.post("/disposal/inventories", data={"number": "1", "year": "2025",
+    assert officer.post("/disposal/inventories", data={"number": "1", "inventory_date": "2025-01-15",
                                                        "case_id": [str(permanent)]}).status_code == 302
     with app.app_context(), session_scope(app) as session:
         inventory = session.get(Case, permanent).inventory_id
@@ -250,7 +250,7 @@ def test_combined_roles_when_allowed_are_flagged_in_the_audit_and_the_report(app
     event = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "nomenclature:approve"))
     assert event.detail.get("combined_roles") is True
     report = login_as("auditor", "admin").get("/audit/inspection?format=csv").get_data(as_text=True)
-    flagged = [row for row in csv.reader(io.StringIO(report.lstrip("\ufeff"))) if row[1] == "nomenclature:approve"]
+    flagged = [row for row in csv.reader(io.StringIO(report.lstrip("\ufeff"))) if row[1] == "approved a nomenclature"]
     assert flagged and flagged[0][0] == both.user.username and flagged[0][-1] == "yes"
     page = login_as("auditor").get("/audit/inspection").get_data(as_text=True)
     assert "⚑" in page
