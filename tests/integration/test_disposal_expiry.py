@@ -141,8 +141,8 @@ def test_page_and_files_in_kyrgyz_and_russian(app: Flask, catalogue: Catalogue, 
 
     xlsx = client.get("/disposal/expiry/2026.xlsx?lang=ky")
     book = load_workbook(io.BytesIO(xlsx.get_data()))
-    assert book.sheetnames == ["Жок кылууга", "ЭПК кароосуна", "Архивге өткөрүүгө", "Кармоодо"]
-    held_rows = list(book["Кармоодо"].iter_rows(values_only=True))
+    assert book.sheetnames == ["Жок кылууга", "ЭК кароосуна", "Архивге өткөрүүгө", "Тыюу салынган"]
+    held_rows = list(book["Тыюу салынган"].iter_rows(values_only=True))
     assert held_rows[2][:3] == ("№", "Иштин индекси", "Жыл")
     assert any(r[1] == "12-4-17" for r in held_rows[3:])
 
