@@ -117,9 +117,10 @@ def test_editing_an_item_validates_and_sends_back_to_draft(app: Flask, login_as,
 def test_year_end_count(app: Flask, db_session) -> None:  # type: ignore[no-untyped-def]
     from records import cases
 
-    for index in ("12-4-7", "12-4-8", "12-4-25", "12-4-27", "12-4-1"):
-        cases.case_for_filing(db_session, YEAR, index, actor="test")
-    db_session.flush()
+    with app.app_context():  # the audit trail's key belongs to the app
+        for index in ("12-4-7", "12-4-8", "12-4-25", "12-4-27", "12-4-1"):
+            cases.case_for_filing(db_session, YEAR, index, actor="test")
+        db_session.flush()
     nom = nomenclature.require(db_session, YEAR)
     count = disposition.closing.year_end_count(db_session, nom)
     assert (count.total, count.permanent.total, count.over_10_years.total, count.up_to_10_years.total) == (5, 1, 0, 4)
@@ -128,6 +129,7 @@ def test_year_end_count(app: Flask, db_session) -> None:  # type: ignore[no-unty
 def test_filing_into_an_old_year_drafts_its_nomenclature_from_the_nearest(app: Flask, db_session) -> None:  # type: ignore[no-untyped-def]
     from records import cases
 
-    case = cases.case_for_filing(db_session, 2015, "12-4-7", actor="test")
+    with app.app_context():  # the audit trail's key belongs to the app
+        case = cases.case_for_filing(db_session, 2015, "12-4-7", actor="test")
     nom = nomenclature.require(db_session, 2015)
     assert case.year == 2015 and nom.based_on_year == YEAR and nom.status == "draft"
