@@ -179,9 +179,10 @@ def test_generated_admin_password_must_be_changed_first(app: Flask, client: Any,
     from records import accounts
     from tests.conftest import PASSWORD, do_login
 
-    user = accounts.create_user(db_session, "firstadmin", PASSWORD, ["admin"])
-    user.password_changed_at = None  # what setup does with a generated password
-    db_session.commit()
+    with app.app_context():  # the audit trail's key belongs to the app
+        user = accounts.create_user(db_session, "firstadmin", PASSWORD, ["admin"])
+        user.password_changed_at = None  # what setup does with a generated password
+        db_session.commit()
     do_login(client, "firstadmin")
     resp = client.get("/admin/users")
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/account/password")
