@@ -30,7 +30,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from records import db
 from records.config import secret_key
@@ -100,7 +100,9 @@ def init_app(app: Flask) -> AuditSeal:
     seal = AuditSeal(Path(app.config["DATA_DIR"]), app.config.get("AUDIT_KEY", ""))
     app.extensions["sandyk.audit"] = seal
     # Sessions carry the seal, so appends work in background threads without an app context.
-    get_database(app).sessionmaker.configure(info={"audit_seal": seal})
+    database = get_database(app)
+    for maker in [v for v in vars(database).values() if isinstance(v, sessionmaker)]:
+        maker.configure(info={**maker.kw.get("info", {}), "audit_seal": seal})
     return seal
 
 
