@@ -191,7 +191,9 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
         AuditEvent.action.in_(ACCESS_ACTIONS),
         *[AuditEvent.action.startswith(p) for p in ACCESS_PREFIXES],
         AuditEvent.action.endswith(":export"),
+        # Approvals and agreements, for the flag of combined roles.
         AuditEvent.action.endswith(":approve"),
+        AuditEvent.action.endswith(":agree"),
     ))
     lines: dict[tuple[str, str, str], AccessLine] = {}
     last = 0
