@@ -20,6 +20,7 @@ import hmac
 import json
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,12 +104,22 @@ def init_app(app: Flask) -> AuditSeal:
     database = get_database(app)
     for maker in [v for v in vars(database).values() if isinstance(v, sessionmaker)]:
         maker.configure(info={**maker.kw.get("info", {}), "audit_seal": seal})
+    # Sessions made some other way on the same engine (with other options too) share its pool.
+    _SEALS_BY_POOL[database.engine.pool] = seal
     return seal
 
 
+_SEALS_BY_POOL: weakref.WeakKeyDictionary[Any, AuditSeal] = weakref.WeakKeyDictionary()
+
+
 def seal_of(session: Session | None = None, app: Flask | None = None) -> AuditSeal:
-    if session is not None and "audit_seal" in session.info:
-        return session.info["audit_seal"]  # type: ignore[no-any-return]
+    if session is not None:
+        if "audit_seal" in session.info:
+            return session.info["audit_seal"]  # type: ignore[no-any-return]
+        pool = getattr(session.get_bind(), "pool", None)
+        seal = _SEALS_BY_POOL.get(pool) if pool is not None else None
+        if seal is not None:
+            return seal
     return (app or current_app).extensions["sandyk.audit"]  # type: ignore[no-any-return]
 
 
