@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from records import indexing
 from records.db import session_scope
 from records.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
-from records.models import Document, DocumentFile, DocumentText, IndexTask, SystemState, TextStatus
+from records.models import Document, DocumentFile, DocumentText, SystemState, TextStatus
 from records.search.base import ANALYSIS_VERSION
 
 log = logging.getLogger(__name__)
@@ -139,9 +139,10 @@ def check_analysis(app: Flask) -> bool:
         if recorded == ANALYSIS_VERSION:
             return False
         if recorded is None:
-            # Not recorded: an index from before versions were recorded, built with analysis 1.
+            # Not recorded: a new install, or an index from before versions were recorded, built with
+            # analysis 1. An empty index holds nothing of an older analysis.
             session.execute(insert(SystemState).values(key=ANALYSIS_KEY, value=str(ANALYSIS_VERSION)))
-            if ANALYSIS_VERSION == 1:
+            if ANALYSIS_VERSION == 1 or indexing.get_index(app).doc_count() == 0:
                 return False
         else:
             changed = session.execute(
@@ -151,10 +152,7 @@ def check_analysis(app: Flask) -> bool:
                 return False
         log.warning("the search index was built with text analysis %s, now %s: re-indexing every document "
                     "in the background", recorded, ANALYSIS_VERSION)
-        session.execute(insert(IndexTask).from_select(
-            ["document_id", "op"],
-            select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
-        session.info["index_dirty"] = True
+        indexing.enqueue_all(session)
         return True
 
 
