@@ -39,10 +39,12 @@ def get_index(app: Flask | None = None) -> SearchIndex:
             index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
         except IndexLayoutChanged as exc:
             index = _rebuild_layout(app, exc)
-        app.extensions["sandyk.index"] = index
         from records.retext import check_analysis  # (it queues index tasks through this module)
 
-        check_analysis(app)
+        # Before the index is shared: a sync in another thread must not fill it with today's analysis
+        # while the check takes it for one built with an older analysis.
+        check_analysis(app, index)
+        app.extensions["sandyk.index"] = index
     return index
 
 
