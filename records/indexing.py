@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, literal, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
-from records.db import session_scope, utcnow
-from records.models import Document, DocumentText, IndexTask, Setting
+from records.db import session_scope
+from records.models import Document, DocumentText, IndexTask
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchIndex, open_index
 
 log = logging.getLogger(__name__)
@@ -29,9 +28,6 @@ _sync_lock = threading.Lock()
 # Several processes may sync at once; on PostgreSQL they take turns (SQLite's BEGIN IMMEDIATE already
 # serialises them), so none applies a document state read before another process applied a newer one.
 _PG_SYNC_LOCK = 727201
-# The setting naming the analysis version (``records.search.analysis.ANALYSIS_VERSION``) of the
-# PostgreSQL backend's search entries.
-ANALYSIS_SETTING = "search.analysis_version"
 
 
 def get_index(app: Flask | None = None) -> SearchIndex:
@@ -43,10 +39,12 @@ def get_index(app: Flask | None = None) -> SearchIndex:
             index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
         except IndexLayoutChanged as exc:
             index = _rebuild_layout(app, exc)
-        app.extensions["sandyk.index"] = index
         from records.retext import check_analysis  # (it queues index tasks through this module)
 
-        check_analysis(app)
+        # Before the index is shared: a sync in another thread must not fill it with today's analysis
+        # while the check takes it for one built with an older analysis.
+        check_analysis(app, index)
+        app.extensions["sandyk.index"] = index
     return index
 
 
@@ -60,42 +58,14 @@ def _rebuild_layout(app: Flask, changed: IndexLayoutChanged) -> SearchIndex:
     index = recreate_whoosh_index(changed.path)
     with session_scope(app) as session:
         session.execute(delete(IndexTask))
-        _queue_every_live_document(session)
+        enqueue_all(session)
     return index
-
-
-def _queue_every_live_document(session: Session) -> None:
-    session.execute(insert(IndexTask).from_select(
-        ["document_id", "op"],
-        select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
-    session.info["index_dirty"] = True
 
 
 def _open_pg_index(app: Flask) -> SearchIndex:
     from records.search.pg_index import PgIndex  # the PostgreSQL full-text backend
 
-    index = PgIndex(app)
-    _reanalyse_pg_index(app)
-    return index
-
-
-def _reanalyse_pg_index(app: Flask) -> None:
-    """The PostgreSQL backend's rows hold the terms of the analysis that wrote them. When the analysis
-    has changed since (the setting ``ANALYSIS_SETTING`` records which one filled the table), every
-    live document is queued again: the background sync replaces its row, and search answers from the
-    old rows meanwhile."""
-    from records.search.analysis import ANALYSIS_VERSION
-
-    with session_scope(app) as session:
-        _lock_sync(session)  # one process queues; the others then find the setting up to date
-        if session.scalar(select(Setting.value).where(Setting.key == ANALYSIS_SETTING)) == ANALYSIS_VERSION:
-            return
-        log.warning("the search entries were written by another text analysis; re-indexing every document "
-                    "in the background")
-        _queue_every_live_document(session)
-        session.execute(pg_insert(Setting).values(key=ANALYSIS_SETTING, value=ANALYSIS_VERSION, updated_at=utcnow())
-                        .on_conflict_do_update(index_elements=["key"],
-                                               set_={"value": ANALYSIS_VERSION, "updated_at": utcnow()}))
+    return PgIndex(app)
 
 
 # On PostgreSQL every transaction that leaves work behind (an index task, a pending extraction)
@@ -131,6 +101,15 @@ def enqueue(session: Session, document_id: int, op: str = "upsert") -> None:
     session.add(IndexTask(document_id=document_id, op=op))
     # Read by the request boundary: after the commit, background work is woken (this process's at
     # once, other processes' through PostgreSQL's NOTIFY).
+    session.info["index_dirty"] = True
+    notify(session)
+
+
+def enqueue_all(session: Session) -> None:
+    """Queue every live document for re-indexing."""
+    session.execute(insert(IndexTask).from_select(
+        ["document_id", "op"],
+        select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
     session.info["index_dirty"] = True
     notify(session)
 

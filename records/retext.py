@@ -25,14 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from records import indexing
 from records.db import session_scope
 from records.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
-from records.models import Document, DocumentFile, DocumentText, IndexTask, SystemState, TextStatus
-from records.search.base import ANALYSIS_VERSION
+from records.models import Document, DocumentFile, DocumentText, SystemState, TextStatus
+from records.search.base import ANALYSIS_VERSION, SearchIndex
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +132,7 @@ def run_batch(app: Flask, limit: int = BATCH) -> int:
 # --- analysis ----------------------------------------------------------------
 
 
-def check_analysis(app: Flask) -> bool:
+def check_analysis(app: Flask, index: SearchIndex) -> bool:
     """Queue every live document for re-indexing when the index was built with another analysis;
     True when it did. Several processes may start together: one of them records the new version and
     queues the documents."""
@@ -139,9 +141,13 @@ def check_analysis(app: Flask) -> bool:
         if recorded == ANALYSIS_VERSION:
             return False
         if recorded is None:
-            # Not recorded: an index from before versions were recorded, built with analysis 1.
-            session.execute(insert(SystemState).values(key=ANALYSIS_KEY, value=str(ANALYSIS_VERSION)))
-            if ANALYSIS_VERSION == 1:
+            # Not recorded: a new install, or an index from before versions were recorded, built with
+            # analysis 1. An empty index holds nothing of an older analysis.
+            # Another process starting at the same moment may record it first; then it is that one's job.
+            dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            added = session.execute(dialect_insert(SystemState).values(key=ANALYSIS_KEY, value=str(ANALYSIS_VERSION))
+                                    .on_conflict_do_nothing(index_elements=["key"]))
+            if added.rowcount != 1 or ANALYSIS_VERSION == 1 or index.doc_count() == 0:
                 return False
         else:
             changed = session.execute(
@@ -151,10 +157,7 @@ def check_analysis(app: Flask) -> bool:
                 return False
         log.warning("the search index was built with text analysis %s, now %s: re-indexing every document "
                     "in the background", recorded, ANALYSIS_VERSION)
-        session.execute(insert(IndexTask).from_select(
-            ["document_id", "op"],
-            select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
-        session.info["index_dirty"] = True
+        indexing.enqueue_all(session)
         return True
 
 

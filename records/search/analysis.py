@@ -26,9 +26,9 @@ query meets the other forms of the word in a document:
 ``exact_analyzer`` are the same steps as Whoosh analyzers, giving every stem of
 a word the word's position so phrase positions stay right.
 
-``ANALYSIS_VERSION`` names these steps: change it whenever a word's terms change,
-and indexes written with another version are refilled from the catalogue (the
-Whoosh index keeps the version in its schema, the PostgreSQL backend in a setting).
+Whenever a word's terms change here, bump ``ANALYSIS_VERSION`` in
+``records/search/base.py``: indexes built with another version are refilled from
+the catalogue in the background (``records/retext.py``).
 """
 from __future__ import annotations
 
@@ -45,7 +45,6 @@ from whoosh.analysis import Token, Tokenizer
 from records.search import kyrgyz
 
 __all__ = [
-    "ANALYSIS_VERSION",
     "analyze",
     "analyze_exact",
     "exact_analyzer",
@@ -58,9 +57,6 @@ __all__ = [
     "word_matches",
     "words",
 ]
-
-# 2: the Kyrgyz stemmer checks harmony, assimilation and its lexicon; Kyrgyz words get no Russian stem.
-ANALYSIS_VERSION = 2
 
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
@@ -160,24 +156,16 @@ def normalize_number(value: str) -> str:
 
 
 class _WordTokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh tokenizer running the steps above; with ``stemming`` off it only folds.
-
-    It is saved in the index's schema with the analysis version it ran, so an index written by
-    another version compares unequal and is rebuilt.
-    """
-
-    version = 1  # what tokenizers saved before the analysis had a version read back as
+    """Whoosh tokenizer running the steps above; with ``stemming`` off it only folds."""
 
     def __init__(self, stemming: bool) -> None:
         self.stemming = stemming
-        self.version = ANALYSIS_VERSION
 
     def __eq__(self, other: object) -> bool:
-        return (type(other) is type(self) and other.stemming == self.stemming  # type: ignore[attr-defined]
-                and other.version == self.version)  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.stemming == self.stemming  # type: ignore[attr-defined]
 
     def __hash__(self) -> int:
-        return hash((type(self), self.stemming, self.version))
+        return hash((type(self), self.stemming))
 
     def __call__(  # noqa: PLR0913 - Whoosh's tokenizer signature
         self,

@@ -1,17 +1,14 @@
-"""Kyrgyz text through the whole search path on both index backends, and indexes written by an earlier
-text analysis being refilled after an upgrade."""
+"""Kyrgyz text through the whole search path on both index backends, and an index built with an
+earlier text analysis being refilled after an upgrade."""
 from __future__ import annotations
 
-from typing import Any
-
-import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from records import indexing
+from records import indexing, retext
 from records.db import session_scope
-from records.models import Setting
-from records.search import analysis
+from records.models import SystemState
+from records.search.base import ANALYSIS_VERSION
 # Each test runs with the Whoosh index, and on PostgreSQL also with the PostgreSQL index.
 from tests.integration.test_search import SearchFixture, app_config, file_doc  # noqa: F401
 
@@ -46,57 +43,20 @@ def test_a_kyrgyz_document_is_found_by_the_forms_of_its_words_and_no_others(
         query: {filed[name]} for query, name in EXPECTED.items()}
 
 
-def test_a_whoosh_index_of_an_earlier_analysis_is_rebuilt(
-    app: Flask, app_config: dict[str, Any], file_doc: SearchFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    if app_config.get("INDEX_URL") == "postgres-fts:":
-        pytest.skip("the Whoosh index")
-    from whoosh import index as whoosh_index
-
-    from records.search import whoosh_index as sandyk_whoosh
-
+def test_an_index_of_an_earlier_analysis_is_refilled_on_either_backend(app: Flask, file_doc: SearchFixture) -> None:
     doc_id = file_doc("Отчет", REPORT)
-    path = indexing.get_index(app).path
-    app.extensions.pop("sandyk.index").close()
-    sandyk_whoosh._INDEXES.pop(path.resolve(), None)
-    with monkeypatch.context() as patched:  # the index as the earlier analysis wrote it
-        patched.setattr(analysis, "ANALYSIS_VERSION", 1)
-        whoosh_index.create_in(str(path), sandyk_whoosh.build_schema()).close()
+    with session_scope(app) as session:
+        assert retext._recorded_analysis(session) == ANALYSIS_VERSION
+        # What an install indexed before this analysis left: its version, and entries the new
+        # analysis does not read (here: none).
+        session.execute(update(SystemState).where(SystemState.key == retext.ANALYSIS_KEY)
+                        .values(value=str(ANALYSIS_VERSION - 1)))
+    indexing.get_index(app).clear()
+    app.extensions.pop("sandyk.index")
 
-    rebuilt = indexing.get_index(app)
-    assert rebuilt.ids() == set()
+    indexing.get_index(app)  # the first use after the upgrade
     with session_scope(app) as session:
         assert indexing.pending(session) == 1
+        assert retext._recorded_analysis(session) == ANALYSIS_VERSION
     indexing.sync(app)
-    assert found(app, "ишке") == {doc_id}
-    # Opened again, the rebuilt index is of the current analysis and stays.
-    app.extensions.pop("sandyk.index")
-    assert indexing.get_index(app) is rebuilt and rebuilt.ids() == {doc_id}
-
-
-def test_postgres_entries_of_an_earlier_analysis_are_written_again(
-    app: Flask, app_config: dict[str, Any], file_doc: SearchFixture
-) -> None:
-    if app_config.get("INDEX_URL") != "postgres-fts:":
-        pytest.skip("the PostgreSQL index")
-    ids = {file_doc("Отчет", REPORT), file_doc("Келишим", CONTRACT)}
-
-    def version() -> Any:
-        with session_scope(app) as session:
-            return session.scalar(select(Setting.value).where(Setting.key == indexing.ANALYSIS_SETTING))
-
-    assert version() == analysis.ANALYSIS_VERSION
-    # Reopened with the analysis unchanged: nothing to do.
-    app.extensions.pop("sandyk.index")
-    indexing.get_index(app)
-    with session_scope(app) as session:
-        assert indexing.pending(session) == 0
-        session.execute(update(Setting).where(Setting.key == indexing.ANALYSIS_SETTING).values(value=1))
-    app.extensions.pop("sandyk.index")
-
-    index = indexing.get_index(app)
-    with session_scope(app) as session:
-        assert indexing.pending(session) == 2
-    assert index.ids() == ids  # search answers from the old entries meanwhile
-    indexing.sync(app)
-    assert version() == analysis.ANALYSIS_VERSION and indexing.check(app).clean
+    assert found(app, "ишке") == {doc_id} and indexing.check(app).clean
