@@ -183,9 +183,12 @@ class User:
                 self.cookie = value.split(";", 1)[0]
 
     def get(self, path: str) -> tuple[int, float, bytes, Any]:
+        """A GET on the kept connection; as browsers do, once more on a new one if the server had closed it."""
         headers = {"Authorization": f"Bearer {self.token}"} if path.startswith("/api/") else {"Cookie": self.cookie}
-        result = request(self.port, "GET", path, headers=headers, conn=self.conn)
-        if result[0] == 0:
+        for _attempt in range(2):
+            result = request(self.port, "GET", path, headers=headers, conn=self.conn)
+            if result[0] != 0:
+                return result
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=GIVE_UP_S)
         return result
 
@@ -300,23 +303,21 @@ def level(port: int, users: list[User], doc_ids: list[int], token: str, seconds:
     return tally
 
 
-def hostile(port: int, users: list[User], doc_ids: list[int], token: str, folder: Path, think: float) -> Tally:
-    """10 users browse while a font-only 300-page PDF and a DOCX of 30 MiB of XML are filed."""
+def hostile(port: int, users: list[User], doc_ids: list[int], token: str, folder: Path, think: float,
+            seconds: float = 60) -> Tally:
+    """10 users browse for ``seconds`` from the moment a font-only 300-page PDF and a DOCX of 30 MiB of
+    XML are sent: while they are checked, and while their text is read in the background."""
     from tests import samples
 
     pdf = samples.make_font_only_pdf(folder, pages=300)
     docx = samples.make_huge_xml_docx(folder, 30)
     tally = Tally()
     stop = threading.Event()
-    answered: list[str] = []
-    until = time.perf_counter() + 180
+    until = time.perf_counter() + seconds
 
     def send(path: Path) -> None:
-        status, took = upload(port, token, path.name, path.read_bytes(), path.name, timeout=180)
+        status, took = upload(port, token, path.name, path.read_bytes(), path.name, timeout=seconds)
         tally.add(f"hostile {path.suffix[1:]}", status, took, ok=(201,))
-        answered.append(path.name)
-        if len(answered) == 2:
-            stop.set()
 
     run_threads([lambda: send(pdf), lambda: send(docx)]
                 + [lambda u=u: browse(u, doc_ids, tally, until, stop, think) for u in users[:10]])
@@ -414,13 +415,6 @@ def measure(port: int, tokens: tuple[str, str], data_dir: Path, levels: list[int
             targets.append((f"searches p99 under {SEARCH_TARGET_S * 1000:.0f} ms at {count} users, no errors",
                             percentile(tally.times.get("search", []), .99) < SEARCH_TARGET_S
                             and not any(tally.errors.values())))
-    if "hostile" not in skip:
-        tally = hostile(port, users, doc_ids, token, workdir, think)
-        report("hostile", tally)
-        reads = tally.times.get("search", []) + tally.times.get("page view", [])
-        targets.append(("searches and page views p99 under 1 s during two hostile uploads, none failing",
-                        bool(reads) and percentile(reads, .99) < HOSTILE_TARGET_S
-                        and not tally.errors.get("search") and not tally.errors.get("page view")))
     if "slow" not in skip:
         tally, opened = slow_clients(port, users[0])
         print(f"  {opened} slow connections held open")
@@ -428,6 +422,13 @@ def measure(port: int, tokens: tuple[str, str], data_dir: Path, levels: list[int
         targets.append((f"/healthz and signed-in searches under 1 s with {SLOW_CLIENTS} slow connections",
                         opened == SLOW_CLIENTS and all(max(v) < SLOW_TARGET_S for v in tally.times.values())
                         and not any(tally.errors.values())))
+    if "hostile" not in skip:
+        tally = hostile(port, users, doc_ids, token, workdir, think)
+        report("hostile", tally)
+        reads = tally.times.get("search", []) + tally.times.get("page view", [])
+        targets.append(("searches and page views p99 under 1 s during two hostile uploads, none failing",
+                        bool(reads) and percentile(reads, .99) < HOSTILE_TARGET_S
+                        and not tally.errors.get("search") and not tally.errors.get("page view")))
     print()
     for name, ok in targets:
         print(f"target: {name}: {verdict(ok)}")

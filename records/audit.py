@@ -156,6 +156,12 @@ def event_hash(prev_hash: str, *, at: datetime, actor_id: int | None, actor: str
     return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
+@dataclass(frozen=True)
+class _Actor:
+    id: int
+    username: str
+
+
 def _lock_chain(session: Session) -> None:
     """Serialise writers of the chain so two transactions never link to the same predecessor."""
     if session.get_bind().dialect.name == "postgresql":
@@ -171,8 +177,15 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     transaction of its own, so the chain's lock is never held while the read's work runs; ``None`` is
     returned then."""
     if db.reading_request(session):
-        db.after_work(session, lambda later: record(later, action, obj, object_type=object_type, object_id=object_id,
-                                                    actor=actor, ip=ip, **detail))
+        # Written later, maybe from another request's thread: who, what and from where are taken now.
+        if obj is not None:
+            object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
+            object_id = object_id if object_id is not None else getattr(obj, "id", None)
+        if actor is None and current_user and current_user.is_authenticated:
+            actor = _Actor(current_user.id, current_user.username)
+        ip = ip if ip is not None else request.remote_addr
+        db.after_work(session, lambda later: record(later, action, object_type=object_type, object_id=object_id,
+                                                    actor=actor or "", ip=ip, **detail))
         return None
     db.begin_write(session)  # the chain head is read under the writer's lock
     if obj is not None:

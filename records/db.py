@@ -18,7 +18,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import sys
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -200,7 +203,9 @@ def reading_request(sess: Session) -> bool:
 
 def after_work(sess: Session, write: Callable[[Session], Any]) -> None:
     """A write that a read causes: during a request that has not written, it waits until the request's
-    work is done (:func:`write_after_work`); otherwise it is written now, in the session's transaction."""
+    work is done (:func:`write_after_work`); otherwise it is written now, in the session's transaction.
+    ``write`` may run in another request's thread (see ``_GroupWriter``): it must carry its values
+    (who, from where) rather than look them up from the request."""
     if has_request_context() and g.get("_db_session") is sess and not sess.info.get("writing"):
         g.setdefault("_db_after_work", []).append(write)
     else:
@@ -208,12 +213,76 @@ def after_work(sess: Session, write: Callable[[Session], Any]) -> None:
 
 
 def write_after_work(app: Flask) -> None:
-    """Write what the request's reads left to write, in one short transaction of its own."""
+    """Write what the request's reads left to write, in a short transaction, before the answer goes."""
     writes = g.pop("_db_after_work", None)
     if writes:
-        with session_scope(app) as sess:
-            for write in writes:
-                write(sess)
+        writer = app.extensions.get("sandyk.group_writer")
+        if writer is None:
+            writer = app.extensions.setdefault("sandyk.group_writer", _GroupWriter(app))
+        writer.write(writes)
+
+
+class _GroupWriter:
+    """Group commit of what reads leave to write: the requests that finish while one such transaction
+    is being written and flushed to disk have theirs written together in the next one, so many
+    concurrent readers cost one flush, not one each. Each request still waits for its own writes to
+    be committed; if a group fails, each request's writes are tried on their own."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.cond = threading.Condition()
+        self.waiting: list[_Writes] = []
+        self.busy = False
+
+    def write(self, writes: list[Callable[[Session], Any]]) -> None:
+        mine = _Writes(writes)
+        with self.cond:
+            self.waiting.append(mine)
+            while not mine.done and self.busy:
+                self.cond.wait()
+            if mine.done:
+                mine.raise_error()
+                return
+            self.busy = True  # this thread writes the group
+            group, self.waiting = self.waiting, []
+        try:
+            self._commit(group)
+        finally:
+            with self.cond:
+                self.busy = False
+                self.cond.notify_all()
+        mine.raise_error()
+
+    def _commit(self, group: list[_Writes]) -> None:
+        try:
+            with session_scope(self.app) as sess:
+                for item in group:
+                    for write in item.writes:
+                        write(sess)
+        except Exception:
+            if len(group) == 1:
+                group[0].error = sys.exc_info()[1]
+            else:
+                for item in group:  # one request's failure must not fail the others
+                    try:
+                        with session_scope(self.app) as sess:
+                            for write in item.writes:
+                                write(sess)
+                    except Exception as exc:
+                        item.error = exc
+        for item in group:
+            item.done = True
+
+
+@dataclass
+class _Writes:
+    writes: list[Callable[[Session], Any]]
+    done: bool = False
+    error: BaseException | None = None
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
 @contextmanager

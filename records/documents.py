@@ -27,11 +27,15 @@ from records.blobs import get_store
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text
+from records.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text, ooxml
 from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentText, TextStatus, User
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
 LANGUAGES = ("ky", "ru", "en")
+ZIP_KINDS = frozenset({"docx", "xlsx", "odt", "ods"})
+# Office files with more XML than this are read by the background worker: a few seconds of parsing
+# the uploader need not wait for.
+INLINE_XML_BYTES = 8 * 2**20
 MAX_TITLE = 500
 # Fields of the type-specific details, with the types they belong to.
 DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -227,11 +231,18 @@ def accept_file(app: Flask, upload: Upload) -> Accepted:
 
 
 def read_text(app: Flask, accepted: Accepted) -> None:
-    """The text of an accepted file, read now unless it needs OCR: scans, and PDFs with pages that
-    carry no text layer, wait for the background worker (OCR takes seconds a page). Runs outside any
-    transaction."""
-    if accepted.check.needs_ocr is False or app.config["WORKER"] == "inline":
-        _apply_extraction(accepted, extract_file_text(app, accepted.path, accepted.check))
+    """The text of an accepted file, read now unless that takes long: scans, and PDFs with pages that
+    carry no text layer (OCR takes seconds a page), and office files with much XML wait for the
+    background worker, with their text pending. Runs outside any transaction."""
+    if app.config["WORKER"] != "inline" and not _reads_quickly(accepted.path, accepted.check):
+        return
+    _apply_extraction(accepted, extract_file_text(app, accepted.path, accepted.check))
+
+
+def _reads_quickly(path: Path, check: FileCheck) -> bool:
+    if check.needs_ocr is not False:
+        return False
+    return check.kind not in ZIP_KINDS or ooxml.package_xml_bytes(path) <= INLINE_XML_BYTES
 
 
 def _apply_extraction(target: Any, result: Any) -> None:

@@ -7,26 +7,31 @@ rebuilds everything from the catalogue and :func:`check` reports any drift.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask import Flask, current_app
 from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, joinedload
 
+from records import db
 from records.db import session_scope
 from records.models import Document, DocumentText, IndexTask
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchIndex, open_index
 
 log = logging.getLogger(__name__)
 _sync_lock = threading.Lock()
-# Several processes may sync at once; on PostgreSQL they take turns (SQLite's BEGIN IMMEDIATE already
-# serialises them), so none applies a document state read before another process applied a newer one.
+# Several processes may sync at once; they take turns (an advisory lock on PostgreSQL, a lock file
+# beside SQLite's data), so none applies a document state read before another process applied a
+# newer one. No database write lock is held while the index is written: requests go on meanwhile.
 _PG_SYNC_LOCK = 727201
 
 
@@ -149,13 +154,26 @@ def _load(session: Session, ids: Iterable[int]) -> list[Document]:
     ).unique())
 
 
-def _lock_sync(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK})
-    else:
-        # SQLite: the first statement opens the transaction with BEGIN IMMEDIATE, which holds the
-        # database write lock until the commit.
-        session.execute(text("SELECT 1"))
+def _lock_pg_sync(session: Session) -> None:
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK})
+
+
+@contextmanager
+def _sync_turn(app: Flask) -> Iterator[Session]:
+    """A reads-first session (see ``db.begin_write``) during which no other process syncs."""
+    with session_scope(app, reads_first=True) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            _lock_pg_sync(session)
+            yield session
+            return
+        path = Path(app.config["DATA_DIR"]) / "index-sync.lock"
+        with path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield session
+                session.commit()  # inside the turn: the tasks are gone before the next process looks
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def sync(app: Flask, batch: int = 200) -> int:
@@ -165,8 +183,7 @@ def sync(app: Flask, batch: int = 200) -> int:
     applied = 0
     with _sync_lock:
         while True:
-            with session_scope(app) as session:
-                _lock_sync(session)
+            with _sync_turn(app) as session:
                 tasks = session.scalars(select(IndexTask).order_by(IndexTask.id).limit(batch)).all()
                 if not tasks:
                     return applied
@@ -182,6 +199,7 @@ def sync(app: Flask, batch: int = 200) -> int:
                 if deletes:
                     index.delete(deletes)
                 max_id = tasks[-1].id
+                # Only now a write (a short one): the applied tasks are removed.
                 session.execute(delete(IndexTask).where(IndexTask.id <= max_id,
                                                         IndexTask.id.in_([t.id for t in tasks])))
                 applied += len(tasks)
@@ -223,8 +241,8 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
     """
     index = get_index(app)
     # Emptied while no sync can run, so no change applied in between is wiped out unrecorded.
-    with _sync_lock, session_scope(app) as session:
-        _lock_sync(session)
+    with _sync_lock, _sync_turn(app) as session:
+        db.begin_write(session)
         session.execute(delete(IndexTask))
         index.clear()
     done = 0

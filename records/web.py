@@ -144,11 +144,11 @@ def register_boundary(app: Flask) -> None:
         if "_db_session" in g and not g.get("_db_failed"):
             session = g._db_session
             session.commit()
-            db.write_after_work(app)
             if session.info.pop("index_dirty", False):
                 from records import worker
 
                 worker.kick(app)
+            db.write_after_work(app)
         return response
 
     @app.errorhandler(UserError)

@@ -185,3 +185,10 @@ def notes(archive: zipfile.ZipFile, partname: str, max_bytes: int) -> list[Any]:
             root = _parse_capped(archive, target, max_bytes)
             found += [note for note in root if note.get(f"{{{_NS_W}}}type") in (None, "normal")]
     return found
+
+
+def package_xml_bytes(path: Any) -> int:
+    """The XML a zip-based office file (DOCX, XLSX, ODT, ODS) holds, by its members' declared sizes:
+    what reading its text costs."""
+    with zipfile.ZipFile(path) as archive:
+        return sum(info.file_size for info in archive.infolist() if info.filename.lower().endswith(".xml"))

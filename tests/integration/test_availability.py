@@ -21,6 +21,7 @@ from records.db import get_database, session_scope
 from records.intake import extract_text as real_extract_text
 from records.models import ApiToken, AuditEvent
 from tests import samples
+from tests.conftest import PASSWORD
 
 YEAR = date.today().year
 
@@ -192,3 +193,67 @@ def test_a_pdf_of_pages_with_fonts_but_no_text_is_left_to_the_background_ocr(tmp
     assert check_file(path, "scan.pdf").needs_ocr is True
     # A PDF with its text stays with the request.
     assert check_file(samples.make_text_pdf(tmp_path), "text.pdf").needs_ocr is False
+
+
+@pytest.fixture
+def one_login_at_once(app_config: dict[str, Any]) -> dict[str, Any]:
+    app_config["LOGINS_AT_ONCE"] = 1
+    return app_config
+
+
+def test_sign_ins_beyond_the_limit_are_asked_to_come_back_at_once(
+    one_login_at_once: Any, app: Flask, make_user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from records import accounts
+
+    user = make_user("secretary")
+    checking, release = threading.Event(), threading.Event()
+    real_check = accounts.check_password_hash
+
+    def slow_check(*args: Any) -> bool:
+        checking.set()
+        release.wait(30)
+        return real_check(*args)
+
+    monkeypatch.setattr(accounts, "check_password_hash", slow_check)
+    first, answers = _in_thread(lambda: app.test_client().post(
+        "/login", data={"username": user.username, "password": PASSWORD}))
+    try:
+        assert checking.wait(20)
+        refused = app.test_client().post("/login", data={"username": user.username, "password": "wrong-password"})
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+        # The health check and other pages do not wait for the sign-in being checked.
+        assert app.test_client().get("/healthz").status_code == 200
+    finally:
+        release.set()
+        first.join(30)
+    assert answers[0].status_code == 302
+    again = app.test_client().post("/login", data={"username": user.username, "password": PASSWORD})
+    assert again.status_code == 302
+
+
+def test_reads_finishing_together_are_audited_each_under_its_own_user(
+    app: Flask, login_as: Any, db_session: Any
+) -> None:
+    from records import audit
+
+    doc_id = _file_text(app, "Кафедранын протоколу", "Өндүрүштүк практика боюнча келишим")
+    clients = [login_as("auditor"), login_as("secretary")]
+    start = threading.Barrier(8)
+
+    def view(client: Any) -> int:
+        start.wait(20)
+        return sum(client.get(f"/documents/{doc_id}").status_code == 200 for _ in range(5))
+
+    threads = [_in_thread(lambda c=clients[n % 2]: view(c)) for n in range(8)]
+    for thread, _ in threads:
+        thread.join(120)
+    assert [out[0] for _, out in threads] == [5] * 8
+    events = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "document:view")).all()
+    by_actor = {c.user.username: 0 for c in clients}  # type: ignore[attr-defined]
+    for event in events:
+        by_actor[event.actor] += 1
+        assert event.actor_id is not None and event.ip == "127.0.0.1" and event.object_id == str(doc_id)
+    assert by_actor == {c.user.username: 20 for c in clients}  # type: ignore[attr-defined]
+    with app.app_context(), session_scope(app) as session:
+        assert list(audit.verify_chain(session)) == []
