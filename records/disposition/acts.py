@@ -184,6 +184,8 @@ def agree_act(session: Session, act: DisposalAct, *, protocol_number: Any, proto
     """
     if act.status != ActStatus.DRAFT:
         raise Conflict("not_draft", _l("Only a draft act can be agreed."))
+    if act.drafted_by_id == actor.id:
+        raise Forbidden("self_agreement", _l("The act must be agreed by someone other than its drafter."))
     flags = accounts.approval_flags(actor, Paper.DISPOSAL)
     number, on = clean_protocol(protocol_number, protocol_date, today=today)
     by_case = {row.case_id: row for row in act.rows}

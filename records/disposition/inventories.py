@@ -122,6 +122,8 @@ def agree_inventory(session: Session, inventory: ArchiveInventory, *, protocol_n
                     protocol_date: date | None, actor: User, today: date | None = None) -> None:
     if inventory.status != InventoryStatus.DRAFT:
         raise Conflict("not_draft", _l("Only a draft inventory can be agreed."))
+    if inventory.created_by_id == actor.id:
+        raise Forbidden("self_agreement", _l("The inventory must be agreed by someone other than its drafter."))
     flags = accounts.approval_flags(actor, Paper.DISPOSAL)
     number, on = clean_protocol(protocol_number, protocol_date, today=today)
     inventory.protocol_number, inventory.protocol_date = number, on

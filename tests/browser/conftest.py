@@ -67,15 +67,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen(flask + ["serve", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # A guard against a server that never comes up, not a speed requirement: `serve` runs `setup`
+        # first, which takes a while on a busy machine.
+        deadline = time.monotonic() + 120
+        while True:
             try:
                 with urllib.request.urlopen(base + "/healthz", timeout=1) as resp:
                     if resp.status == 200:
                         break
             except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start: " + (data / "server.log").read_text(errors="replace"))
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the server did not start: "
+                                       + (data / "server.log").read_text(errors="replace")) from None
+                time.sleep(0.2)
         yield base
     finally:
         proc.terminate()

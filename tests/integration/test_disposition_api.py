@@ -32,8 +32,7 @@ def error(resp: Any, status: int) -> str:
 
 @pytest.fixture
 def people(app: Flask, api_token: Any) -> dict[str, Api]:
-    # "both" drafts and approves, as a very small office may allow: still never their own act.
-    app.config["ALLOW_COMBINED_ROLES"] = True
+    app.config["ALLOW_COMBINED_ROLES"] = True  # a very small office, so that "both" may exist
     client = app.test_client()
     return {role: Api(client, api_token(*roles)) for role, roles in {
         "officer": ("archivist",), "commission": ("commission",), "approver": ("approver",),
@@ -148,3 +147,23 @@ def test_the_whole_flow_and_every_refusal(app: Flask, people: dict[str, Api], tm
     assert error(officer.get("/acts/999999"), 404) == "no_act"
     assert error(officer.get("/inventories/999999"), 404) == "no_inventory"
 
+
+
+def test_the_drafter_never_agrees_their_own_paper(app: Flask, people: dict[str, Api], api_token: Any,
+                                                  tmp_path: Path) -> None:
+    """Even where the office lets one person hold both sides, nobody agrees what they drafted."""
+    drafter = Api(app.test_client(), api_token("archivist", "commission"))
+    for index in ("12-4-17", "12-4-7"):
+        file_doc(app, tmp_path, 2023, index, index)
+    close(app, 2023)
+    protocol = {"protocol_number": "1", "protocol_date": TODAY.isoformat()}
+    act = drafter.post("/acts", {"number": "9", "date": TODAY.isoformat(), "cases": [{"index": "12-4-17", "year": 2023}]})
+    assert act.status_code == 201, act.get_data(as_text=True)
+    assert error(drafter.post(f"/acts/{act.get_json()['id']}/agreement", protocol), 403) == "self_agreement"
+    inventory = drafter.post("/inventories", {"number": "9-П", "cases": [{"index": "12-4-7", "year": 2023}]})
+    assert inventory.status_code == 201, inventory.get_data(as_text=True)
+    inv_url = f"/inventories/{inventory.get_json()['id']}"
+    assert error(drafter.post(f"{inv_url}/agreement", protocol), 403) == "self_agreement"
+    # Someone else may, and the act's agreement is recorded with that person.
+    agreed = people["commission"].post(f"/acts/{act.get_json()['id']}/agreement", protocol)
+    assert agreed.status_code == 200 and agreed.get_json()["agreed_by"] != act.get_json()["drafted_by"]

@@ -194,3 +194,22 @@ def test_new_roles_from_the_command_line(app: Flask) -> None:
 
         user = session.scalar(select(User).where(User.username == "approver1"))
         assert user is not None and user.roles == {"approver"}
+
+
+def test_the_act_pages_download_links_give_what_they_say(app: Flask, closed_2023: dict[str, int],
+                                                         login_as: Any) -> None:
+    import re
+
+    officer = login_as("archivist")
+    act_id = created_id(web_draft_act(officer, [closed_2023["12-4-17"]]))
+    page = officer.get(f"/disposal/acts/{act_id}").get_data(as_text=True)
+    links = dict((name, href.replace("&amp;", "&")) for href, name in
+                 re.findall(r'href="([^"]+)" data-download="(act-(?:pdf|xlsx)-(?:ky|ru))"', page))
+    assert set(links) == {"act-pdf-ky", "act-pdf-ru", "act-xlsx-ky", "act-xlsx-ru"}
+    for name, href in links.items():
+        resp = officer.get(href)
+        assert resp.status_code == 200, name
+        if "pdf" in name:
+            assert resp.mimetype == "application/pdf" and resp.get_data().startswith(b"%PDF"), name
+        else:
+            assert resp.get_data().startswith(b"PK"), name
