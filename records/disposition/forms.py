@@ -14,6 +14,7 @@ The wording is fixed notation printed in the language of the paper, chosen by a 
 from __future__ import annotations
 
 import io
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -315,10 +316,16 @@ def _signatures(lang: str, rows: Sequence[tuple[str, str]]) -> pdf.Signatures:
     return pdf.Signatures(rows=rows, date_label=f"{_t(lang, 'date_label')}: {BLANK}", hint=_t(lang, "sign_hint"))
 
 
+def _lines_needed(text: str, width: float) -> int:
+    """Rows of wrapped text a cell of ``width`` characters needs (a spreadsheet sizes no row by itself)."""
+    return max(1, math.ceil(len(text) / max(width * 0.95, 1)))
+
+
 def _xlsx(title_lines: Sequence[str], headers: Sequence[str], rows: Sequence[Sequence[Any]],
-          widths: Sequence[float], after: Sequence[str], sheet: str) -> bytes:
-    """A form as a worksheet: its title lines, the column headings with their numbers, the rows, and the
-    closing lines; headings wrap on words in columns as wide as the PDF's."""
+          widths: Sequence[float], after: Sequence[str], sheet: str, heading: str = "") -> bytes:
+    """A form as a worksheet (``heading``, among the title lines, in bold): its title lines, the column headings with their numbers, the rows, and the
+    closing lines. Headings and cells wrap on words, lines above and below the table span its width,
+    rows are as tall as their text, and the page prints landscape, one page wide."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
     from openpyxl.utils import get_column_letter
@@ -329,29 +336,50 @@ def _xlsx(title_lines: Sequence[str], headers: Sequence[str], rows: Sequence[Seq
     ws.title = re.sub(r"[\[\]:*?/\\]", "-", sheet)[:31] or "1"
     # Every cell through ``spreadsheet``: headings, notes and the organisation's name are typed by people,
     # and a cell starting like a formula must stay text.
+    last = get_column_letter(len(headers))
+    total_width = sum(widths)
+    line_height = 15
+
+    def spanning(text: str, bold: bool = False) -> None:
+        spreadsheet.append(ws, [text])
+        row = ws.max_row
+        ws.merge_cells(f"A{row}:{last}{row}")
+        cell = ws.cell(row=row, column=1)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.font = Font(bold=bold)
+        ws.row_dimensions[row].height = line_height * _lines_needed(text, total_width)
+
     for line in title_lines:
-        spreadsheet.append(ws, [line])
+        spanning(line, bold=line == heading)
     spreadsheet.append(ws, headers)
     head_row = ws.max_row
+    ws.row_dimensions[head_row].height = line_height * max(
+        _lines_needed(str(h), w) for h, w in zip(headers, widths, strict=True))
     ws.append(list(range(1, len(headers) + 1)))
     thin = Side(style="thin")
+    box = Border(top=thin, bottom=thin, left=thin, right=thin)
     for row in ws.iter_rows(min_row=head_row, max_row=head_row + 1):
         for cell in row:
             cell.font = Font(bold=True)
             cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal="center")
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+            cell.border = box
     for values in rows:
         spreadsheet.append(ws, values)
+        ws.row_dimensions[ws.max_row].height = line_height * max(
+            _lines_needed(str(v or ""), w) for v, w in zip(values, widths, strict=True))
         for cell in ws[ws.max_row]:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-            cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+            cell.border = box
     ws.append([])
     for line in after:
-        spreadsheet.append(ws, [line])
+        spanning(line)
     for n, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(n)].width = width
     ws.print_title_rows = f"{head_row}:{head_row + 1}"
     ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -471,7 +499,7 @@ def act_xlsx(act: DisposalAct, org: Organisation, inventories: ApprovedInventori
         if isinstance(part, pdf.Lines):
             after += list(part.lines)
     return _xlsx(title, act_headers(lang), [act_cells(r, lang) for r in act.destroy_rows],
-                 (6, 50, 22, 20, 22, 12, 26, 20), after, f"{act.number}")
+                 (6, 50, 22, 20, 22, 12, 26, 20), after, f"{act.number}", heading=_t(lang, "act_title"))
 
 
 # --- the inventory of permanent cases ------------------------------------------------------------
@@ -532,7 +560,7 @@ def inventory_xlsx(inventory: ArchiveInventory, cases: Sequence[Case], org: Orga
              " ".join(_agreement(lang, inventory.protocol_number, inventory.protocol_date))]
     return _xlsx([*_organisation_lines(lang, org), " ".join(approval), "", title, subtitle],
                  inventory_headers(lang), [inventory_cells(n, c, lang) for n, c in enumerate(cases, start=1)],
-                 (6, 12, 60, 24, 12, 30), after, f"{inventory.number}")
+                 (6, 12, 60, 24, 12, 30), after, f"{inventory.number}", heading=title)
 
 
 # --- the nomenclature of cases -------------------------------------------------------------------

@@ -62,10 +62,19 @@ def act(act_id: int) -> Any:
                            has_paper=any(r.case.is_paper for r in the_act.destroy_rows))
 
 
-@bp.get("/acts/<int:act_id>.pdf", defaults={"fmt": "pdf"})
-@bp.get("/acts/<int:act_id>.xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/acts/<int:act_id>.pdf")
 @require(Perm.VIEW_REPORTS)
-def act_pdf(act_id: int, fmt: str) -> Any:
+def act_pdf(act_id: int) -> Any:
+    return _act_file(act_id, "pdf")
+
+
+@bp.get("/acts/<int:act_id>.xlsx")
+@require(Perm.VIEW_REPORTS)
+def act_xlsx(act_id: int) -> Any:
+    return _act_file(act_id, "xlsx")
+
+
+def _act_file(act_id: int, fmt: str) -> Any:
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
     lang = form_lang()

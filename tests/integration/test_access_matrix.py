@@ -81,6 +81,7 @@ ACCESS: dict[str, Any] = {
     "disposal.draft_act": {"archivist"},
     "disposal.act": REPORTS,
     "disposal.act_pdf": REPORTS,
+    "disposal.act_xlsx": REPORTS,
     "disposal.approve_override": {"archivist", "head"},
     "disposal.reject_override": {"archivist", "head"},
     "disposal.new_volume": {"archivist"},

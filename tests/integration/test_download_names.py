@@ -4,6 +4,7 @@ encodable, and stored files answer Range and conditional requests."""
 from __future__ import annotations
 
 import http.cookiejar
+import io
 import re
 import urllib.parse
 import urllib.request
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from pypdf import PdfReader
 
 from records import disposition, documents
 from records.db import session_scope
@@ -74,6 +76,9 @@ def test_cyrillic_download_names_under_waitress(app: Flask, tmp_path: Path, make
                 body = resp.read()
             assert header.startswith("attachment")
             assert _filename_star(header) == f"inventory-2025-1-П-ru.{fmt}"
+            if fmt == "pdf":  # the whole form arrives: its text reads back
+                text = " ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(body)).pages)
+                assert "ОПИСЬ № 1-П" in text and "Протоколы заседаний кафедры" in text
         assert body[:2] == b"PK"
 
         auth = {"Authorization": f"Bearer {token}"}

@@ -75,6 +75,9 @@ def papers(app: Flask, make_user: Any) -> Papers:
 def test_act_in_russian_has_every_part_of_the_standard_form(app: Flask, papers: Papers, login_as: Any,
                                                             tmp_path: Path) -> None:
     reader = login_as("auditor")
+    page = reader.get(f"/disposal/acts/{papers.act_id}").get_data(as_text=True)
+    for link in (f"/disposal/acts/{papers.act_id}.pdf?lang=ru", f"/disposal/acts/{papers.act_id}.xlsx?lang=ky"):
+        assert link in page, link
     text = pdf_text(reader.get(f"/disposal/acts/{papers.act_id}.pdf?lang=ru").get_data(), tmp_path)
     for part in ("Кыргыз-Түрк Манас университети", "Тоо-кен иши кафедрасы", "Фонд № 112",
                  "УТВЕРЖДАЮ", "Проректор по учебной работе", "А. А. Асанов", "«___» ____________ 20__ г.",
