@@ -5,8 +5,10 @@
 Scanned A4 pages (``bench/scans.py``: Kyrgyz and Russian text, turned, noisy, JPEG) are written as
 JPEG files and as one scanned PDF holding all of them. Then, on the same machine in the same run:
 
-* baseline: ``tesseract page.jpg stdout -l LANGS`` run directly, one process per core at a time
-  (``OMP_THREAD_LIMIT=1``), over all the pages;
+* baseline: ``tesseract page.png stdout -l LANGS`` run directly, one process per core at a time
+  (``OMP_THREAD_LIMIT=1``), over the same pages turned straight as the product turns them before
+  OCR (so the ratio is what the pool, rendering and saving add). Tesseract on the turned, noisy
+  pages as scanned can take minutes a page; ``--unstraightened`` times that too (once);
 * the product, many single-page scans: each JPEG filed as a document of its own through the real
   capture pipeline (not timed), then the background worker's round (``worker.run_once``: claiming,
   OCR in the pool, saving the text, indexing) timed until every scan is searchable;
@@ -35,12 +37,16 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.scans import make_scans  # noqa: E402
+from PIL import Image  # noqa: E402
 
 TARGET = 1.3
 
 
-def write_pages(folder: Path, count: int, dpi: int) -> tuple[list[Path], Path]:
-    """``count`` scanned pages as JPEG files, and one PDF holding them all."""
+def write_pages(folder: Path, count: int, dpi: int) -> tuple[list[Path], list[Path], Path]:
+    """``count`` scanned pages as JPEG files, the same pages turned straight as the product turns them
+    before OCR (PNG), and one PDF holding them all."""
+    from records.intake.ocr import prepare
+
     scans = []
     while len(scans) < count:
         scans.extend(make_scans(dpis=(dpi,), seed=len(scans) + 7))
@@ -50,13 +56,20 @@ def write_pages(folder: Path, count: int, dpi: int) -> tuple[list[Path], Path]:
         path = folder / f"page-{number:03d}.jpg"
         image.save(path, "JPEG", quality=85, dpi=(dpi, dpi))
         paths.append(path)
+    straight = []
+    for number, path in enumerate(paths):
+        with Image.open(path) as scan:
+            target = folder / f"straight-{number:03d}.png"
+            prepare(scan).save(target, "PNG", dpi=(dpi, dpi))
+        straight.append(target)
     pdf = folder / "scan.pdf"
     images[0].save(pdf, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi))
-    return paths, pdf
+    return paths, straight, pdf
 
 
-def direct(pages: list[Path], langs: str, dpi: int, workers: int) -> float:
-    """Seconds for tesseract alone over the pages, ``workers`` processes at a time."""
+def direct(pages: list[Path], langs: str, dpi: int, workers: int, timeout: float | None = None) -> float:
+    """Seconds for tesseract alone over the pages, ``workers`` processes at a time (a page over
+    ``timeout`` is stopped there, as the product stops it)."""
     from records.intake.ocr import NICENESS
 
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
@@ -66,7 +79,10 @@ def direct(pages: list[Path], langs: str, dpi: int, workers: int) -> float:
         command = ["tesseract", str(path), "stdout", "-l", langs, "--dpi", str(dpi)]
         if nice:
             command = [nice, "-n", str(NICENESS), *command]
-        subprocess.run(command, env=env, capture_output=True, check=True)
+        try:
+            subprocess.run(command, env=env, capture_output=True, check=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            print(f"  tesseract stopped after {timeout:.0f} s on {path.name}", file=sys.stderr)
 
     start = time.perf_counter()
     with ThreadPoolExecutor(workers) as executor:
@@ -134,23 +150,30 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=default_workers(), help="default: one per core")
     parser.add_argument("--langs", default=DEFAULT_LANGS)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--unstraightened", action="store_true",
+                        help="also time tesseract on the pages as scanned, not turned straight (slow: once, "
+                             "120 s at most per page)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="sandyk-ocr-bench-") as tmp:
         folder = Path(tmp)
-        pages, pdf = write_pages(folder, args.pages, args.dpi)
-        best = best_of(args.rounds, {
-            "direct": lambda: direct(pages, args.langs, args.dpi, args.workers),
+        pages, straight, pdf = write_pages(folder, args.pages, args.dpi)
+        runs = {
+            "direct": lambda: direct(straight, args.langs, args.dpi, args.workers),
             "scans": lambda: product(pages, args.langs, args.dpi, args.workers, folder),
             "pdf": lambda: product([pdf], args.langs, args.dpi, args.workers, folder),
-        })
+        }
+        best = best_of(args.rounds, runs)
+        if args.unstraightened:
+            best.update(best_of(1, {"raw": lambda: direct(pages, args.langs, args.dpi, args.workers, 120)}))
     print(f"OCR: {args.pages} pages at {args.dpi} dpi, languages {args.langs}, {args.workers} workers, "
           f"best of {args.rounds} rounds")
-    print(f"{'run':<52} {'seconds':>8} {'pages/min':>10} {'OCR CPU s/page':>15}")
+    print(f"{'run':<58} {'seconds':>8} {'pages/min':>10} {'OCR CPU s/page':>15}")
     labels = {"direct": "(baseline) tesseract directly, one process per core",
+              "raw": "tesseract directly on the pages not turned straight",
               "scans": f"product, {args.pages} single-page scans", "pdf": f"product, one {args.pages}-page scanned PDF"}
     for name, (seconds, cpu) in best.items():
-        print(f"{labels[name]:<52} {seconds:8.1f} {60 * args.pages / seconds:10.1f} {cpu / args.pages:15.2f}")
+        print(f"{labels[name]:<58} {seconds:8.1f} {60 * args.pages / seconds:10.1f} {cpu / args.pages:15.2f}")
     for name in ("scans", "pdf"):
         ratio = best[name][0] / best["direct"][0]
         print(f"{labels[name]} against the baseline: x{ratio:.2f} (target x{TARGET:g}): "

@@ -126,8 +126,11 @@ def words(text: str) -> list[str]:
     return [w.lower().replace("ё", "е") for w in _WORD.findall(text)]
 
 
-def word_accuracy(reference: str, recognised: str) -> tuple[int, int]:
-    """(words of the reference read exactly and in order, words of the reference)."""
+def word_accuracy(reference: str, recognised: str, only: str = "") -> tuple[int, int]:
+    """(words of the reference read exactly and in order, words of the reference); with ``only``, just
+    the reference words holding one of those letters."""
     ref, got = words(reference), words(recognised)
     matcher = SequenceMatcher(None, ref, got, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()), len(ref)
+    matched = {block.a + i for block in matcher.get_matching_blocks() for i in range(block.size)}
+    counted = [n for n, word in enumerate(ref) if not only or any(ch in only for ch in word)]
+    return sum(1 for n in counted if n in matched), len(counted)

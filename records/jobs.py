@@ -58,6 +58,7 @@ class Progress:
         self.counts: Counter[str] = Counter()
         self.started = time.monotonic()
         self._shown = self._saved = 0.0
+        self._shown_done: int | None = None
         self._line = 0
         self.job_id: int | None = None
         if app is not None and kind:
@@ -96,7 +97,7 @@ class Progress:
         return " · ".join(parts)
 
     def _show(self, now: float) -> None:
-        self._shown = now
+        self._shown, self._shown_done = now, self.done
         text = self.status()
         if self.tty:
             self.stream.write("\r" + text.ljust(self._line))
@@ -121,7 +122,7 @@ class Progress:
 
     def finish(self, interrupted: bool = False) -> None:
         """The last count on the terminal (the progress line ends) and in the job row."""
-        if self.total is None or self.done or self.tty:
+        if self.tty or (self.done != self._shown_done and (self.done or self.total is None)):
             self._show(time.monotonic())
         if self.tty:
             self.stream.write("\n")

@@ -7,10 +7,11 @@ by 0.5-2 degrees, grey paper, blur, noise, JPEG) are read by the product's OCR (
 through its pool) with each language setting: ``kir+rus``, ``kir+rus+eng``, ``kir``, ``rus``, the
 per-page choice ``auto``, and the product's setting without turning the page straight first. A word
 counts when it is read exactly (lower case, ё as е) in its place; the figure is the share of the
-page's words read so.
+page's words read so, over all words and over the words with the Kyrgyz letters ө ү ң (which the
+Russian model tends to read as о у н, making them unfindable).
 
-Target for the product's setting: at least 97% of words, on every language and resolution at least
-95%. Search finds words, not characters: at 97% a typical 170-word page keeps all but about five of
+Target for the product's setting: at least 97% of words (and of words with ө ү ң), on every language
+and resolution at least 95%. Search finds words, not characters: at 97% a typical 170-word page keeps all but about five of
 its words findable, and names and numbers that identify a document recur on its pages. Every other
 setting must not beat the product's by more than half a point, or the product's choice is wrong.
 """
@@ -43,17 +44,23 @@ def _reader(langs: str, deskew: bool) -> Callable[[Scan], ocr.PageText]:
     return read
 
 
-def measure(scans: list[Scan], langs: str, deskew: bool = True) -> dict[tuple[str, int], tuple[int, int]]:
-    """Words read right and words shown, by (language, dpi)."""
-    counts: dict[tuple[str, int], tuple[int, int]] = {}
+KYRGYZ_LETTERS = "өүң"
+Counts = dict[tuple[str, int], tuple[int, int]]
+
+
+def measure(scans: list[Scan], langs: str, deskew: bool = True) -> tuple[Counts, Counts]:
+    """Words read right and words shown, by (language, dpi); the same for words with ө ү ң."""
+    counts: Counts = {}
+    letters: Counts = {}
     for scan, page in zip(scans, ocr.pool().map(_reader(langs, deskew), scans), strict=True):  # type: ignore[arg-type]
-        right, shown = word_accuracy(scan.text, page.text)
-        before = counts.get((scan.lang, scan.dpi), (0, 0))
-        counts[(scan.lang, scan.dpi)] = (before[0] + right, before[1] + shown)
-    return counts
+        for table, only in ((counts, ""), (letters, KYRGYZ_LETTERS)):
+            right, shown = word_accuracy(scan.text, page.text, only)
+            before = table.get((scan.lang, scan.dpi), (0, 0))
+            table[(scan.lang, scan.dpi)] = (before[0] + right, before[1] + shown)
+    return counts, letters
 
 
-def _share(counts: dict[tuple[str, int], tuple[int, int]]) -> float:
+def _share(counts: Counts) -> float:
     right = sum(r for r, _ in counts.values())
     shown = sum(s for _, s in counts.values())
     return round(100 * right / shown, 2) if shown else 0.0
@@ -64,20 +71,24 @@ def run(quick: bool) -> list[Figure]:
     chosen = ocr.DEFAULT_LANGS
     results = {langs: measure(scans, langs) for langs in SETTINGS}
     results[NO_DESKEW] = measure(scans, chosen, deskew=False)
-    best = _share(results[chosen])
+    best = _share(results[chosen][0])
+    best_letters = _share(results[chosen][1])
     figures = [Figure(f"OCR word accuracy, {chosen} (the product's setting)", best, "%", f">= {TARGET:g}%",
-                      best >= TARGET)]
-    for (lang, dpi), (right, shown) in sorted(results[chosen].items()):
+                      best >= TARGET),
+               Figure(f"OCR words with ө ү ң, {chosen}", best_letters, "%", f">= {TARGET:g}%",
+                      best_letters >= TARGET)]
+    for (lang, dpi), (right, shown) in sorted(results[chosen][0].items()):
         share = round(100 * right / shown, 2)
         figures.append(Figure(f"OCR word accuracy, {chosen}, {lang} at {dpi} dpi", share, "%",
                               f">= {TARGET_EACH:g}%", share >= TARGET_EACH))
-    for setting, counts in results.items():
+    for setting, (counts, letters) in results.items():
         if setting == chosen:
             continue
         label = f"{chosen}, {setting}" if setting == NO_DESKEW else setting
-        share = _share(counts)
-        figures.append(Figure(f"OCR word accuracy, {label}", share, "%", f"<= {best + MARGIN:g}% (the product's + {MARGIN:g})",
-                              share <= best + MARGIN))
+        for what, table, reference in (("word accuracy", counts, best), ("words with ө ү ң", letters, best_letters)):
+            share, ceiling = _share(table), min(round(reference + MARGIN, 2), 100.0)
+            figures.append(Figure(f"OCR {what}, {label}", share, "%",
+                                  f"<= {ceiling:g}% (the product's + {MARGIN:g})", share <= ceiling))
     return figures
 
 

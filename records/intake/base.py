@@ -25,6 +25,9 @@ EXTRACTION_CHANGES: dict[int, frozenset[str]] = {
     # PDF text layers in reading order by glyph position (Kyrgyz letters from fallback fonts);
     # DOCX/ODT/RTF headers, footers, footnotes, text boxes and content controls; no soft hyphens.
     2: frozenset({"pdf-text", "docx", "odt", "rtf"}),
+    # OCR with the Kyrgyz model alone (the Russian one read ө ү ң as о у н), pages turned straight first,
+    # and each page's confidence kept.
+    3: frozenset({"ocr"}),
 }
 EXTRACTION_VERSION = max(EXTRACTION_CHANGES)
 

@@ -61,3 +61,13 @@ def test_scaleout_benchmark_runs_two_servers_and_reports_visibility(pg_url: str)
     assert re.search(rf"2 users +search +n= *\d+ +p50 +{NUMBER} ms", out)
     assert re.search(rf"visible through the other server after: median {NUMBER} ms, max {NUMBER} ms \(2 of 2 found\)", out)
     assert len(re.findall(r"^target: .*: (?:met|NOT met)$", out, re.M)) == 2
+
+
+@pytest.mark.ocr
+def test_ocr_benchmark_reports_the_pool_against_direct_tesseract(ocr_ready: None) -> None:
+    out = _run("bench/ocr_bench.py", "--pages", "2", "--dpi", "150", "--rounds", "1", "--workers", "2")
+    assert "OCR: 2 pages at 150 dpi" in out
+    for label in ("(baseline) tesseract directly, one process per core", "product, 2 single-page scans",
+                  "product, one 2-page scanned PDF"):
+        assert re.search(rf"^{re.escape(label)} +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.M), label
+    assert len(re.findall(rf"against the baseline: x{NUMBER} \(target x1.3\): (?:met|NOT met)$", out, re.M)) == 2
