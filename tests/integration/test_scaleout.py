@@ -12,6 +12,8 @@ from records import indexing, worker
 from records.db import get_database, session_scope
 
 pytestmark = pytest.mark.postgres
+# Every process of one install keys the audit chain with the same key (README, "Several app servers").
+AUDIT_KEY = "test-audit-key-shared-by-every-server"
 
 
 def _app(pg_url: str, data: Path):  # type: ignore[no-untyped-def]
@@ -92,7 +94,8 @@ def s3_url(s3_endpoint: str) -> str:
 def scaleout_app(request: pytest.FixtureRequest, app_config: dict, s3_url: str):  # type: ignore[no-untyped-def]
     """The test app on PostgreSQL with the PostgreSQL search index and the S3 store (the SQLite
     combination is deselected, as for the other PostgreSQL-index tests)."""
-    app_config.update({"INDEX_URL": request.param, "BLOB_STORE_URL": s3_url, "WORKER": "off"})
+    app_config.update({"INDEX_URL": request.param, "BLOB_STORE_URL": s3_url, "WORKER": "off",
+                       "AUDIT_KEY": AUDIT_KEY})
     return request.getfixturevalue("app")
 
 
@@ -125,7 +128,8 @@ def test_two_servers_and_two_workers_file_and_search_with_nothing_lost_or_double
     def env(name: str) -> dict[str, str]:
         return {**os.environ, "SANDYK_DATA_DIR": str(tmp_path / name), "SANDYK_DATABASE_URL": pg_url,
                 "SANDYK_BLOB_STORE_URL": s3_url, "SANDYK_INDEX_URL": "postgres-fts:", "SANDYK_WORKER": "off",
-                "SANDYK_SECRET_KEY": "test-secret", "SANDYK_THREADS": "4"}
+                "SANDYK_SECRET_KEY": "test-secret", "SANDYK_AUDIT_KEY": AUDIT_KEY,
+                "SANDYK_THREADS": "4"}
 
     class _Server(Server):
         def __init__(self, name: str) -> None:
