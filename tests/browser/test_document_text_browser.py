@@ -2,14 +2,13 @@
 filter box marks the places a word occurs, counts them, and steps through them with Enter."""
 from __future__ import annotations
 
-import base64
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import dropped_file, login
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,7 @@ def file_pdf(page: Any, title: str) -> None:
     page.fill("input[name=index]", "12-4-13")
     page.fill("input[name=title]", title)
     page.fill("input[name=doc_date]", "2024-01-15")
-    handle = page.evaluate_handle(
-        """([b64, name]) => {
-            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-            const dt = new DataTransfer();
-            dt.items.add(new File([bytes], name, {type: 'application/pdf'}));
-            return dt;
-        }""",
-        [base64.b64encode(FIXTURE.read_bytes()).decode(), "report.pdf"],
-    )
+    handle = dropped_file(page, FIXTURE.read_bytes(), "report.pdf", "application/pdf")
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": handle})
     page.locator("#upload-list li.ok .outcome a").wait_for()
     page.click("#upload-list li.ok .outcome a")
