@@ -19,19 +19,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# A gap wider than this share of the font size between two glyph boxes is a space. Within a word,
-# glyph boxes are apart by their side bearings only (a few hundredths of the size); spaces are a
-# quarter of it or more.
-_SPACE_GAP = 0.17
+# A gap wider than this share of the line height between two glyphs' advance boxes is a space:
+# within a word the boxes touch; a space is about a fifth of the line height.
+_SPACE_GAP = 0.1
 # Characters whose baselines differ by less than this share of the font size are on one line.
 _BASELINE = 0.35
 # A page whose text layer has fewer letters or digits than this is treated as a scan.
 MIN_LAYER_CHARS = 3
 _HYPHEN_MARK = 0xFFFE  # PDFium's code for a hyphen it judged to break a word at the line end
-_SKIP = {0, 0xFFFF, 0x0A, 0x0D}
+_MAYBE_HYPHEN = {0x02, 0x2D, 0xAD}  # codes PDFium may give a line-end hyphen
+_GENERATED = {0x20, 0x0A, 0x0D}  # the only characters PDFium makes up
+_SKIP = {0, 0xFFFF}
+# A page with more characters than this (no real page has) is read in drawing order: placing each
+# character costs a call into PDFium.
+MAX_PLACED_CHARS = 100_000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Char:
     x: float  # left of the glyph box
     right: float
@@ -40,20 +44,21 @@ class _Char:
     ch: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     y: float
     size: float
     chars: list[_Char] = field(default_factory=list)
     hyphenated: bool = False
+    x0: float = float("inf")
+    x1: float = float("-inf")
 
-    @property
-    def x0(self) -> float:
-        return min(c.x for c in self.chars)
-
-    @property
-    def x1(self) -> float:
-        return max(c.right for c in self.chars)
+    def add(self, char: _Char) -> None:
+        self.chars.append(char)
+        if char.x < self.x0:
+            self.x0 = char.x
+        if char.right > self.x1:
+            self.x1 = char.right
 
     def text(self) -> str:
         out: list[str] = []
@@ -73,6 +78,8 @@ class _Line:
 
 def page_text(textpage: object) -> str:
     """The text of one page (a ``pypdfium2.PdfTextPage``) in reading order."""
+    if textpage.count_chars() > MAX_PLACED_CHARS:  # type: ignore[attr-defined]
+        return (textpage.get_text_range() or "").replace("\r\n", "\n")  # type: ignore[attr-defined]
     lines = _merge_runs(_pdfium_lines(textpage))
     out: list[str] = []
     joining = False
@@ -132,37 +139,51 @@ def _pdfium_lines(textpage: object) -> list[_Line]:
     import pypdfium2.raw as pdfium_c
 
     raw = textpage.raw  # type: ignore[attr-defined]
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    x, y = ctypes.c_double(), ctypes.c_double()
+    count = pdfium_c.FPDFText_CountChars(raw)
+    codes = _codes(raw, count)
+    box = pdfium_c.FS_RECTF()
     lines: list[_Line] = []
     current: _Line | None = None
-    for index in range(pdfium_c.FPDFText_CountChars(raw)):
-        code = pdfium_c.FPDFText_GetUnicode(raw, index)
-        generated = pdfium_c.FPDFText_IsGenerated(raw, index) == 1
-        if code == _HYPHEN_MARK or pdfium_c.FPDFText_IsHyphen(raw, index) == 1:
+    for index, code in enumerate(codes):
+        if code == _HYPHEN_MARK or (code in _MAYBE_HYPHEN and pdfium_c.FPDFText_IsHyphen(raw, index) == 1):
             if current is not None:
                 current.hyphenated = True
                 if code == 0x2D and current.chars:  # a hyphen of the word itself ("илимий-изилдөө") stays
                     last = current.chars[-1]
-                    current.chars.append(_Char(x=last.right, right=last.right, y=last.y, size=last.size, ch="-"))
+                    current.add(_Char(x=last.right, right=last.right, y=last.y, size=last.size, ch="-"))
             continue
-        if code in (0x0A, 0x0D) and generated:
-            current = None  # PDFium's line break
+        if code in _SKIP:
             continue
-        if generated or code in _SKIP:
+        if code in _GENERATED and pdfium_c.FPDFText_IsGenerated(raw, index) == 1:
+            if code != 0x20:
+                current = None  # PDFium's line break
             continue
-        if not pdfium_c.FPDFText_GetCharBox(raw, index, left, right, bottom, top):
+        # The loose box spans the glyph's advance and the font's height: neighbouring letters of a
+        # word touch, its bottom is a steady baseline for the line, its height stands for the size.
+        if not pdfium_c.FPDFText_GetLooseCharBox(raw, index, box):
             continue
-        pdfium_c.FPDFText_GetCharOrigin(raw, index, x, y)
-        size = pdfium_c.FPDFText_GetFontSize(raw, index) or 10.0
-        char = _Char(x=min(left.value, x.value), right=max(right.value, left.value), y=y.value, size=size,
-                     ch=chr(code))
-        if current is None or abs(current.y - char.y) > _BASELINE * max(current.size, size):
+        size = (box.top - box.bottom) or 10.0
+        char = _Char(box.left, box.right if box.right > box.left else box.left, box.bottom, size, chr(code))
+        if current is None or abs(current.y - char.y) > _BASELINE * (size if size > current.size else current.size):
             current = _Line(y=char.y, size=size)
             lines.append(current)
         current.hyphenated = False
-        current.chars.append(char)
-    return [line for line in lines if line.chars]
+        current.add(char)
+    return lines
+
+
+def _codes(raw: object, count: int) -> list[int]:
+    """The characters' codes, read in one call (one per character when the page has any outside the
+    Basic Multilingual Plane, whose UTF-16 pairs would not line up with the character indices)."""
+    import pypdfium2.raw as pdfium_c
+
+    buffer = ctypes.create_string_buffer((count + 1) * 2)
+    written = pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
+    units = buffer.raw[: max(written - 1, 0) * 2]
+    codes = [units[i] | units[i + 1] << 8 for i in range(0, len(units), 2)]
+    if len(codes) != count or any(0xD800 <= code <= 0xDFFF for code in codes):
+        codes = [pdfium_c.FPDFText_GetUnicode(raw, index) for index in range(count)]
+    return codes
 
 
 def _merge_runs(lines: list[_Line]) -> list[_Line]:
@@ -179,6 +200,7 @@ def _merge_runs(lines: list[_Line]) -> list[_Line]:
         if home is None:
             kept.append(line)
         else:
-            home.chars.extend(line.chars)
+            for char in line.chars:
+                home.add(char)
             home.hyphenated = home.hyphenated or line.hyphenated
     return kept
