@@ -15,9 +15,12 @@ reads "ке еши ... ң". Here every character is placed by its position inste
 from __future__ import annotations
 
 import ctypes
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 # A gap wider than this share of the line height between two glyphs' advance boxes is a space:
 # within a word the boxes touch; a space is about a fifth of the line height.
@@ -30,61 +33,23 @@ _HYPHEN_MARK = 0xFFFE  # PDFium's code for a hyphen it judged to break a word at
 _MAYBE_HYPHEN = {0x02, 0x2D, 0xAD}  # codes PDFium may give a line-end hyphen
 _GENERATED = {0x20, 0x0A, 0x0D}  # the only characters PDFium makes up
 _SKIP = {0, 0xFFFF}
+_SPECIAL = np.array(sorted({_HYPHEN_MARK} | _MAYBE_HYPHEN | _GENERATED | _SKIP))
+_SPACES = re.compile(r"\s+")
 # A page with more characters than this (no real page has) is read in drawing order: placing each
 # character costs a call into PDFium.
 MAX_PLACED_CHARS = 100_000
 
 
-@dataclass(slots=True)
-class _Char:
-    x: float  # left of the glyph box
-    right: float
-    y: float  # baseline
-    size: float
-    ch: str
-
-
-@dataclass(slots=True)
-class _Line:
-    y: float
-    size: float
-    chars: list[_Char] = field(default_factory=list)
-    hyphenated: bool = False
-    x0: float = float("inf")
-    x1: float = float("-inf")
-
-    def add(self, char: _Char) -> None:
-        self.chars.append(char)
-        if char.x < self.x0:
-            self.x0 = char.x
-        if char.right > self.x1:
-            self.x1 = char.right
-
-    def text(self) -> str:
-        out: list[str] = []
-        previous: _Char | None = None
-        for char in sorted(self.chars, key=lambda c: c.x):
-            if char.ch.isspace():
-                if out and out[-1] != " ":
-                    out.append(" ")
-                continue
-            if previous is not None and out and out[-1] != " " \
-                    and char.x - previous.right > _SPACE_GAP * max(char.size, previous.size):
-                out.append(" ")
-            out.append(char.ch)
-            previous = char
-        return "".join(out).strip()
-
-
 def page_text(textpage: object) -> str:
     """The text of one page (a ``pypdfium2.PdfTextPage``) in reading order."""
-    if textpage.count_chars() > MAX_PLACED_CHARS:  # type: ignore[attr-defined]
+    count = textpage.count_chars()  # type: ignore[attr-defined]
+    if count > MAX_PLACED_CHARS:
         return (textpage.get_text_range() or "").replace("\r\n", "\n")  # type: ignore[attr-defined]
-    lines = _merge_runs(_pdfium_lines(textpage))
+    chars = _Chars.read(textpage.raw, count)  # type: ignore[attr-defined]
     out: list[str] = []
     joining = False
-    for line in lines:
-        text = line.text()
+    for line in _merge_runs(chars.lines()):
+        text = chars.text(line)
         if not text:
             continue
         if joining and out:
@@ -135,54 +100,99 @@ def pages_without_text(path: Path, pages: int, deadline: float) -> bool | None:
         document.close()
 
 
-def _pdfium_lines(textpage: object) -> list[_Line]:
-    import pypdfium2.raw as pdfium_c
+@dataclass(slots=True)
+class _Line:
+    """A run of characters on one baseline: positions into the page's placed characters."""
 
-    raw = textpage.raw  # type: ignore[attr-defined]
-    count = pdfium_c.FPDFText_CountChars(raw)
-    codes = _codes(raw, count)
-    box = pdfium_c.FS_RECTF()
-    lines: list[_Line] = []
-    current: _Line | None = None
-    for index, code in enumerate(codes):
-        if code == _HYPHEN_MARK or (code in _MAYBE_HYPHEN and pdfium_c.FPDFText_IsHyphen(raw, index) == 1):
-            if current is not None:
-                current.hyphenated = True
-                if code == 0x2D and current.chars:  # a hyphen of the word itself ("илимий-изилдөө") stays
-                    last = current.chars[-1]
-                    current.add(_Char(x=last.right, right=last.right, y=last.y, size=last.size, ch="-"))
-            continue
-        if code in _SKIP:
-            continue
-        if code in _GENERATED and pdfium_c.FPDFText_IsGenerated(raw, index) == 1:
-            if code != 0x20:
-                current = None  # PDFium's line break
-            continue
-        # The loose box spans the glyph's advance and the font's height: neighbouring letters of a
-        # word touch, its bottom is a steady baseline for the line, its height stands for the size.
-        if not pdfium_c.FPDFText_GetLooseCharBox(raw, index, box):
-            continue
-        size = (box.top - box.bottom) or 10.0
-        char = _Char(box.left, box.right if box.right > box.left else box.left, box.bottom, size, chr(code))
-        if current is None or abs(current.y - char.y) > _BASELINE * (size if size > current.size else current.size):
-            current = _Line(y=char.y, size=size)
-            lines.append(current)
-        current.hyphenated = False
-        current.add(char)
-    return lines
+    y: float
+    size: float
+    x0: float
+    x1: float
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    hyphenated: bool = False
 
 
-def _codes(raw: object, count: int) -> list[int]:
+class _Chars:
+    """The placed characters of a page, in PDFium's order: code, and the loose box (its advance and
+    the font's height: neighbouring letters of a word touch, its bottom is a steady baseline for the
+    line, its height stands for the size)."""
+
+    def __init__(self, codes: np.ndarray, boxes: np.ndarray, breaks: np.ndarray, marks: np.ndarray) -> None:
+        self.codes = codes  # the characters kept, in order
+        self.left, self.right = boxes[:, 0], np.maximum(boxes[:, 2], boxes[:, 0])
+        self.y = boxes[:, 3]
+        self.size = np.where(boxes[:, 1] > boxes[:, 3], boxes[:, 1] - boxes[:, 3], 10.0)
+        self.breaks = breaks  # how many of PDFium's line breaks come before each kept character
+        self.marks = marks  # positions (among the kept characters) a line-end hyphen mark comes before
+
+    @classmethod
+    def read(cls, raw: object, count: int) -> _Chars:
+        import pypdfium2.raw as pdfium_c
+
+        codes = _codes(raw, count)
+        keep = np.ones(count, dtype=bool)
+        line_break = np.zeros(count, dtype=bool)
+        marks: list[int] = []
+        for index in np.nonzero(np.isin(codes, _SPECIAL))[0].tolist():
+            code = int(codes[index])
+            if code == _HYPHEN_MARK or (code in _MAYBE_HYPHEN and pdfium_c.FPDFText_IsHyphen(raw, index) == 1):
+                marks.append(index)
+                keep[index] = code == 0x2D  # a hyphen of the word itself ("илимий-изилдөө") stays
+            elif code in _GENERATED and pdfium_c.FPDFText_IsGenerated(raw, index) == 1:
+                keep[index] = False
+                line_break[index] = code != 0x20
+            elif code in _SKIP:
+                keep[index] = False
+        boxes = (pdfium_c.FS_RECTF * count)()
+        for index in np.nonzero(keep)[0].tolist():
+            if not pdfium_c.FPDFText_GetLooseCharBox(raw, index, boxes[index]):
+                keep[index] = False
+        flat = np.frombuffer(boxes, dtype=np.float32).reshape(count, 4).astype(np.float64)  # left top right bottom
+        kept_before = np.cumsum(keep) - keep  # kept characters before each character
+        # A mark belongs before the next kept character, unless it is itself kept (a hard hyphen).
+        mark_positions = np.array([kept_before[m] + (1 if keep[m] else 0) for m in marks], dtype=np.int64)
+        return cls(codes[keep], flat[keep], np.cumsum(line_break)[keep], mark_positions)
+
+    def lines(self) -> list[_Line]:
+        """PDFium's lines (split where it broke them or the baseline changes), in order."""
+        n = len(self.codes)
+        if n == 0:
+            return []
+        size = np.maximum(self.size[1:], self.size[:-1])
+        starts = np.r_[True, (self.breaks[1:] != self.breaks[:-1]) | (np.abs(np.diff(self.y)) > _BASELINE * size)]
+        first = np.nonzero(starts)[0]
+        ends = np.r_[first[1:], n]
+        x0 = np.minimum.reduceat(self.left, first)
+        x1 = np.maximum.reduceat(self.right, first)
+        sizes = np.maximum.reduceat(self.size, first)
+        # A line ends hyphenated when a hyphen mark comes right after its last character.
+        marked = set(self.marks.tolist())
+        lines = []
+        for k, (a, b) in enumerate(zip(first.tolist(), ends.tolist())):
+            lines.append(_Line(y=float(self.y[a]), size=float(sizes[k]), x0=float(x0[k]), x1=float(x1[k]),
+                               spans=[(a, b)], hyphenated=b in marked))
+        return lines
+
+    def text(self, line: _Line) -> str:
+        """The line's characters by x, with a space wherever a gap between two boxes is wide."""
+        index = np.concatenate([np.arange(a, b) for a, b in line.spans])
+        order = index[np.argsort(self.left[index], kind="stable")]
+        gaps = self.left[order][1:] - self.right[order][:-1]
+        wide = gaps > _SPACE_GAP * np.maximum(self.size[order][1:], self.size[order][:-1])
+        codes = np.insert(self.codes[order].astype(np.uint32), np.nonzero(wide)[0] + 1, 0x20)
+        return _SPACES.sub(" ", codes.astype("<u4").tobytes().decode("utf-32-le", "replace")).strip()
+
+
+def _codes(raw: object, count: int) -> np.ndarray:
     """The characters' codes, read in one call (one per character when the page has any outside the
     Basic Multilingual Plane, whose UTF-16 pairs would not line up with the character indices)."""
     import pypdfium2.raw as pdfium_c
 
-    buffer = ctypes.create_string_buffer((count + 1) * 2)
-    written = pdfium_c.FPDFText_GetText(raw, 0, count, ctypes.cast(buffer, ctypes.POINTER(ctypes.c_ushort)))
-    units = buffer.raw[: max(written - 1, 0) * 2]
-    codes = [units[i] | units[i + 1] << 8 for i in range(0, len(units), 2)]
-    if len(codes) != count or any(0xD800 <= code <= 0xDFFF for code in codes):
-        codes = [pdfium_c.FPDFText_GetUnicode(raw, index) for index in range(count)]
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = pdfium_c.FPDFText_GetText(raw, 0, count, buffer)
+    codes = np.frombuffer(buffer, dtype=np.uint16)[: max(written - 1, 0)].astype(np.int64)
+    if len(codes) != count or bool(((codes >= 0xD800) & (codes <= 0xDFFF)).any()):
+        codes = np.array([pdfium_c.FPDFText_GetUnicode(raw, index) for index in range(count)], dtype=np.int64)
     return codes
 
 
@@ -200,7 +210,7 @@ def _merge_runs(lines: list[_Line]) -> list[_Line]:
         if home is None:
             kept.append(line)
         else:
-            for char in line.chars:
-                home.add(char)
+            home.spans += line.spans
+            home.x0, home.x1 = min(home.x0, line.x0), max(home.x1, line.x1)
             home.hyphenated = home.hyphenated or line.hyphenated
     return kept
