@@ -9,7 +9,10 @@ cd "$(dirname "$0")"
 VENV="${SANDYK_VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 SERVE_PACKAGES=(libmagic1 tesseract-ocr tesseract-ocr-kir tesseract-ocr-rus tesseract-ocr-eng catdoc)
-TEST_PACKAGES=("${SERVE_PACKAGES[@]}" chromium fonts-dejavu-core)
+# The text-fidelity benchmark (and its smoke test) builds its corpus with LibreOffice and measures it
+# against poppler, with fonts that have the Kyrgyz letters and one that lacks some.
+TEST_PACKAGES=("${SERVE_PACKAGES[@]}" chromium fonts-dejavu-core poppler-utils libreoffice-writer-nogui
+               fonts-liberation2 fonts-noto-core fonts-dejavu-extra)
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

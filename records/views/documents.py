@@ -8,7 +8,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redi
                    url_for)
 from flask_login import current_user
 
-from records import audit, db, documents, downloads, nomenclature, previews
+from records import audit, db, doctext, documents, downloads, nomenclature, previews
 from records.errors import UserError
 from records.i18n import _
 from records.models import DocType
@@ -126,7 +126,8 @@ def show(document_id: int) -> Any:
         viewer = {"pages": pages, "page": page, "shown": min(pages or 0, previews.MAX_PAGES)}
     return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
                            viewer=viewer,
-                           can_read_again=document.state == "active" and documents.can_read_again(current))
+                           can_read_again=document.state == "active" and documents.can_read_again(current),
+                           shown_text=doctext.shown_text(session, document))
 
 
 @bp.get("/<int:document_id>/status")

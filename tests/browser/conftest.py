@@ -8,6 +8,7 @@ and ``approver`` exist with the password
 """
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import socket
@@ -138,6 +139,19 @@ def close_year_and_list(page: Any, year: int, expiry_year: int) -> Any:
     for box in destroy.locator("input[name=case_id]").all():
         box.set_checked(False)
     return destroy
+
+
+def dropped_file(page: Any, data: bytes, name: str, mime: str) -> Any:
+    """A DataTransfer holding the file, built inside the page, to drop on the upload drop zone."""
+    return page.evaluate_handle(
+        """([b64, name, mime]) => {
+            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+            const dt = new DataTransfer();
+            dt.items.add(new File([bytes], name, {type: mime}));
+            return dt;
+        }""",
+        [base64.b64encode(data).decode(), name, mime],
+    )
 
 
 @pytest.fixture

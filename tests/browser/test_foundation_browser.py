@@ -2,7 +2,6 @@
 by drag and drop and find it in its case."""
 from __future__ import annotations
 
-import base64
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests import samples
-from tests.browser.conftest import login
+from tests.browser.conftest import dropped_file, login
 
 pytestmark = pytest.mark.browser
 YEAR = date.today().year
@@ -47,17 +46,8 @@ def test_file_a_protocol_by_drag_and_drop(page: Any, tmp_path: Path, screenshot_
     page.fill("input[name=number]", "5")
     page.fill("input[name=doc_date]", f"{YEAR}-01-15")
     pdf = samples.make_text_pdf(tmp_path)
-    payload = base64.b64encode(pdf.read_bytes()).decode()
-    # Build a DataTransfer holding the file inside the page and drop it on the drop zone.
-    handle = page.evaluate_handle(
-        """([b64, name]) => {
-            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-            const dt = new DataTransfer();
-            dt.items.add(new File([bytes], name, {type: 'application/pdf'}));
-            return dt;
-        }""",
-        [payload, "protocol-5.pdf"],
-    )
+    # A DataTransfer holding the file inside the page, dropped on the drop zone.
+    handle = dropped_file(page, pdf.read_bytes(), "protocol-5.pdf", "application/pdf")
     page.dispatch_event("#dropzone", "dragenter", {"dataTransfer": handle})
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": handle})
     outcome = page.locator("#upload-list li.ok .outcome a")

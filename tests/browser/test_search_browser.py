@@ -2,14 +2,13 @@
 document and downloads its file."""
 from __future__ import annotations
 
-import base64
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import dropped_file, login
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +20,7 @@ def file_by_drop(page: Any, year: int, title: str, text: str, name: str) -> None
     page.fill("input[name=index]", "12-4-15")
     page.fill("input[name=title]", title)
     page.fill("input[name=doc_date]", f"{year}-03-01")
-    handle = page.evaluate_handle(
-        """([b64, name]) => {
-            const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
-            const dt = new DataTransfer();
-            dt.items.add(new File([bytes], name, {type: 'text/plain'}));
-            return dt;
-        }""",
-        [base64.b64encode(text.encode("utf-8")).decode(), name],
-    )
+    handle = dropped_file(page, text.encode("utf-8"), name, "text/plain")
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": handle})
     page.locator("#upload-list li.ok .outcome a").wait_for()
 

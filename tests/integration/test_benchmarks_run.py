@@ -5,6 +5,7 @@ Nothing here is timed; the figures only have to be there and be numbers.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,25 @@ def test_ocr_benchmark_reports_the_pool_against_direct_tesseract(ocr_ready: None
                   "product, one 2-page scanned PDF"):
         assert re.search(rf"^{re.escape(label)} +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.M), label
     assert len(re.findall(rf"against the baseline: x{NUMBER} \(target x1.3\): (?:met|NOT met)$", out, re.M)) == 2
+
+
+def test_fidelity_benchmark_prints_every_figure_against_its_target() -> None:
+    missing = [tool for tool in ("soffice", "pdftotext", "fc-match") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"the fidelity corpus needs {', '.join(missing)}")
+    done = subprocess.run([sys.executable, "bench/fidelity_bench.py", "--quick", "--only", "pdf"], cwd=REPO,
+                          capture_output=True, text=True, timeout=600)
+    out = done.stdout
+    figures = re.findall(rf"^\[pdf\] (.+?): {NUMBER} (?:%|words|parts|x) \(target [^)]+\): (met|NOT met)$", out, re.M)
+    labels = {label for label, _ in figures}
+    for name in ("ky-russian-font.pdf", "ky-default.pdf", "word-fallback.pdf", "reportlab.pdf"):
+        assert f"pdf {name}: words found" in labels and f"pdf {name}: words glued" in labels, name
+    for name in ("ky-office.docx", "ky-office.odt", "ky-office.rtf"):
+        assert any(label.endswith(f"{name}: words found") for label in labels), name
+    assert "office headers, footers, footnotes, text boxes found" in labels
+    assert "pdf text layer by position, time per page against drawing order" in labels
+    missed = sum(verdict == "NOT met" for _, verdict in figures)
+    assert f"{len(figures)} figures, {missed} NOT met" in out
+    assert done.returncode == (1 if missed else 0), done.stderr
+    # Each PDF is also measured with the other candidate readers, against the same reference.
+    assert len(re.findall(rf"^  pdfium text range \(before\) +{NUMBER}%  glued", out, re.M)) == 6
