@@ -25,7 +25,7 @@ from tests.browser.conftest import PASSWORD, close_year_and_list
 pytestmark = pytest.mark.browser
 YEAR = date.today().year
 PAST = 2022  # a year of its own: other browser tests draw acts from 2023
-ROLES = ("secretary", "auditor", "archivist", "head", "admin")
+ROLES = ("secretary", "auditor", "archivist", "head", "commission", "approver", "admin")
 PER_KIND = 3  # pages of one kind visited (three documents, three cases...)
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -33,7 +33,7 @@ LONG_NAME = ("Кафедранын_отурумунун_протоколу_" * 1
 # Links the crawler does not follow: they leave, sign out, switch language or download a file.
 SKIP = re.compile(r"/logout|/lang/|/file\b|/preview\b|\.(pdf|xlsx|csv|png)(\?|$)|/export|print=1")
 # Forms whose step cannot be undone: each must ask first.
-IRREVERSIBLE = re.compile(r"/(close|approve|execute|release|override|move|reject)(/|$)|/disposal/inventories$")
+IRREVERSIBLE = re.compile(r"/(close|approve|agree|refuse|execute|release|override|move|reject|transfer)(/|$)")
 # Record Content-Security-Policy violations where the page can see them, before any page script runs.
 CSP_PROBE = """
 window.__csp = [];
@@ -268,7 +268,8 @@ def _fill_required(form: Any) -> None:
 
 @pytest.mark.parametrize(("role", "pages"), [
     ("archivist", ["/disposal/close?year={past1}", "{case}", "/nomenclature/", "{act}", "/disposal/inventories"]),
-    ("head", ["{act}", "/nomenclature/", "{case}"]),
+    ("commission", ["{act}"]),
+    ("head", ["/nomenclature/", "{case}"]),
     ("secretary", ["/documents/{pdf}"]),
 ])
 def test_irreversible_forms_ask_and_do_nothing_when_dismissed(browser: Any, live_server: str,
