@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import audit, nomenclature
+from records import audit, db, nomenclature
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
 from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
@@ -82,8 +82,9 @@ def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, t
     case = Case(item_id=item.id, year=year, index=item.index, volume=1, state=CaseState.OPEN,
                 opened_on=_opened_on(year, today or date.today(), doc_date),
                 permanent=item.retention_kind == RetentionKind.PERMANENT.value)
-    session.add(case)
-    session.flush()
+    case, opened = db.add_or_find(session, case, lambda: current_volume(session, item))
+    if not opened:
+        return case  # opened at the same moment by another filing
     audit.record(session, "case:open", case, actor=actor, index=item.index, year=year, volume=case.volume)
     return case
 

@@ -27,9 +27,11 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, SessionTransaction, sessionmaker
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 NAMING_CONVENTION = {
@@ -154,6 +156,31 @@ def begin_write(sess: Session) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("COMMIT")
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def add_or_find(sess: Session, row: T, find: Callable[[], T | None]) -> tuple[T, bool]:
+    """Add ``row`` (a year's nomenclature, a case's first volume: rows under a unique key that two
+    transactions may both find missing and both add), or, when another transaction has just added the
+    same key, the row it added. Returns the row and whether it is the one added here.
+
+    The insert runs in a savepoint, so losing the race leaves the rest of the transaction as it was. The
+    write begins before the savepoint: on SQLite :func:`begin_write` ends the read transaction, which
+    would take a savepoint opened in it along."""
+    begin_write(sess)
+    if sess.connection().get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        sess.add(row)  # no transaction to keep whole, and no savepoint outside one
+        sess.flush()
+        return row, True
+    try:
+        with sess.begin_nested():
+            sess.add(row)
+            sess.flush()
+    except IntegrityError:
+        found = find()  # read again: the other transaction's row is committed by now
+        if found is None:
+            raise  # a different constraint failed
+        return found, False
+    return row, True
 
 
 def release_reads(sess: Session) -> None:

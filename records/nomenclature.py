@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from records import accounts, audit, spreadsheet
+from records import accounts, audit, db, spreadsheet
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -168,16 +168,14 @@ def years(session: Session) -> list[int]:
 def create(session: Session, year: int, rows: list[ItemRow], *, actor: User | None, based_on: int | None = None,
            source: str = "") -> Nomenclature:
     year = check_year(year)
-    if get(session, year) is not None:
-        raise Conflict("nomenclature_exists", _l("The nomenclature for %(year)s already exists.", year=year))
     nom = Nomenclature(year=year, status=NomenclatureStatus.DRAFT, created_by_id=getattr(actor, "id", None),
                        based_on_year=based_on)
     for pos, row in enumerate(sorted(rows, key=lambda r: _index_key(r.index)), start=1):
         item = NomenclatureItem(position=pos)
         _apply_row(item, row)
         nom.items.append(item)
-    session.add(nom)
-    session.flush()
+    if not db.add_or_find(session, nom, lambda: get(session, year))[1]:  # the year has one, maybe just added
+        raise Conflict("nomenclature_exists", _l("The nomenclature for %(year)s already exists.", year=year))
     audit.record(session, "nomenclature:create", nom, actor=actor, year=year, items=len(rows), source=source,
                  based_on=based_on)
     return nom
@@ -233,9 +231,12 @@ def for_filing(session: Session, year: int, *, actor: User | None) -> Nomenclatu
     if nom is not None:
         return nom
     base = nearest(session, year)
-    if base is None:
-        return create(session, year, shipped_rows(), actor=actor, source="shipped")
-    return create(session, year, rows_of(base), actor=actor, based_on=base.year, source="nearest")
+    try:
+        if base is None:
+            return create(session, year, shipped_rows(), actor=actor, source="shipped")
+        return create(session, year, rows_of(base), actor=actor, based_on=base.year, source="nearest")
+    except Conflict:
+        return require(session, year)  # drafted at the same moment by another filing: file into that one
 
 
 def copy_to_year(session: Session, from_year: int, to_year: int, *, actor: User | None) -> Nomenclature:
