@@ -255,6 +255,32 @@ def test_text_pdf_preview_shows_the_page(browser: Any, live_server: str, logins:
     context.close()
 
 
+# Tables whose right edge is past their card's: a table must scroll inside its card, never stick out.
+TABLES_OUT = """() => [...document.querySelectorAll('.card table')].filter(t => {
+  const card = t.closest('.card');
+  let shown = t;  // what is seen of it: itself, or the box it scrolls in
+  for (let el = t; el !== card; el = el.parentElement) {
+    if (getComputedStyle(el).overflowX !== 'visible') { shown = el; break; }
+  }
+  return shown.getBoundingClientRect().right > card.getBoundingClientRect().right + 1;
+}).map(t => (t.closest('section, div') || t).className + ' > table.' + t.className)"""
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1366", "390"])
+def test_document_versions_fit_their_card(browser: Any, live_server: str, logins: dict[str, Any],
+                                          office: dict[str, Any], viewport: dict[str, int]) -> None:
+    context = _context(browser, live_server, logins["secretary"], "ru", viewport)
+    page = context.new_page()
+    for kind in ("pdf", "long"):
+        page.goto(f"/documents/{office[kind]}")
+        page.wait_for_load_state("load")
+        _shot(page, f"document-versions-{kind}-{viewport['width']}")
+        assert page.evaluate(TABLES_OUT) == [], kind
+        width = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert width[0] <= width[1] + 1, (kind, width)
+    context.close()
+
+
 def _fill_required(form: Any) -> None:
     form.evaluate("""f => f.querySelectorAll('input[required], textarea[required], select[required]').forEach(el => {
         if (el.type === 'checkbox') { el.checked = true; return; }
