@@ -285,7 +285,9 @@ def run_threads(targets: list[Any]) -> None:
         thread.join(GIVE_UP_S * 10)
 
 
-def level(port: int, users: list[User], doc_ids: list[int], token: str, seconds: float, think: float) -> Tally:
+def level(ports: list[int], users: list[User], doc_ids: list[int], token: str, seconds: float, think: float) -> Tally:
+    """Every user browses its own server; one more client files a document about every second, taking
+    the servers of ``ports`` in turn."""
     tally = Tally()
     stop = threading.Event()
     until = time.perf_counter() + seconds
@@ -295,7 +297,7 @@ def level(port: int, users: list[User], doc_ids: list[int], token: str, seconds:
             if time.perf_counter() >= until:
                 return
             text = f"Кафедранын отурумунун протоколу {time.time_ns()} {number}\nӨндүрүштүк практика.".encode()
-            status, took = upload(port, token, f"Протокол {number}", text, "protocol.txt")
+            status, took = upload(ports[number % len(ports)], token, f"Протокол {number}", text, "protocol.txt")
             tally.add("upload", status, took, ok=(201,))
             time.sleep(max(0.0, 1.0 - took))
 
@@ -407,7 +409,7 @@ def measure(port: int, tokens: tuple[str, str], data_dir: Path, levels: list[int
     for count in levels:
         base = healthz_load(port, count, min(seconds, 10))
         report(f"{count} users", base)
-        tally = level(port, users[:count], doc_ids, token, seconds, think)
+        tally = level([port], users[:count], doc_ids, token, seconds, think)
         report(f"{count} users", tally)
         rate = sum(len(v) for k, v in tally.times.items() if k != "upload") / seconds
         print(f"  {count} users: {rate:.1f} searches and page views a second", flush=True)

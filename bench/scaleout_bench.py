@@ -41,15 +41,14 @@ from bench.load_bench import (  # noqa: E402
     User,
     free_port,
     healthz_load,
+    level,
     percentile,
     populate,
     report,
-    run_threads,
     start_server,
     upload,
     verdict,
 )
-from bench.load_bench import browse  # noqa: E402
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 P99_TARGET_S = 1.0
@@ -82,27 +81,6 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(30)
     except subprocess.TimeoutExpired:
         proc.kill()
-
-
-def level(ports: list[int], users: list[User], doc_ids: list[int], token: str, seconds: float, think: float) -> Tally:
-    """Every user browses its server; one more client files a document a second, alternating servers."""
-    import threading
-
-    tally = Tally()
-    halt = threading.Event()
-    until = time.perf_counter() + seconds
-
-    def uploader() -> None:
-        for number in range(int(seconds) + 1):
-            if time.perf_counter() >= until:
-                return
-            text = f"Кафедранын отурумунун протоколу {time.time_ns()} {number}\nӨндүрүштүк практика.".encode()
-            status, took = upload(ports[number % 2], token, f"Протокол {number}", text, "protocol.txt")
-            tally.add("upload", status, took, ok=(201,))
-            time.sleep(max(0.0, 1.0 - took))
-
-    run_threads([lambda u=u: browse(u, doc_ids, tally, until, halt, think) for u in users] + [uploader])
-    return tally
 
 
 def visibility(ports: list[int], token: str, reader: list[User], times: int) -> list[float]:
