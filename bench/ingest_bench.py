@@ -47,7 +47,7 @@ from bench.corpus import generate_documents  # noqa: E402
 from bench.files import write_document  # noqa: E402
 
 TARGET_RATIO = 1.5
-SYNC_BATCH = 200  # what records.indexing.sync applies per transaction
+SYNC_BATCH = 200  # what records.search.indexing.sync applies per transaction
 
 
 @dataclass
@@ -121,7 +121,8 @@ def make_app(data_dir: Path, worker: str = "inline") -> Any:
 
 def _prepare_years(app: Any, samples: list[Sample]) -> int:
     """Draft each year's nomenclature before timing (filing does it once per year anyway)."""
-    from records import bulk, nomenclature
+    from records import nomenclature
+    from records.capture import bulk
     from records.db import session_scope
 
     with session_scope(app) as session:
@@ -138,9 +139,11 @@ def file_all(app: Any, samples: list[Sample], *, sync_each: bool,
     With the web app's default ``WORKER=thread`` each filing wakes the background thread, as an upload
     does, and the time runs until that thread has indexed everything.
     """
-    from records import documents, indexing, worker
+    from records import worker
+    from records.capture import documents
     from records.db import session_scope
     from records.models import User
+    from records.search import indexing
 
     background = app.config["WORKER"] == "thread"
     actor_id = _prepare_years(app, samples)
@@ -187,9 +190,9 @@ def indexed_entries(app: Any) -> list[Any]:
     """The index entries of every filed document, built from the catalogue as sync builds them."""
     from sqlalchemy import select
 
-    from records import indexing
     from records.db import session_scope
     from records.models import Document
+    from records.search import indexing
 
     with session_scope(app) as session:
         ids = list(session.scalars(select(Document.id).order_by(Document.id)))

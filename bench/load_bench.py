@@ -66,10 +66,12 @@ def populate(data_dir: Path, docs: int, batch: int = 200, settings: dict[str, st
     from sqlalchemy import select
 
     from app import create_app
-    from records import accounts, bulk, documents, indexing, nomenclature
+    from records import accounts, nomenclature
+    from records.capture import bulk, documents
     from records.cli import setup_data
     from records.db import session_scope
     from records.models import User
+    from records.search import indexing
 
     app = create_app({"DATA_DIR": str(data_dir), "WORKER": "off", "SECRET_KEY": "bench", "ADMIN_PASSWORD": PASSWORD,
                       **(settings or {})})

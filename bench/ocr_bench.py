@@ -36,8 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.scans import make_scans  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from bench.scans import make_scans  # noqa: E402
 
 TARGET = 1.3
 
@@ -45,7 +46,7 @@ TARGET = 1.3
 def write_pages(folder: Path, count: int, dpi: int) -> tuple[list[Path], list[Path], Path]:
     """``count`` scanned pages as JPEG files, the same pages turned straight as the product turns them
     before OCR (PNG), and one PDF holding them all."""
-    from records.intake.ocr import prepare
+    from records.capture.intake.ocr import prepare
 
     scans = []
     while len(scans) < count:
@@ -70,7 +71,7 @@ def write_pages(folder: Path, count: int, dpi: int) -> tuple[list[Path], list[Pa
 def direct(pages: list[Path], langs: str, dpi: int, workers: int, timeout: float | None = None) -> float:
     """Seconds for tesseract alone over the pages, ``workers`` processes at a time (a page over
     ``timeout`` is stopped there, as the product stops it)."""
-    from records.intake.ocr import NICENESS
+    from records.capture.intake.ocr import NICENESS
 
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     nice = shutil.which("nice")
@@ -92,12 +93,14 @@ def direct(pages: list[Path], langs: str, dpi: int, workers: int, timeout: float
 
 def product(files: list[Path], langs: str, dpi: int, workers: int, folder: Path) -> float:
     """Seconds for the product's background worker to read the filed scans and index them."""
+    from sqlalchemy import select
+
     from app import create_app
-    from records import documents, worker
+    from records import worker
+    from records.capture import documents
     from records.cli import setup_data
     from records.db import session_scope
     from records.models import DocType, Document, TextStatus
-    from sqlalchemy import select
 
     data = folder / f"data-{time.monotonic_ns()}"
     app = create_app({"DATA_DIR": str(data), "SECRET_KEY": "bench", "WORKER": "off", "OCR_LANGS": langs,
@@ -142,7 +145,7 @@ def best_of(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, tupl
 
 
 def main() -> None:
-    from records.intake.ocr import DEFAULT_LANGS, default_workers
+    from records.capture.intake.ocr import DEFAULT_LANGS, default_workers
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=8)

@@ -36,12 +36,13 @@ from flask import Flask
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from records import audit, indexing, migrate
+from records import audit, migrate
 from records.blobs import get_store
 from records.db import get_database, session_scope, utcnow
 from records.errors import UserError
 from records.i18n import _l
 from records.models import AuditEvent, Blob, DisposalAct, Document, DocumentFile, Setting
+from records.search import indexing
 from storage.base import CHUNK_SIZE, copy_hashing, fan_out
 
 MANIFEST = "manifest.json"

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_PASSWORD": "",
     "MAX_UPLOAD_BYTES": 100 * 1024 * 1024,
     "ALLOWED_TYPES": ["pdf", "docx", "doc", "odt", "rtf", "txt", "xlsx", "xls", "ods", "jpeg", "png", "tiff"],
-    # Languages tesseract reads scans with; "auto" chooses them page by page (see records/intake/ocr.py).
+    # Languages tesseract reads scans with; "auto" chooses them page by page (see records/capture/intake/ocr.py).
     "OCR_LANGS": "kir",
     "OCR_TIMEOUT": 120,  # seconds per page
     "OCR_WORKERS": 0,  # tesseract processes reading pages at once; 0: one per core

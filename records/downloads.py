@@ -14,8 +14,9 @@ from typing import Any, BinaryIO
 
 from flask import Response, current_app, request, send_file
 
-from records import audit, db, documents
+from records import audit, db
 from records.blobs import get_store
+from records.capture import documents
 from records.models import Document, DocumentFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

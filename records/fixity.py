@@ -22,8 +22,9 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, or_, select
 
-from records import audit, previews
+from records import audit
 from records.blobs import get_store
+from records.capture import previews
 from records.db import session_scope, utcnow
 from records.models import Blob, DocumentFile, Setting
 from storage import BlobNotFound

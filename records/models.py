@@ -28,8 +28,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from records.capture.intake.base import EXTRACTION_VERSION
 from records.db import Base, utcnow
-from records.intake.base import EXTRACTION_VERSION
 
 
 class NomenclatureStatus(StrEnum):

@@ -20,12 +20,13 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from records import documents, indexing, retext
 from records.blobs import get_store
+from records.capture import documents, retext
+from records.capture.intake import FileCheck
+from records.capture.intake.ocr import default_workers
 from records.db import get_database, session_scope
-from records.intake import FileCheck
-from records.intake.ocr import default_workers
 from records.models import Document, DocumentFile, TextStatus
+from records.search import indexing
 
 log = logging.getLogger(__name__)
 _start_lock = threading.Lock()

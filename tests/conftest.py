@@ -61,7 +61,7 @@ def _pg_schema_url(base: str, schema: str) -> str:
 @pytest.fixture
 def ocr_ready() -> None:
     """Skip (visibly) where tesseract with Kyrgyz and Russian data is missing; CI makes that an error."""
-    from records.intake import ocr_available
+    from records.capture.intake import ocr_available
 
     if not ocr_available():
         if os.environ.get("SANDYK_TEST_REQUIRE_OCR") == "1":

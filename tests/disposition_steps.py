@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from records import disposition, documents, worker
+from records import disposition, worker
+from records.capture import documents
 from records.db import session_scope
 from records.models import ArchiveInventory, User
 from tests import samples

@@ -3,7 +3,7 @@
     python bench/fidelity/ocr.py [--quick]
 
 Kyrgyz and Russian pages of the department's own text (``bench/scans.py``: 200 and 300 dpi, turned
-by 0.5-2 degrees, grey paper, blur, noise, JPEG) are read by the product's OCR (``records.intake.ocr``,
+by 0.5-2 degrees, grey paper, blur, noise, JPEG) are read by the product's OCR (``records.capture.intake.ocr``,
 through its pool) with each language setting: ``kir+rus``, ``kir+rus+eng``, ``kir``, ``rus``, the
 per-page choice ``auto``, and the product's setting without turning the page straight first. A word
 counts when it is read exactly (lower case, ё as е) in its place; the figure is the share of the
@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 
 from bench.fidelity import Figure  # noqa: E402
 from bench.scans import Scan, make_scans, word_accuracy  # noqa: E402
-from records.intake import ocr  # noqa: E402
+from records.capture.intake import ocr  # noqa: E402
 
 TARGET = 97.0
 TARGET_EACH = 95.0

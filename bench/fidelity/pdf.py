@@ -81,7 +81,7 @@ def pdfminer_layout(path: Path) -> str:
 
 
 def product(path: Path) -> str:
-    from records.intake import check_file, extract_text
+    from records.capture.intake import check_file, extract_text
 
     check = check_file(path, path.name, frozenset({path.suffix.lstrip(".")}))
     return extract_text(path, check).text
@@ -146,7 +146,7 @@ def run(quick: bool) -> list[Figure]:
                     if match.lost:
                         print(f"    lost: {' '.join(match.lost)}")
         try:
-            from records.intake.pdflayer import page_text
+            from records.capture.intake.pdflayer import page_text
         except ImportError:  # a build that reads text layers in drawing order only
             page_text = None
         if page_text is not None:

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from records import audit, indexing
+from records import audit
 from records.db import session_scope, utcnow
 from records.disposition.acts import check_destroyable, get_act
 from records.disposition.holds import held_case_ids
@@ -36,6 +36,7 @@ from records.models import (
     TextStatus,
     User,
 )
+from records.search import indexing
 
 
 @dataclass
@@ -99,8 +100,8 @@ def _has_live_holder(session: Session, sha256: str) -> bool:
 
 def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Execution) -> None:
     """Remove bytes the catalogue already marked deleted, unless the same bytes came back meanwhile."""
-    from records import previews
     from records.blobs import get_store
+    from records.capture import previews
 
     store = get_store(app)
     for sha in shas:

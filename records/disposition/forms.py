@@ -28,6 +28,7 @@ from records import nomenclature, pdf, spreadsheet
 from records.disposition import inventories, organisation
 from records.disposition.closing import CategoryCount, YearEndCount, year_end_count
 from records.disposition.organisation import Organisation
+from records.disposition.reports import form_language
 from records.forms_text import Unit, amount
 from records.models import (
     ArchiveInventory,
@@ -40,7 +41,6 @@ from records.models import (
     ReviewDecision,
     User,
 )
-from records.reports import form_language
 from records.retention import format_retention, parse_retention
 
 BLANK_DATE = {"ru": "«___» ____________ 20__ г.", "ky": "20__-ж. «___» ____________", "en": "____________ 20__"}

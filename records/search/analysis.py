@@ -28,7 +28,7 @@ a word the word's position so phrase positions stay right.
 
 Whenever a word's terms change here, bump ``ANALYSIS_VERSION`` in
 ``records/search/base.py``: indexes built with another version are refilled from
-the catalogue in the background (``records/retext.py``).
+the catalogue in the background (``records/capture/retext.py``).
 """
 from __future__ import annotations
 

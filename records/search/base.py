@@ -91,7 +91,7 @@ class SearchIndex(Protocol):
 
 
 # Version of the analysis of indexed text (tokens, stems). An index built with another is refilled
-# from the catalogue in the background (``records/retext.py``): bump it when the analysis changes.
+# from the catalogue in the background (``records/capture/retext.py``): bump it when the analysis changes.
 # 2: the Kyrgyz stemmer follows harmony, assimilation and voicing and cuts to stems of its lexicon;
 #    Kyrgyz words get no Russian stem.
 ANALYSIS_VERSION = 2

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.errors import UserError
-from records.indexing import get_index
 from records.models import Document
 from records.search.base import FACETS, SearchResult, Sort
+from records.search.indexing import get_index
 from records.search.query import QueryError
 
 __all__ = ["MAX_PAGE", "PER_PAGE", "SearchRequest", "parse_search_request", "search_documents"]

@@ -23,7 +23,7 @@ Whoosh's BM25F to the last bit); the page is a partial sort of the scores, and
 the total and the facet counts come from the same matches and per-segment
 column values read once. Anything else falls back to Whoosh's own matchers.
 An index written with another layout is replaced and refilled from the
-catalogue (``recreate_whoosh_index``, called by ``records.indexing``).
+catalogue (``recreate_whoosh_index``, called by ``records.search.indexing``).
 
 A prefix (``келиш*``) matches the ``PREFIX_EXPANSION_LIMIT`` (50) words of the
 index that start so and occur in the most documents, all with one constant
@@ -33,15 +33,15 @@ the index's document order (sorting by date orders them by date, then so).
 """
 from __future__ import annotations
 
+import heapq
+import math
 import mmap
 import pickle
 import threading
 import time
-import zlib
 import unicodedata
 import weakref
-import heapq
-import math
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -51,9 +51,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from whoosh import collectors, formats, sorting
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh import collectors, formats, sorting
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
@@ -62,7 +62,6 @@ from whoosh.codec.whoosh3 import (
     W3PostingsWriter,
     W3TermInfo,
 )
-from whoosh.util.numeric import length_to_byte
 from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
@@ -70,6 +69,7 @@ from whoosh.index import FileIndex
 from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
 from whoosh.system import pack_uint
+from whoosh.util.numeric import length_to_byte
 from whoosh.writing import CLEAR, IndexWriter, LockError, SegmentWriter
 
 from records.search.analysis import (
@@ -84,6 +84,7 @@ from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
 from records.search.base import FACETS, FILTERS, Hit, IndexDoc, IndexLayoutChanged, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
+from records.search.query import And, DateRange, FieldTerm, MatchAll, Node, Not, Or, Phrase, Prefix, Word, parse_query
 from records.search.whoosh_fast import (
     ConstantTerms,
     Scored,
@@ -95,19 +96,6 @@ from records.search.whoosh_fast import (
     prefix_frequencies,
     prefix_terms,
     run_frequencies,
-)
-from records.search.query import (
-    And,
-    DateRange,
-    FieldTerm,
-    MatchAll,
-    Node,
-    Not,
-    Or,
-    Phrase,
-    Prefix,
-    Word,
-    parse_query,
 )
 
 __all__ = [

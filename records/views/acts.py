@@ -10,8 +10,9 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition, documents
+from records import audit, db, disposition
 from records.blobs import get_store
+from records.capture import documents
 from records.disposition import forms, handover
 from records.disposition.acts import Decision
 from records.i18n import _, ngettext

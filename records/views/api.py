@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 
-from records import accounts, audit, db, documents, downloads, nomenclature
+from records import accounts, audit, db, downloads, nomenclature
+from records.capture import documents
 from records.i18n import _
 from records.permissions import Perm, permissions_for
 from records.retention import parse_retention
@@ -143,7 +144,8 @@ def get_expiry_report() -> Any:
     """The yearly expiry list: ``year`` (default this year), ``format=json|csv``, ``lang`` of titles and rules."""
     if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
         return denied
-    from records import disposition, reports
+    from records import disposition
+    from records.disposition import reports
     from records.web import select_locale
 
     report = disposition.expiry.expiry_list(db.session(), year_arg())

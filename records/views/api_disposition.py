@@ -10,7 +10,8 @@ from flask import current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, db, disposition, documents
+from records import audit, db, disposition
+from records.capture import documents
 from records.disposition import forms
 from records.errors import NotFound, UserError
 from records.i18n import _

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from records import cases, db, nomenclature, previews
+from records import cases, db, nomenclature
+from records.capture import previews
 from records.permissions import Perm
 from records.web import require, select_locale, year_arg
 

@@ -8,7 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposition, documents, downloads, nomenclature, reports
+from records import audit, cases, db, disposition, downloads, nomenclature
+from records.capture import documents
+from records.disposition import reports
 from records.errors import UserError
 from records.i18n import _, ngettext
 from records.permissions import Perm

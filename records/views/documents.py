@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, db, doctext, documents, downloads, nomenclature, previews
+from records import audit, db, downloads, nomenclature
+from records.capture import doctext, documents, previews
 from records.errors import UserError
 from records.i18n import _
 from records.models import DocType

@@ -6,7 +6,8 @@ from typing import Any
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from records import db, previews
+from records import db
+from records.capture import previews
 from records.errors import UserError
 from records.permissions import Perm
 from records.search.service import MAX_PAGE, PER_PAGE, parse_search_request, search_documents

@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from records.blobs import get_store
-from records.indexing import get_index
 from records.models import Blob, Document, DocumentFile, IndexTask
+from records.search.indexing import get_index
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = str(Path(sys.executable).parent / "flask")

@@ -188,7 +188,7 @@ def test_import_never_follows_links_or_leaves_its_folder(app: Flask, tmp_path: P
 @pytest.mark.parametrize("mode", ["folder", "manifest"])
 def test_import_refuses_pipes_and_devices_without_reading_them(app: Flask, tmp_path: Path, mode: str) -> None:
     """Opening a named pipe would wait for a writer for ever; it is refused without being opened."""
-    from records import bulk
+    from records.capture import bulk
 
     year = str(date.today().year)
     place = tmp_path / "archive" / year / "12-4-7"
@@ -206,7 +206,7 @@ def test_import_refuses_pipes_and_devices_without_reading_them(app: Flask, tmp_p
 
 
 def test_a_file_swapped_for_a_link_after_the_walk_is_not_read(app: Flask, tmp_path: Path) -> None:
-    from records import bulk
+    from records.capture import bulk
 
     tree = _tree_with_links(app, tmp_path)
     items, _ignored = bulk.items_from_folder(tree)

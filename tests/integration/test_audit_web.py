@@ -10,7 +10,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
-from records import accounts, audit, disposition, documents
+from records import accounts, audit, disposition
+from records.capture import documents
 from records.db import session_scope
 from records.models import AuditEvent, Case, Document
 from tests import samples

@@ -16,10 +16,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from records import db, documents, indexing
+from records import db
+from records.capture import documents
+from records.capture.intake import extract_text as real_extract_text
 from records.db import get_database, session_scope
-from records.intake import extract_text as real_extract_text
 from records.models import ApiToken, AuditEvent
+from records.search import indexing
 from tests import samples
 from tests.conftest import PASSWORD
 
@@ -187,7 +189,7 @@ def test_a_file_sent_again_is_refused_as_a_duplicate_before_its_text_is_read(
 
 
 def test_a_pdf_of_pages_with_fonts_but_no_text_is_left_to_the_background_ocr(tmp_path: Any) -> None:
-    from records.intake import check_file
+    from records.capture.intake import check_file
 
     path = samples.make_font_only_pdf(tmp_path, pages=3)
     assert check_file(path, "scan.pdf").needs_ocr is True

@@ -19,8 +19,8 @@ from sqlalchemy import select, text
 from records import audit
 from records.blobs import get_store
 from records.db import Base, get_database, session_scope
-from records.indexing import get_index
 from records.models import DisposalAct, DisposalActRow, Document
+from records.search.indexing import get_index
 from tests import samples
 from tests.conftest import PG_DEFAULT, migrated_pg_schema
 
@@ -61,7 +61,7 @@ def _arrange(app: Flask, client: Any, api_token: Any, make_user: Any, tmp_path: 
     _post(client, token, samples.make_text_pdf(tmp_path))
     head = make_user("head")
     with app.app_context(), session_scope(app) as session:
-        from records import documents
+        from records.capture import documents
 
         doc = session.get(Document, kept[0]["id"])
         with samples.make_docx(tmp_path).open("rb") as second:

@@ -18,8 +18,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import indexing
 from records.models import AuditEvent, Document, DocumentFile, IndexTask, Nomenclature
+from records.search import indexing
 from tests import samples
 
 ROOT = Path(__file__).resolve().parents[2]

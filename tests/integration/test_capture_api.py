@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records.indexing import get_index
 from records.models import Blob, Case, Document, DocumentFile, IndexTask
+from records.search.indexing import get_index
 from tests import samples
 
 YEAR = date.today().year

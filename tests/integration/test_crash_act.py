@@ -14,8 +14,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import disposition, documents
+from records import disposition
 from records.blobs import get_store
+from records.capture import documents
 from records.db import session_scope
 from records.models import ActStatus, DisposalActRow, Document
 from tests.disposition_steps import approved_act, approved_inventory

@@ -13,18 +13,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import disposition, documents
+from records import disposition
 from records.blobs import get_store
+from records.capture import documents
 from records.db import session_scope
-from records.indexing import get_index
 from records.models import ActStatus, AuditEvent, Blob, Case, DisposalAct, Document, DocumentFile, DocumentText
+from records.search.indexing import get_index
 from tests import samples
 from tests.disposition_steps import (
     approved_act,
-    close,
-    file_doc,
     approved_inventory,
+    close,
     created_id,
+    file_doc,
     web_agree_act,
     web_approved_inventory,
     web_draft_act,

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from records import cases, disposition, nomenclature
 from records.db import session_scope
-from records.indexing import get_index
 from records.models import AuditEvent, Case, Nomenclature
+from records.search.indexing import get_index
 from tests.disposition_steps import close, created_id, file_doc, web_draft_inventory
 
 

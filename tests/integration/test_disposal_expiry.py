@@ -13,7 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records import cases, disposition, documents, nomenclature
+from records import cases, disposition, nomenclature
+from records.capture import documents
 from records.db import session_scope
 from records.disposition.rules import ListName
 from records.models import Case, User

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select, update
 
-from records import documents
+from records.capture import documents
 from records.db import session_scope
 from records.models import Document, DocumentFile
 

@@ -15,7 +15,8 @@ from typing import Any
 from flask import Flask
 from pypdf import PdfReader
 
-from records import disposition, documents
+from records import disposition
+from records.capture import documents
 from records.db import session_scope
 from records.models import User
 from tests.integration.server_process import Server

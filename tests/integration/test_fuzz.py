@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from records.blobs import get_store
-from records.indexing import get_index
 from records.models import Blob, Document, DocumentFile
+from records.search.indexing import get_index
 from records.search.query import QueryError, parse_query
 
 YEAR = date.today().year

@@ -15,8 +15,8 @@ import bagit
 import pytest
 from flask import Flask
 
-from records import documents
 from records.blobs import get_store
+from records.capture import documents
 from records.db import session_scope
 from records.disposition import closing, inventories
 from records.models import AuditEvent, DocumentFile, User

@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Flask
 
-from records import documents, indexing
+from records.capture import documents
 from records.db import session_scope
+from records.search import indexing
 from tests.integration.test_search import app_config  # noqa: F401  (both index engines)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"

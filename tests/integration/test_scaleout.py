@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from records import indexing, worker
+from records import worker
 from records.db import get_database, session_scope
+from records.search import indexing
 
 pytestmark = pytest.mark.postgres
 # Every process of one install keys the audit chain with the same key (README, "Several app servers").
@@ -113,8 +114,8 @@ def test_two_servers_and_two_workers_file_and_search_with_nothing_lost_or_double
 
     from records import accounts
     from records.blobs import get_store
-    from records.indexing import get_index
     from records.models import Document, DocumentFile, IndexTask
+    from records.search.indexing import get_index
     from tests.integration.server_process import FLASK, ROOT, Server, multipart
 
     app = scaleout_app

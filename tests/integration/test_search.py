@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records import documents, indexing
+from records.capture import documents
 from records.db import session_scope
 from records.models import AuditEvent, Case, CaseState, Document
+from records.search import indexing
 
 SearchFixture = Callable[..., int]
 

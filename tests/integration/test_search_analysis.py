@@ -5,10 +5,12 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import update
 
-from records import indexing, retext
+from records.capture import retext
 from records.db import session_scope
 from records.models import SystemState
+from records.search import indexing
 from records.search.base import ANALYSIS_VERSION
+
 # Each test runs with the Whoosh index, and on PostgreSQL also with the PostgreSQL index.
 from tests.integration.test_search import SearchFixture, app_config, file_doc  # noqa: F401
 

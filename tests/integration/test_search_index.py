@@ -30,7 +30,7 @@ def empty_index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sear
     pg_url: str = request.getfixturevalue("pg_url")
     from app import create_app
     from records.db import get_database
-    from records.indexing import get_index
+    from records.search.indexing import get_index
 
     app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "data"), "DATABASE_URL": pg_url,
                       "SECRET_KEY": "test", "INDEX_URL": "postgres-fts:", "WORKER": "off"})

@@ -15,9 +15,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from records import documents, indexing
+from records.capture import documents
 from records.db import session_scope
 from records.models import IndexTask
+from records.search import indexing
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -17,10 +17,12 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from bench.fidelity.pdf import pdfium_text_range
-from records import documents, indexing, retext, worker
+from records import worker
+from records.capture import documents, retext
+from records.capture.intake.base import EXTRACTION_VERSION
 from records.db import session_scope
-from records.intake.base import EXTRACTION_VERSION
 from records.models import Document, DocumentFile, DocumentText, SystemState
+from records.search import indexing
 from records.search.base import ANALYSIS_VERSION
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records.indexing import get_index
 from records.models import DocumentFile
+from records.search.indexing import get_index
 from tests import samples
 
 
@@ -51,7 +51,7 @@ def test_scan_is_pending_then_done_by_the_web_process_alone(app: Flask, client, 
 
 
 def test_failed_extraction_is_recorded_and_retried(app: Flask, client, api_token, tmp_path, db_session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from records.intake.base import Extraction
+    from records.capture.intake.base import Extraction
 
     app.config["WORKER"] = "off"  # the command does the work here
     calls = {"n": 0}
@@ -60,7 +60,7 @@ def test_failed_extraction_is_recorded_and_retried(app: Flask, client, api_token
         calls["n"] += 1
         return Extraction(status="failed", error="tesseract missing")
 
-    monkeypatch.setattr("records.documents.extract_text", broken)
+    monkeypatch.setattr("records.capture.documents.extract_text", broken)
     token = api_token("secretary")
     resp = _post(client, token, samples.make_text_pdf(tmp_path))
     assert resp.status_code == 201 and resp.get_json()["text_status"] == "failed"

@@ -14,7 +14,8 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select
 
-from records import audit, previews
+from records import audit
+from records.capture import previews
 from records.models import Document, User
 from tests import samples
 from tests.integration.server_process import FLASK, ROOT, server_env
@@ -84,7 +85,7 @@ def test_page_bomb_is_rendered_within_the_pixel_limit(app: Flask, tmp_path: Path
     pdf.drawString(100, 100, "x")
     pdf.save()
     out = tmp_path / "out.png"
-    done = subprocess.run([sys.executable, "-m", "records.render_page", str(path), "pdf", "1",
+    done = subprocess.run([sys.executable, "-m", "records.capture.render_page", str(path), "pdf", "1",
                            "2000", str(previews.MAX_PIXELS), str(out)], cwd=ROOT, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
     with Image.open(out) as img:
@@ -241,7 +242,7 @@ def test_picture_cache_keeps_the_most_recently_used_within_its_limit(app: Flask,
 def test_expiry_pdf_headers_keep_their_words_whole() -> None:
     from pypdf import PdfReader
 
-    from records import reports
+    from records.disposition import reports
     from records.disposition.expiry import ExpiryList
 
     for lang, word in (("ky", "Документтер"), ("ru", "Документов")):

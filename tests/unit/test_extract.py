@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from records.intake import FileCheck, Limits, check_file, extract_text, ocr_available
-from records.intake import ocr as ocr_module
-from records.intake.extract import decode_text, normalise_text
+from records.capture.intake import FileCheck, Limits, check_file, extract_text, ocr_available
+from records.capture.intake import ocr as ocr_module
+from records.capture.intake.extract import decode_text, normalise_text
 from tests import samples
 
 
@@ -199,7 +199,7 @@ def test_blank_scan_has_no_text(tmp_path: Path, ocr_ready: None) -> None:
 
 
 def test_pdf_text_layer_falls_back_to_pypdf_when_pdfium_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import records.intake.extract as extract_module
+    import records.capture.intake.extract as extract_module
 
     def refuse(_path: Path) -> object:
         raise RuntimeError("pdfium cannot open this file")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from records.intake import DEFAULT_ALLOWED, REFUSAL_CODES, FileCheck, Limits, Refusal, check_file
+from records.capture.intake import DEFAULT_ALLOWED, REFUSAL_CODES, FileCheck, Limits, Refusal, check_file
 from tests import samples
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from records.intake import FileCheck, Limits, extract_text
-from records.intake import ocr as ocr_module
-from records.intake.ocr import OcrPool, PageText, choose_languages, read_tsv, skew_angle
+from records.capture.intake import FileCheck, Limits, extract_text
+from records.capture.intake import ocr as ocr_module
+from records.capture.intake.ocr import OcrPool, PageText, choose_languages, read_tsv, skew_angle
 from tests import samples
 
 

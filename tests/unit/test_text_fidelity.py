@@ -15,7 +15,7 @@ import pytest
 from bench.fidelity.corpus import FIXTURE_OFFICE, FIXTURE_PDFS, PARTS, typed_words
 from bench.fidelity.pdf import pdfium_text_range as drawing_order_text  # PDFium text in drawing order
 from bench.fidelity.words import compare, words
-from records.intake import check_file, extract_text
+from records.capture.intake import check_file, extract_text
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
 KYRGYZ_LETTER_WORDS = ("өнүктүрүү", "үзгүлтүксүз", "кеңеши", "тең", "Кумтөр", "өндүрүштүк", "төмөнкүлөр",

@@ -7,7 +7,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import jobs, retext, worker
+from records import jobs, worker
+from records.capture import retext
 from records.i18n import _
 
 text_cli = AppGroup("text", help="Extracted text and OCR.")
@@ -84,3 +85,7 @@ def worker_run(interval: float) -> None:
         click.echo("Worker stopped.")
     finally:
         stop.set()
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (text_cli, worker_cli)

@@ -1,6 +1,6 @@
 """Render one page of a stored file to PNG, in a process of its own.
 
-Run by ``records.previews`` as ``python -m records.render_page SRC KIND PAGE WIDTH MAX_PIXELS OUT``
+Run by ``records.capture.previews`` as ``python -m records.capture.render_page SRC KIND PAGE WIDTH MAX_PIXELS OUT``
 under a memory limit and a timeout, so a hostile or broken file can only kill this process. It prints
 ``{"pages": N}`` on success; exit code 2 means the page does not exist, 3 that the file cannot be read.
 Imports only PDFium and Pillow: nothing of the application runs here.

@@ -3,7 +3,7 @@ analysing text, in the background.
 
 Two versions say what "current" is:
 
-- ``EXTRACTION_VERSION`` (``records/intake/base.py``): how text is read out of files. Every file version
+- ``EXTRACTION_VERSION`` (``records/capture/intake/base.py``): how text is read out of files. Every file version
   records the version its text was extracted with (``DocumentFile.text_version``). Versions of
   older extractions are read again by the background worker, a small batch at a time after the files
   waiting for their first extraction, and their documents re-indexed; start-up and requests never
@@ -30,10 +30,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from records import indexing
+from records.capture.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
 from records.db import session_scope
-from records.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
 from records.models import Document, DocumentFile, DocumentText, SystemState, TextStatus
+from records.search import indexing
 from records.search.base import ANALYSIS_VERSION, SearchIndex
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ def stale_files(app: Flask, limit: int = BATCH) -> list[int]:
 def reextract_one(app: Flask, file_id: int) -> bool:
     """Read one file version again with today's extraction (or only record that nothing changed for
     it); False when it was no longer stale."""
-    from records import documents
-    from records.intake import FileCheck
+    from records.capture import documents
+    from records.capture.intake import FileCheck
     from records.worker import _local_copy
 
     with session_scope(app) as session:
@@ -108,7 +108,7 @@ def reextract_one(app: Flask, file_id: int) -> bool:
 
 def store_text(session: Session, version: DocumentFile, result: Extraction) -> None:
     """Save what an extraction of a file version found: its status and method, and its text."""
-    from records import documents
+    from records.capture import documents
 
     documents._apply_extraction(version, result)
     text_row = session.get(DocumentText, version.id)

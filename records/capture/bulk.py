@@ -25,11 +25,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import audit, cases, documents, nomenclature, worker
+from records import audit, cases, nomenclature, worker
+from records.capture import documents
+from records.capture.intake import Refusal, check_file
 from records.db import session_scope
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.intake import Refusal, check_file
 from records.models import DocType, DocumentFile, TextStatus, User, UserRole
 from records.permissions import Role
 

@@ -18,7 +18,7 @@ IMAGE_KINDS: frozenset[str] = frozenset({"jpeg", "png", "tiff"})
 
 # Versions of text extraction -> the extraction methods (``Extraction.method``; a file's method may join
 # several with "+") whose text each changed. Every file version records the version its text came
-# from; older ones are read again in the background (``records/retext.py``). Version 1 is every
+# from; older ones are read again in the background (``records/capture/retext.py``). Version 1 is every
 # extraction made before versions were recorded. Add a version when extraction changes.
 EXTRACTION_CHANGES: dict[int, frozenset[str]] = {
     1: frozenset(),

@@ -8,10 +8,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from records import audit, audit_log, backup, fixity
+from records.cli.common import fail
 from records.db import session_scope
 from records.errors import UserError
 
@@ -33,13 +34,6 @@ PROBLEM_TEXT = {
 }
 
 
-def register(app: Flask) -> None:
-    for group in (audit_cli, storage_cli, backup_cli):
-        app.cli.add_command(group)
-
-
-def _fail(exc: UserError) -> None:
-    raise click.ClickException(str(exc.message))
 
 
 @audit_cli.command("verify")
@@ -93,7 +87,7 @@ def audit_export(since: str, until: str, person: str, action: str, obj: str, out
                         fh.write(chunk)
                 click.echo(f"Wrote {output}.", err=True)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @storage_cli.command("verify")
@@ -145,7 +139,7 @@ def backup_create(dest: Path) -> None:
     try:
         result = backup.create_backup(app, dest.resolve())
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Backup written to {result.path}: {result.files} files, {result.bytes} bytes "
                f"({date.today().isoformat()}).")
     if result.corrupted:
@@ -162,9 +156,13 @@ def backup_restore(src: Path) -> None:
     try:
         outcome = backup.restore_backup(app, src.resolve())
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Restored {outcome['blobs']} files; indexed {outcome['indexed']} documents.")
     if outcome["chain_problems"]:
         click.echo("WARNING: the restored audit chain does not verify; run `audit verify` for details.", err=True)
         sys.exit(1)
     click.echo("The restored audit chain verifies.")
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (audit_cli, storage_cli, backup_cli)

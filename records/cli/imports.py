@@ -12,7 +12,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from records import accounts, bulk, jobs
+from records import accounts, jobs
+from records.capture import bulk
 from records.db import session_scope
 from records.errors import UserError
 from records.i18n import _
@@ -124,3 +125,7 @@ def _summary(app: Flask, report: bulk.ImportReport, failures: list[tuple[bulk.It
         pending = bulk.pending_text(app)
         if pending:
             click.echo(_("Text still to be read: %(n)s files (another worker holds them).", n=pending))
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (import_cli,)

@@ -13,7 +13,7 @@ from pathlib import Path, PurePath
 import magic
 import olefile
 
-from records.intake.base import refuse
+from records.capture.intake.base import refuse
 
 # The usual MIME type of each kind, reported in FileCheck.mime.
 KIND_MIME: dict[str, str] = {

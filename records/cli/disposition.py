@@ -8,11 +8,13 @@ from datetime import date
 from typing import Any
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
-from records import accounts, audit, disposition, reports
+from records import accounts, audit, disposition
+from records.cli.common import fail
 from records.db import session_scope
+from records.disposition import reports
 from records.errors import UserError
 from records.models import ActStatus
 from records.permissions import Perm, permissions_for
@@ -22,14 +24,6 @@ acts_cli = AppGroup("acts", help="Destruction acts.")
 inventories_cli = AppGroup("inventories", help="Inventories of permanent cases and their hand-over packages.")
 
 
-def register(app: Flask) -> None:
-    app.cli.add_command(cases_cli)
-    app.cli.add_command(acts_cli)
-    app.cli.add_command(inventories_cli)
-
-
-def _fail(exc: UserError) -> None:
-    raise click.ClickException(str(exc.message))
 
 
 def _actor(session: object, name: str, perm: Perm) -> object:
@@ -67,7 +61,7 @@ def close_year(year: int, by: str, yes: bool) -> None:
             actor = _actor(session, by, Perm.MANAGE_CASES)
             result = disposition.closing.close_year(session, year, actor=actor, acknowledged=True)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Closed {result.closed} case(s) of {year}.")
     if result.next_nomenclature:
         click.echo(f"Drafted the nomenclature for {result.next_nomenclature} for approval.")
@@ -83,7 +77,7 @@ def expiry(year: int | None, fmt: str, lang: str) -> None:
         with session_scope() as session:
             report = disposition.expiry.expiry_list(session, year or date.today().year)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     if fmt == "csv":
         click.echo(reports.expiry_csv(report, lang, machine=True), nl=False)
     elif fmt == "json":
@@ -119,7 +113,7 @@ def execute(act_id: int, by: str, method: str | None, destroyed_on: Any) -> None
                                                    method=method,
                                                    destroyed_on=destroyed_on.date() if destroyed_on else None)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     if result.already_done:
         click.echo(f"Act {act_id} was already executed; nothing left to do.")
     else:
@@ -147,7 +141,11 @@ def package(inventory_id: int, out_dir: str | None) -> None:
             audit.record(session, "inventory:package", inventory, actor="cli", number=inventory.number,
                          cases=written.cases, files=written.files, bytes=written.payload_bytes)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
         return
     click.echo(f"{written.path}: {written.cases} case(s), {written.files} file(s), {written.payload_bytes} bytes; "
                "bag valid.")
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (cases_cli, acts_cli, inventories_cli)

@@ -14,14 +14,11 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from records import accounts, migrate, nomenclature
+from records.cli.common import fail
 from records.db import get_database, session_scope
 from records.errors import UserError
 from records.models import User
 from records.permissions import Role
-
-
-def _fail(exc: UserError) -> None:
-    raise click.ClickException(str(exc.message))
 
 
 def server_settings(config: dict) -> dict:
@@ -112,25 +109,11 @@ def register_commands(app: Flask) -> None:
         click.echo(f"Sandyk is serving on http://{host}:{port}/")
         server.run()
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(db_cli)
-    app.cli.add_command(nomenclature_cli)
-    from records import cli_disposal
+    from records.cli import disposition, imports, index, trust, worker
 
-    cli_disposal.register(app)
-    from records import cli_trust
-
-    cli_trust.register(app)
-    from records.cli_worker import text_cli, worker_cli
-
-    app.cli.add_command(text_cli)
-    app.cli.add_command(worker_cli)
-    from records.cli_import import import_cli
-
-    app.cli.add_command(import_cli)
-    from records.cli_index import index_cli
-
-    app.cli.add_command(index_cli)
+    for module in (sys.modules[__name__], disposition, imports, index, trust, worker):
+        for group in module.GROUPS:
+            app.cli.add_command(group)
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")
@@ -157,7 +140,7 @@ def users_create(name: str, roles: tuple[str, ...], full_name: str) -> None:
                                         min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor="cli")
             click.echo(f"Created user {user.username} ({', '.join(sorted(user.roles))}).")
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @users_cli.command("token")
@@ -212,7 +195,7 @@ def users_password(name: str) -> None:
             accounts.set_password(session, accounts.get_user(session, name), password,
                                   min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor="cli")
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Password of {name} changed.")
 
 
@@ -281,7 +264,7 @@ def nomenclature_import(path: Path, year: int) -> None:
             else:
                 nomenclature.replace_items(session, nom, rows, actor="cli", source=path.name)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Imported {len(rows)} items into {year}.")
 
 
@@ -299,7 +282,7 @@ def nomenclature_export(year: int, fmt: str, dest: Path) -> None:
             else:
                 dest.write_bytes(nomenclature.export_xlsx(nom))
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Wrote {dest}.")
 
 
@@ -312,5 +295,9 @@ def nomenclature_copy(from_year: int, to_year: int) -> None:
         with session_scope() as session:
             nomenclature.copy_to_year(session, from_year, to_year, actor=None)
     except UserError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"Drafted {to_year} from {from_year}.")
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (users_cli, db_cli, nomenclature_cli)

@@ -19,8 +19,8 @@ import olefile
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from records.intake import ooxml
-from records.intake.base import (
+from records.capture.intake import ooxml
+from records.capture.intake.base import (
     DEFAULT_ALLOWED,
     IMAGE_KINDS,
     FileCheck,
@@ -30,8 +30,8 @@ from records.intake.base import (
     refuse,
     refuse_program,
 )
-from records.intake.filetypes import KIND_MIME, kind_from_filename, sniff
-from records.intake.pdflayer import pages_without_text
+from records.capture.intake.filetypes import KIND_MIME, kind_from_filename, sniff
+from records.capture.intake.pdflayer import pages_without_text
 
 _CHUNK = 64 * 2**10
 # XML prologs (declaration, comments, doctype) are tiny in real documents.

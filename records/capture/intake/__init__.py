@@ -5,17 +5,10 @@ it is), ``extract_text`` gets its text for the index, running OCR on scans.
 """
 from __future__ import annotations
 
-from records.intake.base import (
-    DEFAULT_ALLOWED,
-    REFUSAL_CODES,
-    Extraction,
-    FileCheck,
-    Limits,
-    Refusal,
-)
-from records.intake.extract import extract_text
-from records.intake.ocr import ocr_available
-from records.intake.safety import check_file
+from records.capture.intake.base import DEFAULT_ALLOWED, REFUSAL_CODES, Extraction, FileCheck, Limits, Refusal
+from records.capture.intake.extract import extract_text
+from records.capture.intake.ocr import ocr_available
+from records.capture.intake.safety import check_file
 
 __all__ = [
     "DEFAULT_ALLOWED",

@@ -22,13 +22,14 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, cases, db, indexing
+from records import audit, cases, db
 from records.blobs import get_store
+from records.capture.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text, ooxml
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text, ooxml
 from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentText, TextStatus, User
+from records.search import indexing
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
 LANGUAGES = ("ky", "ru", "en")

@@ -20,9 +20,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from records.intake import ooxml, pdflayer
-from records.intake.base import Extraction, FileCheck, Limits
-from records.intake.ocr import DEFAULT_LANGS, OcrError, PageText, ocr_page, pool
+from records.capture.intake import ooxml, pdflayer
+from records.capture.intake.base import Extraction, FileCheck, Limits
+from records.capture.intake.ocr import DEFAULT_LANGS, OcrError, PageText, ocr_page, pool
 
 _MAX_RENDER_PIXELS = 40_000_000
 

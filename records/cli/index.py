@@ -9,9 +9,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from records import indexing, jobs, retext
-from records.cli_worker import status_lines
+from records import jobs
+from records.capture import retext
+from records.cli.worker import status_lines
 from records.i18n import _
+from records.search import indexing
 
 index_cli = AppGroup("index", help="The search index: sync, rebuild, check against the catalogue.")
 
@@ -63,3 +65,7 @@ def index_check() -> None:
         click.echo(f"In the index but not live in the catalogue ({len(drift.extra)}): {_ids(drift.extra)}")
     click.echo("Repair with: flask --app app index reindex")
     raise SystemExit(1)
+
+
+# The command groups this module adds to ``flask``.
+GROUPS = (index_cli,)

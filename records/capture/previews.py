@@ -1,7 +1,7 @@
 """Page pictures of stored files: PDF pages (PDFium) and images (Pillow) rendered to PNG on the server.
 
 A picture runs nothing, so every PDF gets the same preview, active content or not, in every browser.
-Rendering happens in a child process (``records.render_page``) under a memory limit and a timeout, one
+Rendering happens in a child process (``records.capture.render_page``) under a memory limit and a timeout, one
 page at a time, never larger than ``MAX_PIXELS`` and never past page ``MAX_PAGES``. Pictures are cached
 by blob hash under ``<DATA_DIR>/previews`` and the cache is kept under ``PREVIEW_CACHE_MB`` by removing
 the least recently used pictures; the pictures of destroyed bytes are removed with them (``forget``).
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from records.blobs import get_store
 from records.models import DocumentFile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RENDERED_KINDS = frozenset({"pdf", "jpeg", "png", "tiff"})
 # Width in pixels of each size; only these are rendered, so the cache holds at most three per page.
 SIZES = {"thumb": 240, "page": 1200, "large": 2000}
@@ -111,7 +111,7 @@ def _render(app: Flask, version: DocumentFile, page: int, size: str, out: Path) 
     kind = "pdf" if version.kind == "pdf" else "image"
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "SANDYK_RENDER_MEMORY": str(MEMORY_BYTES)}
     with _slots(app), _Source(app, version.sha256) as src:
-        cmd = [sys.executable, "-m", "records.render_page", str(src), kind, str(page), str(SIZES[size]),
+        cmd = [sys.executable, "-m", "records.capture.render_page", str(src), kind, str(page), str(SIZES[size]),
                str(MAX_PIXELS), str(tmp_out)]
         try:
             done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, timeout=TIMEOUT_SECONDS, check=False)

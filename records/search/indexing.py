@@ -44,7 +44,7 @@ def get_index(app: Flask | None = None) -> SearchIndex:
             index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
         except IndexLayoutChanged as exc:
             index = _rebuild_layout(app, exc)
-        from records.retext import check_analysis  # (it queues index tasks through this module)
+        from records.capture.retext import check_analysis  # (it queues index tasks through this module)
 
         # Before the index is shared: a sync in another thread must not fill it with today's analysis
         # while the check takes it for one built with an older analysis.
