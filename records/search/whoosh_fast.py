@@ -5,7 +5,7 @@ Whoosh walks a matcher tree posting by posting in Python for that; here the post
 are read block by block straight into sorted arrays and combined with numpy set operations, and
 phrases check positions only for the documents that hold every word of the phrase.
 
-``matching_docnums`` understands the queries ``records.search.whoosh_index.to_whoosh`` builds and
+``matching_docnums`` understands the queries ``records.search.whoosh_query.to_whoosh`` builds and
 returns ``None`` for anything else, so callers fall back to Whoosh's own matching.
 
 Prefix queries are cheap here too: ``prefix_frequencies`` reads the document frequency of every term

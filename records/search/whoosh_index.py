@@ -38,16 +38,28 @@ from whoosh.writing import CLEAR, LockError
 
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchResult, Sort
 from records.search.query import parse_query
-from records.search.whoosh_internals import MappedStorage
+from records.search.whoosh_internals import InliningCodec, MappedStorage
 from records.search.whoosh_query import PREFIX_EXPANSION_LIMIT, filters_query, to_whoosh
-from records.search.whoosh_schema import SNIPPET_SOURCE_CHARS, build_schema, document_fields, same_layout
+from records.search.whoosh_schema import (
+    SNIPPET_SOURCE_CHARS,
+    AnalyzedText,
+    PackedPositions,
+    build_schema,
+    document_fields,
+    same_layout,
+)
 from records.search.whoosh_search import SegmentColumns, Window, run_search
 from records.search.whoosh_writing import BATCH_SIZE, LOCK_TIMEOUT, MERGE_FACTOR, writing
+
+# Classes every index's table of contents names in this module (pickled schema and segment codec):
+# they stay importable from here, or no index written before would open.
+PICKLED_CLASSES = (AnalyzedText, PackedPositions, InliningCodec)
 
 __all__ = [
     "BATCH_SIZE",
     "LOCK_TIMEOUT",
     "MERGE_FACTOR",
+    "PICKLED_CLASSES",
     "PREFIX_EXPANSION_LIMIT",
     "SNIPPET_SOURCE_CHARS",
     "WhooshIndex",

@@ -68,6 +68,12 @@ Matchers and collectors (``ConstantMatcher``, ``TopCollector``):
 
 Files (``MappedStorage``): ``FileStorage._fpath`` and a ``StructFile`` subclass whose ``get`` slices
 a read-only memory map: a term entry or postings block is one slice instead of a seek and a read.
+
+Outside this module the backend subclasses only Whoosh's documented extension points (a field's
+``index``, a format's ``encode``/``decode_*``, a ``Query``, a wrapping collector's ``collect``) and
+reads a few public but undocumented attributes: ``SegmentReader.deleted_docs_set``,
+``Segment.segid``, ``FileIndex.indexname``. ``InliningCodec`` (like the schema's field and format
+classes) is pickled into every index's table of contents under ``records.search.whoosh_index``.
 """
 from __future__ import annotations
 
@@ -165,6 +171,10 @@ class InliningCodec(W3Codec):  # type: ignore[misc]
 
     Segments written with it are read by the stock reader (inlined postings are part of the format).
     """
+
+    # Every index's table of contents pickles this class by name; indexes have always named it in
+    # ``records.search.whoosh_index`` (which imports it), so files stay the same whichever version wrote them.
+    __module__ = "records.search.whoosh_index"
 
     length_stats = False
 

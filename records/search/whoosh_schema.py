@@ -27,6 +27,7 @@ __all__ = ["SNIPPET_SOURCE_CHARS", "AnalyzedText", "DocumentWords", "PackedPosit
            "document_fields", "normalize_case_index", "same_layout", "searchable_text"]
 
 SNIPPET_SOURCE_CHARS = 4000
+PICKLED_IN = "records.search.whoosh_index"  # where the index files look up the classes they name
 
 
 class DocumentWords:
@@ -46,6 +47,10 @@ class PackedPositions(formats.Positions):  # type: ignore[misc]
     unpickling one list per document; packed, the positions of a whole postings block are joined and
     read as one array (``records.search.whoosh_fast``). Whoosh's own phrase matching decodes them too.
     """
+
+    # Every index's table of contents pickles this class by name; indexes have always named it in
+    # ``records.search.whoosh_index`` (which imports it), so files stay the same whichever version wrote them.
+    __module__ = PICKLED_IN
 
     def encode(self, poslist: Iterable[int]) -> bytes:
         return np.asarray(list(poslist), dtype="<u4").tobytes()
@@ -67,6 +72,10 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
     positions) counts every stem of every word; an unstemmed one with positions lists each word's
     positions. Strings still go through the analyzer, so queries and small fields are unchanged.
     """
+
+    # Every index's table of contents pickles this class by name; indexes have always named it in
+    # ``records.search.whoosh_index`` (which imports it), so files stay the same whichever version wrote them.
+    __module__ = PICKLED_IN
 
     def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
         if not isinstance(value, DocumentWords):

@@ -219,3 +219,16 @@ def test_merged_segments_hold_exactly_the_postings_of_their_documents(tmp_path: 
     with merged._ix.reader() as reader:
         assert len(reader.leaf_readers()) < len(docs) / 5
     assert _all_postings(merged) == _all_postings(whole)
+
+
+def test_index_files_name_their_classes_where_every_earlier_index_named_them(index: WhooshIndex) -> None:
+    # The table of contents pickles the schema and each segment's codec; an index written by any earlier
+    # version names these classes in records.search.whoosh_index, so they must resolve there.
+    from records.search import whoosh_index
+
+    toc = b"".join(path.read_bytes() for path in index.path.glob("*.toc"))
+    for cls in whoosh_index.PICKLED_CLASSES:
+        assert getattr(whoosh_index, cls.__name__) is cls
+        assert cls.__name__.encode() in toc
+    assert b"records.search.whoosh_index" in toc
+    assert b"records.search.whoosh_schema" not in toc and b"records.search.whoosh_internals" not in toc

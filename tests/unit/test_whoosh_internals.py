@@ -9,9 +9,15 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from whoosh.codec.whoosh3 import W3Codec, W3FieldWriter, W3LeafMatcher, W3PostingsWriter, W3TermInfo
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3TermInfo,
+)
 from whoosh.collectors import TopCollector
-from whoosh.filedb import filetables, filestore
+from whoosh.filedb import filestore, filetables
 from whoosh.matching import ListMatcher
 from whoosh.reading import SegmentReader
 from whoosh.scoring import BM25F
