@@ -2,7 +2,8 @@
 
 A result page needs every matching document only to count it: the total and the facet counts.
 Whoosh walks a matcher tree posting by posting in Python for that; here the postings of each term
-are read block by block straight into sorted arrays and combined with numpy set operations, and
+are read block by block straight into sorted arrays (``records.search.whoosh_internals``, the one
+module that reaches into Whoosh's block format) and combined with numpy set operations, and
 phrases check positions only for the documents that hold every word of the phrase.
 
 ``matching_docnums`` understands the queries ``records.search.whoosh_query.to_whoosh`` builds and

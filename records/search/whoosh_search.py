@@ -44,7 +44,7 @@ _FACET_FIELDS = {"year": "year", "index": "case_index", "type": "doc_type"}
 Leaves = list[tuple[IndexReader, int]]  # each segment's reader and the global number of its first document
 Matched = list[tuple[IndexReader, np.ndarray]]  # each segment's reader and its matching document numbers
 Page = tuple[list[Hit], Matched]
-Path = Callable[[Searcher, wq.Query, Leaves, "Window"], Page]
+ExecutionPath = Callable[[Searcher, wq.Query, Leaves, "Window"], Page]
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def run_search(searcher: Searcher, query: wq.Query, window: Window, columns: Seg
     return SearchResult(total=total, hits=hits, facets=counts)
 
 
-def choose_path(searcher: Searcher, query: wq.Query, leaves: Leaves, columns: SegmentColumns) -> Path:
+def choose_path(searcher: Searcher, query: wq.Query, leaves: Leaves, columns: SegmentColumns) -> ExecutionPath:
     """The fastest way that can run ``query`` on these segments (see the module's docstring)."""
     scored = score_segments(searcher, query, leaves, columns)
     if scored is not None:
