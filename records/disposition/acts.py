@@ -282,8 +282,21 @@ def act_json(act: DisposalAct) -> dict[str, Any]:
         "executed_at": act.executed_at.isoformat() if act.executed_at else None,
         "destruction_method": act.destruction_method or None,
         "destroyed_on": act.destroyed_on.isoformat() if act.destroyed_on else None,
+        "execution": _execution_json(act),
         "cases": [{"case_id": r.case_id, "index": r.case.index, "year": r.case_year, "volume": r.case.volume,
                    "heading": r.heading, "retention": r.retention, "review": r.review, "decision": r.decision,
                    "years": r.extend_years, "destroys": r.destroys,
                    "executed_at": r.executed_at.isoformat() if r.executed_at else None} for r in act.rows],
     }
+
+
+def _execution_json(act: DisposalAct) -> dict[str, Any] | None:
+    """The act's execution job: its state (``running``, ``stalled``, ``interrupted``, ``done``), the
+    cases done of all, and the documents and files destroyed so far."""
+    from records.disposition.execution import progress
+
+    shown = progress(act)
+    if shown is None:
+        return None
+    return {**shown, "started_at": act.job.started_at.isoformat() if act.job else None,
+            "finished_at": act.job.finished_at.isoformat() if act.job and act.job.finished_at else None}
