@@ -21,13 +21,13 @@ import io
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from flask import Flask
+from flask import Flask, has_app_context
 from sqlalchemy import delete, exists, select, text, update
 from sqlalchemy.orm import Session
 
@@ -344,10 +344,11 @@ def run_queued(app: Flask) -> int:
     """The worker's part: run every requested execution no other process is running; returns how many
     acts it ran. A failure (a hold placed meanwhile, say) leaves its act interrupted, for the records
     officer to finish from the act's page, and does not stop the others."""
-    with app.app_context():
-        with session_scope(app) as session:
-            act_ids = queued_acts(session)
-        ran = 0
+    with session_scope(app) as session:
+        act_ids = queued_acts(session)
+    ran = 0
+    # The background thread has no app context; the job's label and the audit need one.
+    with app.app_context() if act_ids and not has_app_context() else nullcontext():
         for act_id in act_ids:
             try:
                 result = run_execution(app, act_id, wait=False, stream=io.StringIO())
@@ -355,7 +356,7 @@ def run_queued(app: Flask) -> int:
                 log.exception("the execution of act %s stopped", act_id)
                 continue
             ran += result is not None
-        return ran
+    return ran
 
 
 def progress(act: DisposalAct) -> dict[str, object] | None:
