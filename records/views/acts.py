@@ -140,10 +140,11 @@ def execute_act(act_id: int) -> Any:
     if job is None:
         flash(_("This act was already executed; nothing was left to do."), "success")
         return redirect(url_for(".act", act_id=act_id))
+    number = the_act.number
     session.commit()  # the worker runs the execution in sessions of its own, once this request is recorded
     worker.kick(current_app._get_current_object())
     flash(_("The execution of act No. %(number)s has begun; this page shows how far it has got.",
-            number=the_act.number), "success")
+            number=number), "success")
     return redirect(url_for(".act", act_id=act_id))
 
 
