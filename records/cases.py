@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from records import audit, db, nomenclature
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.models import Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
 from records.retention import RetentionKind
 
 
@@ -81,7 +81,7 @@ def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, t
     year = item.nomenclature.year
     case = Case(item_id=item.id, year=year, index=item.index, volume=1, state=CaseState.OPEN,
                 opened_on=_opened_on(year, today or date.today(), doc_date),
-                permanent=item.retention_kind == RetentionKind.PERMANENT.value)
+                permanent=item.retention_kind == RetentionKind.PERMANENT)
     case, opened = db.add_or_find(session, case, lambda: current_volume(session, item))
     if not opened:
         return case  # opened at the same moment by another filing
@@ -149,7 +149,7 @@ def list_cases(session: Session, year: int) -> list[tuple[Case, int]]:
     """The year's cases in nomenclature order, each with its number of live documents."""
     doc_count = (
         select(func.count(Document.id))
-        .where(Document.case_id == Case.id, Document.state == "active")
+        .where(Document.case_id == Case.id, Document.state == DocumentState.ACTIVE)
         .correlate(Case)
         .scalar_subquery()
     )

@@ -140,7 +140,7 @@ def set_rule(item: NomenclatureItem, text: str, rule: RetentionRule) -> None:
         for case in item.cases:
             case.permanent = True
     item.retention = text
-    item.retention_kind = rule.kind.value
+    item.retention_kind = rule.kind
     item.retention_years = rule.years
     item.epk = rule.epk
     item.articles = ",".join(rule.articles)

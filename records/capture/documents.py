@@ -28,7 +28,7 @@ from records.capture.intake import Extraction, FileCheck, Limits, Refusal, check
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentText, TextStatus, User
+from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentState, DocumentText, TextStatus, User
 from records.search import indexing
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
@@ -259,7 +259,7 @@ def where_stored(session: Session, sha256: str) -> list[Document]:
     """Live documents that already hold these exact bytes."""
     holders = select(DocumentFile.document_id).where(DocumentFile.sha256 == sha256)
     return list(session.scalars(
-        select(Document).where(Document.id.in_(holders), Document.state == "active").order_by(Document.id)
+        select(Document).where(Document.id.in_(holders), Document.state == DocumentState.ACTIVE).order_by(Document.id)
     ))
 
 
@@ -388,7 +388,7 @@ def _refuse_same_version(document: Document, accepted: Accepted) -> None:
 
 
 def require_live(document: Document) -> None:
-    if document.state != "active":
+    if document.state != DocumentState.ACTIVE:
         raise Conflict("destroyed", _l("This document was destroyed under a disposal act."))
 
 

@@ -117,7 +117,7 @@ def execute(act_id: int, by: str, method: str | None, destroyed_on: Any) -> None
     if result.already_done:
         click.echo(f"Act {act_id} was already executed; nothing left to do.")
     else:
-        click.echo(f"Act {act_id} {ActStatus.EXECUTED.value}: {result.cases} case(s), {result.documents} document(s), "
+        click.echo(f"Act {act_id} {ActStatus.EXECUTED}: {result.cases} case(s), {result.documents} document(s), "
                    f"{result.blobs_deleted} file(s) deleted, {result.blobs_shared} kept (shared with kept documents).")
 
 

@@ -72,8 +72,8 @@ def _in_other_act(session: Session, case_ids: list[int]) -> set[int]:
     """Cases already in an act that was not rejected, unless the commission decided there to keep them."""
     return set(session.scalars(
         select(DisposalActRow.case_id).join(DisposalAct, DisposalAct.id == DisposalActRow.act_id)
-        .where(DisposalActRow.case_id.in_(case_ids), DisposalAct.status != ActStatus.REJECTED.value,
-               or_(DisposalActRow.decision.is_(None), DisposalActRow.decision == ReviewDecision.DESTROY.value))
+        .where(DisposalActRow.case_id.in_(case_ids), DisposalAct.status != ActStatus.REJECTED,
+               or_(DisposalActRow.decision.is_(None), DisposalActRow.decision == ReviewDecision.DESTROY))
     ))
 
 

@@ -14,7 +14,7 @@ from records.cases import closing_date, require_kept
 from records.errors import Conflict, UserError
 from records.i18n import _l
 from records.disposition.rules import governing_text, rule_from_text
-from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.models import Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
 from records.retention import RetentionKind, RetentionParseError
 
 
@@ -37,7 +37,7 @@ def _document_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int
     if not case_ids:
         return {}
     rows = session.execute(select(Document.case_id, func.count(Document.id))
-                           .where(Document.case_id.in_(list(case_ids)), Document.state == "active")
+                           .where(Document.case_id.in_(list(case_ids)), Document.state == DocumentState.ACTIVE)
                            .group_by(Document.case_id))
     return {cid: n for cid, n in rows}
 
@@ -47,7 +47,7 @@ def closing_checklist(session: Session, year: int) -> Checklist:
     year = nomenclature.check_year(year)
     open_cases = list(session.scalars(
         select(Case).join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
-        .where(Case.state == CaseState.OPEN.value, Case.year <= year)
+        .where(Case.state == CaseState.OPEN, Case.year <= year)
         .order_by(Case.year, NomenclatureItem.position, Case.volume)
     ))
     to_close = [c for c in open_cases if not c.carry_over]

@@ -32,6 +32,7 @@ from records.models import (
     DisposalActRow,
     Document,
     DocumentFile,
+    DocumentState,
     DocumentText,
     TextStatus,
     User,
@@ -56,7 +57,7 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
     """Turn the case's documents into tombstones; return the blobs no live document holds any more."""
     case = row.case
     now = utcnow()
-    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == "active")))
+    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == DocumentState.ACTIVE)))
     doc_ids = [d.id for d in docs]
     versions = list(session.scalars(select(DocumentFile).where(DocumentFile.document_id.in_(doc_ids)))) \
         if doc_ids else []
@@ -65,10 +66,10 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
         session.execute(delete(DocumentText).where(DocumentText.file_id.in_([v.id for v in versions])))
         session.execute(update(DocumentFile)
                         .where(DocumentFile.id.in_([v.id for v in versions]),
-                               DocumentFile.text_status == TextStatus.PENDING.value)
-                        .values(text_status=TextStatus.NONE.value))
+                               DocumentFile.text_status == TextStatus.PENDING)
+                        .values(text_status=TextStatus.NONE))
     for doc in docs:
-        doc.state = "destroyed"
+        doc.state = DocumentState.DESTROYED
         doc.destroyed_at = now
         doc.destroyed_by_act_id = act.id
         indexing.enqueue(session, doc.id, "delete")
@@ -95,7 +96,7 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
 
 def _has_live_holder(session: Session, sha256: str) -> bool:
     return bool(session.scalar(select(exists().where(
-        DocumentFile.sha256 == sha256, DocumentFile.document_id == Document.id, Document.state == "active"))))
+        DocumentFile.sha256 == sha256, DocumentFile.document_id == Document.id, Document.state == DocumentState.ACTIVE))))
 
 
 def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Execution) -> None:

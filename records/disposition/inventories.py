@@ -26,9 +26,9 @@ from records.permissions import Paper
 from records.retention import RetentionKind
 
 # An inventory in one of these states still lists its cases; a rejected one lists none.
-_LISTING = (InventoryStatus.DRAFT.value, InventoryStatus.AGREED.value, InventoryStatus.APPROVED.value,
-            InventoryStatus.TRANSFERRED.value)
-_APPROVED = (InventoryStatus.APPROVED.value, InventoryStatus.TRANSFERRED.value)
+_LISTING = (InventoryStatus.DRAFT, InventoryStatus.AGREED, InventoryStatus.APPROVED,
+            InventoryStatus.TRANSFERRED)
+_APPROVED = (InventoryStatus.APPROVED, InventoryStatus.TRANSFERRED)
 
 
 def list_inventories(session: Session) -> list[ArchiveInventory]:
@@ -66,7 +66,7 @@ def outside_approved_inventories(session: Session, years: Sequence[int]) -> list
     approved = select(ArchiveInventory.id).where(ArchiveInventory.status.in_(_APPROVED))
     return list(session.scalars(
         select(Case).where(Case.permanent.is_(True), Case.year.in_(list(years)),
-                           Case.state.in_([CaseState.CLOSED.value, CaseState.TRANSFERRED.value]),
+                           Case.state.in_([CaseState.CLOSED, CaseState.TRANSFERRED]),
                            or_(Case.inventory_id.is_(None), Case.inventory_id.not_in(approved)))
         .order_by(Case.year, Case.index, Case.volume)
     ))

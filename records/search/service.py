@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.errors import UserError
-from records.models import Document
+from records.models import Document, DocumentState
 from records.search.base import FACETS, SearchResult, Sort
 from records.search.indexing import get_index
 from records.search.query import QueryError
@@ -64,7 +64,7 @@ def parse_search_request(args: Mapping[str, str]) -> SearchRequest:
 def _live(session: Session, ids: list[int]) -> set[int]:
     if not ids:
         return set()
-    return set(session.scalars(select(Document.id).where(Document.id.in_(ids), Document.state == "active")))
+    return set(session.scalars(select(Document.id).where(Document.id.in_(ids), Document.state == DocumentState.ACTIVE)))
 
 
 def search_documents(app: Flask, session: Session, wanted: SearchRequest, *, actor: Any = None,

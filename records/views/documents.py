@@ -11,7 +11,7 @@ from records import audit, db, downloads, nomenclature
 from records.capture import doctext, documents, previews
 from records.errors import UserError
 from records.i18n import _
-from records.models import DocType
+from records.models import DocType, DocumentState
 from records.permissions import Perm
 from records.web import require, select_locale, year_arg
 
@@ -120,13 +120,13 @@ def show(document_id: int) -> Any:
     audit.record(session, "document:view", document)
     current = document.current
     viewer = None
-    if document.state == "active" and previews.can_render(current):
+    if document.state == DocumentState.ACTIVE and previews.can_render(current):
         pages = previews.page_count(current_app._get_current_object(), current)
         page = min(max(request.args.get("page", 1, type=int), 1), pages or 1)
         viewer = {"pages": pages, "page": page, "shown": min(pages or 0, previews.MAX_PAGES)}
     return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
                            viewer=viewer,
-                           can_read_again=document.state == "active" and documents.can_read_again(current),
+                           can_read_again=document.state == DocumentState.ACTIVE and documents.can_read_again(current),
                            shown_text=doctext.shown_text(session, document))
 
 
@@ -135,7 +135,7 @@ def show(document_id: int) -> Any:
 def status(document_id: int) -> Any:
     """The text state of a document, polled by its page and the filing list while OCR runs."""
     document = documents.get_document(db.session(), document_id)
-    state = document.text_status if document.state == "active" else "destroyed"
+    state = document.text_status if document.state == DocumentState.ACTIVE else "destroyed"
     return jsonify({"id": document.id, "text_status": state, "label": text_status_label(state),
                     "pending": state == "pending"})
 
