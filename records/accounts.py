@@ -19,7 +19,8 @@ from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
 from records.models import ApiToken, LoginThrottle, User, UserRole, UserSession
-from records.permissions import PAPER_LABELS, ROLE_LABELS, Paper, Role, combined_duties
+from records.labels import PAPER_LABELS, ROLE_LABELS
+from records.permissions import Paper, Role, combined_duties
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _dummy_hashes: dict[str, str] = {}

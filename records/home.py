@@ -26,6 +26,7 @@ from records.models import (
     InventoryStatus,
     Nomenclature,
     NomenclatureStatus,
+    TextStatus,
     User,
 )
 

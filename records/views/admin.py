@@ -11,7 +11,8 @@ from records import accounts, audit, db
 from records.errors import UserError
 from records.i18n import _
 from records.models import User
-from records.permissions import ROLE_LABELS, Perm, Role
+from records.labels import ROLE_LABELS
+from records.permissions import Perm, Role
 from records.views.auth import sign_in
 from records.web import require
 

@@ -11,58 +11,12 @@ from records import audit, db, downloads, nomenclature
 from records.capture import doctext, documents, previews
 from records.errors import UserError
 from records.i18n import _
-from records.models import DocType, DocumentState
+from records.labels import text_status_label
+from records.models import DocumentState
 from records.permissions import Perm
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-
-
-def doc_type_labels() -> dict[str, str]:
-    return {
-        DocType.PROTOCOL: _("Protocol (minutes)"),
-        DocType.ORDER: _("Order"),
-        DocType.CONTRACT: _("Practice contract"),
-        DocType.SAC: _("SAC document"),
-        DocType.REPORT: _("Report"),
-        DocType.OTHER: _("Other"),
-    }
-
-
-def sac_kind_labels() -> dict[str, str]:
-    return {"order": _("order"), "application": _("application"), "notice": _("notice"), "report": _("report")}
-
-
-def detail_label(key: str) -> str:
-    labels = {
-        "agenda": _("Agenda (one line)"),
-        "subject": _("Subject of the order"),
-        "valid_from": _("Valid from"),
-        "valid_to": _("Valid to"),
-        "student_group": _("Student group"),
-        "sac_kind": _("SAC document kind"),
-        "programme": _("Programme"),
-        "sac_year": _("Year of the SAC"),
-        "period": _("Reporting period"),
-    }
-    return labels.get(key, key)
-
-
-def text_status_label(status: str) -> str:
-    labels = {
-        "done": _("extracted, searchable"),
-        "pending": _("being read (OCR)…"),
-        "failed": _("could not be read"),
-        "none": _("no text found (blank or picture only)"),
-        "destroyed": _("destroyed with the document"),
-    }
-    return labels.get(status, status)
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {"doc_type_labels": doc_type_labels, "sac_kind_labels": sac_kind_labels, "detail_label": detail_label,
-            "text_status_label": text_status_label}
 
 
 @bp.get("/new")
