@@ -17,6 +17,7 @@ from records.disposition.expiry import expiry_list
 from records.models import (
     ActStatus,
     ArchiveInventory,
+    AuditAction,
     AuditEvent,
     Case,
     CaseState,
@@ -80,7 +81,7 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
         home.undated_total = session.scalar(select(func.count(Document.id)).where(
             Document.state == DocumentState.ACTIVE, Document.doc_date.is_(None))) or 0
     if "auditor" in roles:
-        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "search:query",
+        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.SEARCH_QUERY,
                                                             AuditEvent.actor_id == user.id)
                                    .order_by(AuditEvent.id.desc()).limit(40))
         seen: list[str] = []
@@ -113,5 +114,5 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
         rows = session.execute(select(User.active, func.count(User.id)).group_by(User.active)).tuples().all()
         home.users = {"active": sum(n for active, n in rows if active), "inactive": sum(n for active, n in rows if not active)}
         home.checks = {action: _last_event(session, action)
-                       for action in ("backup:create", "audit:verify", "storage:verify")}
+                       for action in (AuditAction.BACKUP_CREATE, AuditAction.AUDIT_VERIFY, AuditAction.STORAGE_VERIFY)}
     return home

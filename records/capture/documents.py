@@ -28,7 +28,18 @@ from records.capture.intake import Extraction, FileCheck, Limits, Refusal, check
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentState, DocumentText, TextStatus, User
+from records.models import (
+    AuditAction,
+    Blob,
+    Case,
+    DocType,
+    Document,
+    DocumentFile,
+    DocumentState,
+    DocumentText,
+    TextStatus,
+    User,
+)
 from records.search import indexing
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
@@ -333,7 +344,7 @@ def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: 
         session.add(DocumentText(file_id=version.id, text=accepted.text))
         _note_dates(case, meta.doc_date)
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:file", document, actor=actor, case=f"{case.index}/{case.year}",
+        audit.record(session, AuditAction.DOCUMENT_FILE, document, actor=actor, case=f"{case.index}/{case.year}",
                      sha256=accepted.sha256, size=accepted.size, filename=accepted.filename, type=accepted.check.kind)
         accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return Filed(document, version)
@@ -374,7 +385,7 @@ def add_version(app: Flask, session: Session, document: Document, upload: Upload
         version = _new_version(session, document, accepted, len(document.versions) + 1, actor, comment)
         document.updated_at = utcnow()
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:version", document, actor=actor, version=version.version,
+        audit.record(session, AuditAction.DOCUMENT_VERSION, document, actor=actor, version=version.version,
                      sha256=accepted.sha256, filename=accepted.filename)
         accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return version
@@ -399,6 +410,13 @@ def get_document(session: Session, document_id: int) -> Document:
     return document
 
 
+def open_document(session: Session, document_id: int, *, actor: Any, **via: Any) -> Document:
+    """A document someone opens (its page, or its record through the API): the reading goes on the trail."""
+    document = get_document(session, document_id)
+    audit.record(session, AuditAction.DOCUMENT_VIEW, document, actor=actor, **via)
+    return document
+
+
 def _described(document: Document) -> dict[str, Any]:
     """The metadata a user can change, as the audit trail records it."""
     return {"doc_type": document.doc_type, "title": document.title,
@@ -419,7 +437,7 @@ def update_metadata(session: Session, document: Document, meta: Metadata, *, act
         document.updated_at = utcnow()
         _note_dates(document.case, meta.doc_date)
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:edit", document, actor=actor, changes=changes)
+        audit.record(session, AuditAction.DOCUMENT_EDIT, document, actor=actor, changes=changes)
     return changes
 
 
@@ -435,7 +453,7 @@ def move_document(session: Session, document: Document, *, year: Any, index: str
     document.updated_at = utcnow()
     _note_dates(target, document.doc_date)
     indexing.enqueue(session, document.id)
-    audit.record(session, "document:move", document, actor=actor, source=f"{source.index}/{source.year}",
+    audit.record(session, AuditAction.DOCUMENT_MOVE, document, actor=actor, source=f"{source.index}/{source.year}",
                  target=f"{target.index}/{target.year}")
     return target
 
@@ -468,7 +486,7 @@ def read_text_again(session: Session, document: Document, *, actor: User | None)
     version.text_status, version.text_attempts, version.text_error = TextStatus.PENDING, 0, None
     document.text_status = TextStatus.PENDING
     indexing.enqueue(session, document.id)  # also wakes the background worker after the commit
-    audit.record(session, "document:ocr", document, actor=actor, version=version.version, **before)
+    audit.record(session, AuditAction.DOCUMENT_OCR, document, actor=actor, version=version.version, **before)
     return version
 
 

@@ -14,7 +14,7 @@ from records.cases import closing_date, require_kept
 from records.errors import Conflict, UserError
 from records.i18n import _l
 from records.disposition.rules import governing_text, rule_from_text
-from records.models import Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
+from records.models import AuditAction, Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
 from records.retention import RetentionKind, RetentionParseError
 
 
@@ -90,14 +90,14 @@ def close_year(session: Session, year: int, *, actor: User | str | None, acknowl
         case.state = CaseState.CLOSED
         # A case left open from an earlier year closes now, so its retention starts from now.
         case.closed_on = closing_date(year, today)
-        audit.record(session, "case:close", case, actor=actor, index=case.index, year=case.year,
+        audit.record(session, AuditAction.CASE_CLOSE, case, actor=actor, index=case.index, year=case.year,
                      closed_on=case.closed_on.isoformat())
     drafted = None
     if nomenclature.get(session, year) is not None and nomenclature.get(session, year + 1) is None:
         nomenclature.copy_to_year(session, year, year + 1, actor=actor if isinstance(actor, User) else None)
         drafted = year + 1
     session.flush()
-    audit.record(session, "year:close", object_type="year", object_id=year, actor=actor, year=year,
+    audit.record(session, AuditAction.YEAR_CLOSE, object_type="year", object_id=year, actor=actor, year=year,
                  closed=len(checklist.to_close), carried_over=len(checklist.carried_over),
                  problems={"empty": [c.id for c in checklist.empty],
                            "paper_without_sheets": [c.id for c in checklist.paper_without_sheets]},
@@ -127,7 +127,7 @@ def update_keeping(session: Session, case: Case, *, actor: User, is_paper: bool,
     after = {"is_paper": case.is_paper, "sheets": case.sheets, "carry_over": case.carry_over}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
-        audit.record(session, "case:edit", case, actor=actor, index=case.index, year=case.year, changes=changes)
+        audit.record(session, AuditAction.CASE_EDIT, case, actor=actor, index=case.index, year=case.year, changes=changes)
 
 
 # --- the year-end count of the nomenclature ------------------------------------------------------

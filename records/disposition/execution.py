@@ -25,6 +25,7 @@ from records.errors import Conflict, UserError
 from records.i18n import _l
 from records.models import (
     ActStatus,
+    AuditAction,
     Blob,
     CaseState,
     DestructionMethod,
@@ -89,7 +90,7 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
         released.add(sha)
     result.cases += 1
     result.documents += len(docs)
-    audit.record(session, "case:destroy", case, actor=actor, act_id=act.id, act_number=act.number,
+    audit.record(session, AuditAction.CASE_DESTROY, case, actor=actor, act_id=act.id, act_number=act.number,
                  index=case.index, year=case.year, documents=doc_ids, blobs_released=sorted(released))
     return released
 
@@ -175,7 +176,7 @@ def execute_act(app: Flask, act_id: int, *, actor_id: int, method: str | None = 
                 act.destruction_method, act.destroyed_on = chosen.value, on
                 act.status = ActStatus.EXECUTING
                 act.executed_by_id = actor_id
-                audit.record(session, "act:execute", act, actor=actor, number=act.number, phase="start",
+                audit.record(session, AuditAction.ACT_EXECUTE, act, actor=actor, number=act.number, phase="start",
                              cases=len(pending), method=chosen.value, destroyed_on=on.isoformat())
     for row_id in pending:
         with session_scope(app) as session:
@@ -197,7 +198,7 @@ def execute_act(app: Flask, act_id: int, *, actor_id: int, method: str | None = 
             act.status = ActStatus.EXECUTED
             act.executed_at = utcnow()
             act.executed_by_id = act.executed_by_id or actor_id
-            audit.record(session, "act:execute", act, actor=session.get(User, actor_id), number=act.number,
+            audit.record(session, AuditAction.ACT_EXECUTE, act, actor=session.get(User, actor_id), number=act.number,
                          phase="done", cases=result.cases, documents=result.documents,
                          blobs_deleted=result.blobs_deleted, blobs_shared=result.blobs_shared)
     if result.documents:

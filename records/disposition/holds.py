@@ -11,7 +11,7 @@ from records import audit
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Case, CaseState, Document, DocumentState, Hold, User
+from records.models import AuditAction, Case, CaseState, Document, DocumentState, Hold, User
 
 
 def held_case_ids(session: Session, case_ids: Iterable[int] | None = None) -> set[int]:
@@ -57,7 +57,7 @@ def place_hold(session: Session, *, reason: str, requested_by: str, actor: User,
                 reason=reason, requested_by=requested_by, placed_by_id=actor.id)
     session.add(hold)
     session.flush()
-    audit.record(session, "hold:place", hold, actor=actor, case_id=target_case.id, index=target_case.index,
+    audit.record(session, AuditAction.HOLD_PLACE, hold, actor=actor, case_id=target_case.id, index=target_case.index,
                  year=target_case.year, document_id=hold.document_id, reason=reason, requested_by=requested_by)
     return hold
 
@@ -71,7 +71,7 @@ def release_hold(session: Session, hold: Hold, *, reason: str, actor: User) -> N
     hold.released_at = utcnow()
     hold.released_by_id = actor.id
     hold.release_reason = reason
-    audit.record(session, "hold:release", hold, actor=actor, case_id=hold.case_id, document_id=hold.document_id,
+    audit.record(session, AuditAction.HOLD_RELEASE, hold, actor=actor, case_id=hold.case_id, document_id=hold.document_id,
                  reason=reason)
 
 

@@ -21,7 +21,7 @@ from records.disposition.papers import MAX_NUMBER, clean_number, clean_protocol
 from records.disposition.rules import case_rule, place_case
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import ArchiveInventory, Case, CaseState, InventoryStatus, NomenclatureItem, User
+from records.models import ArchiveInventory, AuditAction, Case, CaseState, InventoryStatus, NomenclatureItem, User
 from records.permissions import Paper
 from records.retention import RetentionKind
 
@@ -114,7 +114,7 @@ def draft_inventory(session: Session, *, number: str, inventory_date: date, case
     session.flush()
     for case in cases:
         case.inventory_id = inventory.id
-    audit.record(session, "inventory:draft", inventory, actor=actor, number=number, year=year, cases=ids)
+    audit.record(session, AuditAction.INVENTORY_DRAFT, inventory, actor=actor, number=number, year=year, cases=ids)
     return inventory
 
 
@@ -129,7 +129,7 @@ def agree_inventory(session: Session, inventory: ArchiveInventory, *, protocol_n
     inventory.protocol_number, inventory.protocol_date = number, on
     inventory.status = InventoryStatus.AGREED
     inventory.agreed_by_id, inventory.agreed_at = actor.id, utcnow()
-    audit.record(session, "inventory:agree", inventory, actor=actor, number=inventory.number, protocol=number,
+    audit.record(session, AuditAction.INVENTORY_AGREE, inventory, actor=actor, number=inventory.number, protocol=number,
                  protocol_date=on.isoformat(), **flags)
 
 
@@ -141,7 +141,7 @@ def approve_inventory(session: Session, inventory: ArchiveInventory, *, actor: U
     flags = accounts.approval_flags(actor, Paper.DISPOSAL)
     inventory.status = InventoryStatus.APPROVED
     inventory.approved_by_id, inventory.approved_at = actor.id, utcnow()
-    audit.record(session, "inventory:approve", inventory, actor=actor, number=inventory.number,
+    audit.record(session, AuditAction.INVENTORY_APPROVE, inventory, actor=actor, number=inventory.number,
                  cases=[c.id for c in inventory_cases(session, inventory)], **flags)
 
 
@@ -157,7 +157,7 @@ def reject_inventory(session: Session, inventory: ArchiveInventory, *, actor: Us
         case.inventory_id = None
     inventory.status = InventoryStatus.REJECTED
     inventory.note = f"{inventory.note}\n{reason}".strip()
-    audit.record(session, "inventory:reject", inventory, actor=actor, number=inventory.number, reason=reason,
+    audit.record(session, AuditAction.INVENTORY_REJECT, inventory, actor=actor, number=inventory.number, reason=reason,
                  cases=[c.id for c in listed])
 
 
@@ -178,11 +178,11 @@ def transfer_inventory(session: Session, inventory: ArchiveInventory, *, actor: 
     for case in listed:
         case.state = CaseState.TRANSFERRED
         case.transferred_at = now
-        audit.record(session, "case:transfer", case, actor=actor, index=case.index, year=case.year,
+        audit.record(session, AuditAction.CASE_TRANSFER, case, actor=actor, index=case.index, year=case.year,
                      inventory_id=inventory.id, inventory_number=inventory.number)
     inventory.status = InventoryStatus.TRANSFERRED
     inventory.transferred_by_id, inventory.transferred_at = actor.id, now
-    audit.record(session, "inventory:transfer", inventory, actor=actor, number=inventory.number,
+    audit.record(session, AuditAction.INVENTORY_TRANSFER, inventory, actor=actor, number=inventory.number,
                  cases=[c.id for c in listed])
     return listed
 

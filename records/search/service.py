@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.errors import UserError
-from records.models import Document, DocumentState
+from records.models import AuditAction, Document, DocumentState
 from records.search.base import FACETS, SearchResult, Sort
 from records.search.indexing import get_index
 from records.search.query import QueryError
@@ -80,6 +80,6 @@ def search_documents(app: Flask, session: Session, wanted: SearchRequest, *, act
     if stale:
         result = SearchResult(total=max(0, result.total - len(stale)),
                               hits=[hit for hit in result.hits if hit.id in live], facets=result.facets)
-    audit.record(session, "search:query", object_type="search", actor=actor, query=wanted.q,
+    audit.record(session, AuditAction.SEARCH_QUERY, object_type="search", actor=actor, query=wanted.q,
                  filters=wanted.filters, sort=wanted.sort, page=wanted.page, results=result.total, via=via)
     return result

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, db, downloads, nomenclature
+from records import db, downloads, nomenclature
 from records.capture import doctext, documents, previews
 from records.errors import UserError
 from records.i18n import _
@@ -70,8 +70,7 @@ def create() -> Any:
 @require(Perm.VIEW_RECORDS)
 def show(document_id: int) -> Any:
     session = db.session()
-    document = documents.get_document(session, document_id)
-    audit.record(session, "document:view", document)
+    document = documents.open_document(session, document_id, actor=current_user)
     current = document.current
     viewer = None
     if document.state == DocumentState.ACTIVE and previews.can_render(current):
@@ -100,12 +99,9 @@ def page_image(document_id: int, page: int) -> Any:
     """One page of the current (or a given) version as a picture; ``size`` is thumb, page or large."""
     session = db.session()
     document = documents.get_document(session, document_id)
-    documents.require_live(document)
-    version = documents.get_version(document, request.args.get("version", type=int))
     size = request.args.get("size", "page")
-    if size != "thumb" and page == 1:
-        audit.record(session, "document:preview", document, version=version.version, sha256=version.sha256)
-    path = previews.page_png(current_app._get_current_object(), version, page, size)
+    version, path = downloads.page_picture(current_app._get_current_object(), session, document,
+                                           request.args.get("version", type=int), page, size, actor=current_user)
     if path is None:
         if size != "thumb":
             abort(404)
@@ -127,14 +123,14 @@ def page_image(document_id: int, page: int) -> Any:
 @require(Perm.READ_FILES)
 def download(document_id: int) -> Any:
     document = documents.get_document(db.session(), document_id)
-    return downloads.send_version(document, request.args.get("version", type=int), inline=False)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=False, actor=current_user)
 
 
 @bp.get("/<int:document_id>/preview")
 @require(Perm.READ_FILES)
 def preview(document_id: int) -> Any:
     document = documents.get_document(db.session(), document_id)
-    return downloads.send_version(document, request.args.get("version", type=int), inline=True)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=True, actor=current_user)
 
 
 @bp.post("/<int:document_id>/versions")

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from records import audit
 from records.blobs import get_store
 from records.db import Base, get_database, session_scope
-from records.models import DisposalAct, DisposalActRow, Document
+from records.models import AuditAction, DisposalAct, DisposalActRow, Document
 from records.search.indexing import get_index
 from tests import samples
 from tests.conftest import PG_DEFAULT, migrated_pg_schema
@@ -75,7 +75,7 @@ def _arrange(app: Flask, client: Any, api_token: Any, make_user: Any, tmp_path: 
         session.add(act)
         session.flush()
         victim.state, victim.destroyed_by_act_id = "destroyed", act.id
-        audit.record(session, "act:execute", act, actor="test")
+        audit.record(session, AuditAction.ACT_EXECUTE, act, actor="test")
     with app.app_context():
         from records import worker
 
