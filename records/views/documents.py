@@ -88,7 +88,7 @@ def show(document_id: int) -> Any:
 def status(document_id: int) -> Any:
     """The text state of a document, polled by its page and the filing list while OCR runs."""
     document = documents.get_document(db.session(), document_id)
-    state = document.text_status if document.state == DocumentState.ACTIVE else "destroyed"
+    state = document.text_status if document.state == DocumentState.ACTIVE else DocumentState.DESTROYED
     return jsonify({"id": document.id, "text_status": state, "label": text_status_label(state),
                     "pending": state == "pending"})
 
