@@ -11,7 +11,9 @@ Read in this order:
 - :mod:`.acts`: destruction acts, from draft through the expert commission's agreement to approval;
 - :mod:`.execution`: destroying what an approved act lists, resumably;
 - :mod:`.inventories`: inventories of permanent cases and their transfer to the university archive;
-- :mod:`.organisation`: the organisation's details printed on the forms.
+- :mod:`.organisation`: the organisation's details printed on the forms;
+- :mod:`.exports`: the expiry list, the forms and the hand-over package as people take them away,
+  each recorded on the audit trail.
 """
 from records.disposition import (  # noqa: E402  (the modules, so that callers write disposition.acts.draft_act)
     acts,
