@@ -27,7 +27,7 @@ from records.capture.intake import FileCheck
 from records.capture.intake.ocr import default_workers
 from records.db import get_database, session_scope
 from records.disposition import execution
-from records.models import Document, DocumentFile, TextStatus
+from records.models import Document, DocumentFile, DocumentState, TextStatus
 from records.search import indexing
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def extract_one(app: Flask, file_id: int) -> str | None:
         version = session.get(DocumentFile, file_id)
         if version is None or version.text_status != TextStatus.PENDING:
             return None
-        if version.document.state != "active":
+        if version.document.state != DocumentState.ACTIVE:
             return None  # destroyed meanwhile: its text must not come back
         attempts, sha256 = version.text_attempts, version.sha256
         check = FileCheck(kind=version.kind, mime=version.mime, active_content=version.active_content,
@@ -120,7 +120,7 @@ def extract_one(app: Flask, file_id: int) -> str | None:
         version = session.get(DocumentFile, file_id)
         if version is None:
             return DROPPED
-        if version.document.state != "active":
+        if version.document.state != DocumentState.ACTIVE:
             return DROPPED  # destroyed while being read: drop the text
         if result is None:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING

@@ -13,7 +13,9 @@ Read in this order:
 - :mod:`.inventories`: inventories of permanent cases and their transfer to the university archive;
 - :mod:`.forms`: the act, the inventory and the nomenclature in their standard forms (their wording in
   :mod:`.form_words`, the pieces they share in :mod:`.form_parts`);
-- :mod:`.organisation`: the organisation's details printed on the forms.
+- :mod:`.organisation`: the organisation's details printed on the forms;
+- :mod:`.exports`: the expiry list, the forms and the hand-over package as people take them away,
+  each recorded on the audit trail.
 """
 from records.disposition import (  # noqa: E402  (the modules, so that callers write disposition.acts.draft_act)
     acts,

@@ -39,6 +39,7 @@ from records.errors import Conflict, UserError
 from records.i18n import _, _l
 from records.models import (
     ActStatus,
+    AuditAction,
     Blob,
     CaseState,
     DestructionMethod,
@@ -46,6 +47,7 @@ from records.models import (
     DisposalActRow,
     Document,
     DocumentFile,
+    DocumentState,
     DocumentText,
     Job,
     JobState,
@@ -76,7 +78,7 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
     """Turn the case's documents into tombstones; return the blobs no live document holds any more."""
     case = row.case
     now = utcnow()
-    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == "active")))
+    docs = list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == DocumentState.ACTIVE)))
     doc_ids = [d.id for d in docs]
     versions = list(session.scalars(select(DocumentFile).where(DocumentFile.document_id.in_(doc_ids)))) \
         if doc_ids else []
@@ -85,10 +87,10 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
         session.execute(delete(DocumentText).where(DocumentText.file_id.in_([v.id for v in versions])))
         session.execute(update(DocumentFile)
                         .where(DocumentFile.id.in_([v.id for v in versions]),
-                               DocumentFile.text_status == TextStatus.PENDING.value)
-                        .values(text_status=TextStatus.NONE.value))
+                               DocumentFile.text_status == TextStatus.PENDING)
+                        .values(text_status=TextStatus.NONE))
     for doc in docs:
-        doc.state = "destroyed"
+        doc.state = DocumentState.DESTROYED
         doc.destroyed_at = now
         doc.destroyed_by_act_id = act.id
         indexing.enqueue(session, doc.id, "delete")
@@ -108,14 +110,14 @@ def _destroy_case(session: Session, act: DisposalAct, row: DisposalActRow, actor
         released.add(sha)
     result.cases += 1
     result.documents += len(docs)
-    audit.record(session, "case:destroy", case, actor=actor, act_id=act.id, act_number=act.number,
+    audit.record(session, AuditAction.CASE_DESTROY, case, actor=actor, act_id=act.id, act_number=act.number,
                  index=case.index, year=case.year, documents=doc_ids, blobs_released=sorted(released))
     return released
 
 
 def _has_live_holder(session: Session, sha256: str) -> bool:
     return bool(session.scalar(select(exists().where(
-        DocumentFile.sha256 == sha256, DocumentFile.document_id == Document.id, Document.state == "active"))))
+        DocumentFile.sha256 == sha256, DocumentFile.document_id == Document.id, Document.state == DocumentState.ACTIVE))))
 
 
 def _delete_bytes(app: Flask, session: Session, shas: Iterable[str], result: Execution) -> None:
@@ -188,10 +190,10 @@ def request_execution(session: Session, act: DisposalAct, *, actor: User, method
             check_destroyable(session, row.case, act.year, held=held)
     if act.status == ActStatus.APPROVED:
         chosen, on = destruction_record(act, method, destroyed_on)
-        act.destruction_method, act.destroyed_on = chosen.value, on
+        act.destruction_method, act.destroyed_on = chosen, on
         act.status = ActStatus.EXECUTING
         act.executed_by_id = actor_id
-        audit.record(session, "act:execute", act, actor=actor, number=act.number, phase="start",
+        audit.record(session, AuditAction.ACT_EXECUTE, act, actor=actor, number=act.number, phase="start",
                      cases=len(pending), method=chosen.value, destroyed_on=on.isoformat())
     return _queue(session, act, done=len(rows) - len(pending), total=len(rows))
 
@@ -312,7 +314,7 @@ def _run(app: Flask, act_id: int, actor_id: int | None, stream: TextIO | None) -
                 act.status = ActStatus.EXECUTED
                 act.executed_at = utcnow()
                 act.executed_by_id = act.executed_by_id or actor_id
-                audit.record(session, "act:execute", act, actor=session.get(User, actor_id), number=act.number,
+                audit.record(session, AuditAction.ACT_EXECUTE, act, actor=session.get(User, actor_id), number=act.number,
                              phase="done", cases=result.cases, documents=result.documents,
                              blobs_deleted=result.blobs_deleted, blobs_shared=result.blobs_shared)
     except BaseException:

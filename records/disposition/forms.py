@@ -96,7 +96,7 @@ def approved_inventories(session: Session, years: Sequence[int]) -> ApprovedInve
         select(Case.year, ArchiveInventory.protocol_number, ArchiveInventory.protocol_date)
         .join(ArchiveInventory, ArchiveInventory.id == Case.inventory_id)
         .where(Case.permanent.is_(True), Case.year.in_(sorted(set(years))),
-               ArchiveInventory.status.in_([InventoryStatus.APPROVED.value, InventoryStatus.TRANSFERRED.value]))
+               ArchiveInventory.status.in_([InventoryStatus.APPROVED, InventoryStatus.TRANSFERRED]))
         .order_by(ArchiveInventory.protocol_date)
     ).all()
     covered = sorted({year for year, _n, _d in listed} - outside)

@@ -10,10 +10,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition, worker
+from records import db, disposition, worker
 from records.blobs import get_store
 from records.capture import documents
-from records.disposition import forms, handover
+from records.disposition import exports, forms, handover
 from records.disposition.acts import Decision
 from records.i18n import _, ngettext
 from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
@@ -81,8 +81,8 @@ def _act_file(act_id: int, fmt: str) -> Any:
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
     lang = form_lang()
-    audit.record(session, "report:export", the_act, format=fmt, lang=lang)
-    return download(forms.act_form(session, the_act, fmt, lang), fmt, f"act-{the_act.number}-{lang}")
+    return download(exports.act_form(session, the_act, fmt, lang, actor=current_user), fmt,
+                    f"act-{the_act.number}-{lang}")
 
 
 @bp.post("/acts/<int:act_id>/agree")
@@ -238,8 +238,7 @@ def inventory_file(inventory_id: int, fmt: str) -> Any:
     session = db.session()
     the_inventory = disposition.inventories.get_inventory(session, inventory_id)
     lang = form_lang()
-    audit.record(session, "report:export", the_inventory, format=fmt, lang=lang)
-    return download(forms.inventory_form(session, the_inventory, fmt, lang), fmt,
+    return download(exports.inventory_form(session, the_inventory, fmt, lang, actor=current_user), fmt,
                     f"inventory-{the_inventory.year}-{the_inventory.number}-{lang}")
 
 
@@ -249,49 +248,7 @@ def inventory_package(inventory_id: int) -> Any:
     session = db.session()
     the_inventory = disposition.inventories.get_inventory(session, inventory_id)
     app = current_app._get_current_object()
-    package = handover.build_package(session, get_store(app), the_inventory, handover.packages_dir(app.config))
-    audit.record(session, "inventory:package", the_inventory, number=the_inventory.number, cases=package.cases,
-                 files=package.files, bytes=package.payload_bytes)
+    package = exports.package(session, get_store(app), the_inventory, handover.packages_dir(app.config),
+                              actor=current_user)
     return send_file(package.path, mimetype="application/zip", as_attachment=True, download_name=package.filename,
                      max_age=0)
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    def act_status_label(status: str) -> str:
-        labels = {
-            ActStatus.DRAFT: _("draft, awaiting the expert commission"),
-            ActStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
-            ActStatus.APPROVED: _("approved"),
-            ActStatus.EXECUTING: _("execution interrupted"),
-            ActStatus.EXECUTED: _("executed"),
-            ActStatus.REJECTED: _("rejected"),
-        }
-        return labels.get(status, status)  # type: ignore[call-overload]
-
-    def inventory_status_label(status: str) -> str:
-        labels = {
-            InventoryStatus.DRAFT: _("draft, awaiting the expert commission"),
-            InventoryStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
-            InventoryStatus.APPROVED: _("approved, cases not yet handed over"),
-            InventoryStatus.TRANSFERRED: _("cases handed to the archive"),
-            InventoryStatus.REJECTED: _("rejected"),
-        }
-        return labels.get(status, status)  # type: ignore[call-overload]
-
-    def decision_label(decision: str | None, years: int | None = None) -> str:
-        if decision == ReviewDecision.DESTROY:
-            return _("destroy")
-        if decision == ReviewDecision.EXTEND:
-            return _("keep %(n)s more year(s)", n=years or 0)
-        if decision == ReviewDecision.PERMANENT:
-            return _("make permanent")
-        return ""
-
-    def method_label(method: str | None) -> str:
-        labels = {DestructionMethod.SHREDDING: _("shredded"), DestructionMethod.RECYCLING: _("handed over for recycling"),
-                  DestructionMethod.DELETED: _("electronic files deleted")}
-        return labels.get(method or "", "")  # type: ignore[call-overload]
-
-    return {"act_status_label": act_status_label, "inventory_status_label": inventory_status_label,
-            "decision_label": decision_label, "method_label": method_label}

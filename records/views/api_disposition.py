@@ -7,18 +7,19 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, g, jsonify, request
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, db, disposition, worker
+from records import db, disposition, worker
 from records.capture import documents
-from records.disposition import forms
 from records.errors import NotFound, UserError
 from records.i18n import _
 from records.models import ArchiveInventory, Case
 from records.permissions import Perm
 from records.views.api import api_require, bp
 from records.views.disposal import download
+from records.disposition import exports
 
 
 def _body() -> dict[str, Any]:
@@ -68,9 +69,8 @@ def _form(kind: str, data: Any, name: str) -> Any:
     lang, fmt = request.args.get("lang", "ru"), request.args.get("format", "pdf")
     if lang not in ("ru", "ky") or fmt not in ("pdf", "xlsx"):
         raise UserError("bad_format", _("Ask for lang=ru or ky and format=pdf or xlsx."))
-    audit.record(db.session(), "report:export", data, format=fmt, lang=lang, via="api")
-    make = forms.act_form if kind == "act" else forms.inventory_form
-    return download(make(db.session(), data, fmt, lang), fmt, f"{name}-{lang}")
+    make = exports.act_form if kind == "act" else exports.inventory_form
+    return download(make(db.session(), data, fmt, lang, actor=current_user, via="api"), fmt, f"{name}-{lang}")
 
 
 def _created(body: dict[str, Any], location: str) -> Any:
