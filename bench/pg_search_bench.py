@@ -10,7 +10,9 @@ PostgreSQL p95 to the Whoosh p95 per kind against the target (within 3x), the to
 size of the search table against the text, and ``EXPLAIN ANALYZE`` of one query per kind with
 ``--plans``.
 
-``--dir`` and ``--schema`` keep what was built; ``--reuse`` measures it again without rebuilding.
+``--dir`` and ``--schema`` keep what was built; ``--reuse`` measures it again without rebuilding;
+``--rebuild-postgresql`` keeps the Whoosh side and builds the PostgreSQL side again (after a change to
+what the PostgreSQL backend stores).
 """
 from __future__ import annotations
 
@@ -88,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schema", default=None, help="keep the PostgreSQL side in this schema")
     parser.add_argument("--dir", type=Path, default=None, help="keep the Whoosh side in this folder")
     parser.add_argument("--reuse", action="store_true", help="measure what --dir/--schema hold without rebuilding")
+    parser.add_argument("--rebuild-postgresql", action="store_true",
+                        help="with --dir/--schema: keep the Whoosh side, build the PostgreSQL side again")
     parser.add_argument("--plans", action="store_true", help="print EXPLAIN ANALYZE of one query per kind")
     args = parser.parse_args(argv)
 
@@ -97,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     schema = args.schema or f"sandyk_bench_{os.getpid()}"
     admin = create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
-    reuse = args.reuse and args.schema is not None and args.dir is not None
+    kept = args.schema is not None and args.dir is not None
+    reuse_whoosh = kept and (args.reuse or args.rebuild_postgresql)
+    reuse = kept and args.reuse and not args.rebuild_postgresql
     if not reuse:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -110,12 +116,13 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} CPU(s)")
     try:
         whoosh_path = work / "whoosh"
-        if not reuse:
+        if not reuse_whoosh:
             shutil.rmtree(whoosh_path, ignore_errors=True)
         whoosh = WhooshIndex(whoosh_path)
         app, pg = pg_index(url, work / "pg-data")
-        if not reuse:
+        if not reuse_whoosh:
             build(whoosh, args.docs, args.seed, "whoosh")
+        if not reuse:
             build(pg, args.docs, args.seed, "postgresql")
             with app.app_context():
                 with pg.engine.connect() as conn:

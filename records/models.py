@@ -595,6 +595,7 @@ class SearchEntry(Base):
         Index("ix_search_entry_stems", "stems", postgresql_using="gin"),
         Index("ix_search_entry_words", "words", postgresql_using="gin"),
         Index("ix_search_entry_counterparty_stems", "counterparty_stems", postgresql_using="gin"),
+        Index("ix_search_entry_pairs", "pairs", postgresql_using="gin"),
         # Field conditions and date order without reading the table.
         Index("ix_search_entry_year", "year"),
         Index("ix_search_entry_case_index", "case_index"),
@@ -618,3 +619,6 @@ class SearchEntry(Base):
     # Title and the text's first words (stems and folded words): what the first ranking pass reads, so
     # the large vectors are read only for the best candidates.
     head: Mapped[str] = mapped_column(_TSVECTOR, default="")
+    # Every two successive folded words as one term ('окуу планы'), without positions: a phrase is
+    # found through the index alone, without reading the positions of ``words`` row by row.
+    pairs: Mapped[str] = mapped_column(_TSVECTOR, default="")
