@@ -7,8 +7,8 @@ Create Date: 2026-12-03 18:00:00
 
 Entries written before this revision have no word pairs, so they are dropped and every live document is
 queued for the index again (the background worker or ``index sync`` refills the table, as after 0014).
-Where the server has lz4, the vectors read by searches are compressed with it: a quarter smaller than with
-the default (pglz) and read about twice as fast.
+Where the server has lz4, the vectors read by searches are compressed with it: a fifth smaller than with
+the default (pglz), and decompressed faster.
 """
 from __future__ import annotations
 
