@@ -617,7 +617,8 @@ class SearchEntry(Base):
     words: Mapped[str] = mapped_column(_TSVECTOR)  # folded, unstemmed words with positions: phrases, prefixes
     counterparty_stems: Mapped[str] = mapped_column(_TSVECTOR)
     # Title and the text's first words (stems and folded words): what the first ranking pass reads, so
-    # the large vectors are read only for the best candidates.
+    # the large vectors are read only for the best candidates. Kept in the row (PostgreSQL storage MAIN,
+    # set by migration 0017), where the scan that finds the matches reads it at no extra cost.
     head: Mapped[str] = mapped_column(_TSVECTOR, default="")
     # Every two successive folded words as one term ('окуу планы'), without positions: a phrase is
     # found through the index alone, without reading the positions of ``words`` row by row.
