@@ -90,6 +90,7 @@ class SearchEntry(Base):
         Index("ix_search_entry_stems", "stems", postgresql_using="gin"),
         Index("ix_search_entry_words", "words", postgresql_using="gin"),
         Index("ix_search_entry_counterparty_stems", "counterparty_stems", postgresql_using="gin"),
+        Index("ix_search_entry_pairs", "pairs", postgresql_using="gin"),
         # Field conditions and date order without reading the table.
         Index("ix_search_entry_year", "year"),
         Index("ix_search_entry_case_index", "case_index"),
@@ -111,5 +112,9 @@ class SearchEntry(Base):
     words: Mapped[str] = mapped_column(_TSVECTOR)  # folded, unstemmed words with positions: phrases, prefixes
     counterparty_stems: Mapped[str] = mapped_column(_TSVECTOR)
     # Title and the text's first words (stems and folded words): what the first ranking pass reads, so
-    # the large vectors are read only for the best candidates.
+    # the large vectors are read only for the best candidates. Kept in the row (PostgreSQL storage MAIN,
+    # set by migration 0017), where the scan that finds the matches reads it at no extra cost.
     head: Mapped[str] = mapped_column(_TSVECTOR, default="")
+    # Every two successive folded words as one term ('окуу планы'), without positions: a phrase is
+    # found through the index alone, without reading the positions of ``words`` row by row.
+    pairs: Mapped[str] = mapped_column(_TSVECTOR, default="")
