@@ -234,9 +234,10 @@ def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
 
 
 def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the index from the catalogue, ``batch`` documents at a time so memory stays bounded.
+    """Rebuild the index from the catalogue, reading ``batch`` documents at a time.
 
-    Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
+    The documents reach the index as one stream, which it writes in segments as large as its memory
+    bound allows (``progress`` counts the documents read into it). Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
     leaves an index task that the next sync applies (upserts are idempotent).
     """
     index = get_index(app)
@@ -246,15 +247,21 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
         session.execute(delete(IndexTask))
         index.clear()
     done = 0
-    for ids in _live_ids(app, batch):
-        with session_scope(app) as session:
-            docs = _load(session, ids)
-            texts = _texts(session, docs)
-            entries = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == "active"]
-        index.add(entries)
-        done += len(entries)
-        if progress:
-            progress(len(ids))
+
+    def entries() -> Iterator[IndexDoc]:
+        nonlocal done
+        for ids in _live_ids(app, batch):
+            with session_scope(app) as session:
+                docs = _load(session, ids)
+                texts = _texts(session, docs)
+                found = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == "active"]
+            yield from found
+            done += len(found)
+            if progress:
+                progress(len(ids))
+
+    # One stream, so the index writes it in segments as large as it takes (see ``WhooshIndex.add``).
+    index.add(entries())
     return done
 
 

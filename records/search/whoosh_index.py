@@ -46,6 +46,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
 from itertools import islice, repeat
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,8 @@ __all__ = [
     "LOCK_TIMEOUT",
     "MERGE_FACTOR",
     "PREFIX_EXPANSION_LIMIT",
+    "SEGMENT_CHARS",
+    "SEGMENT_DOCS",
     "SNIPPET_SOURCE_CHARS",
     "WhooshIndex",
     "build_schema",
@@ -113,7 +116,10 @@ __all__ = [
 
 SNIPPET_SOURCE_CHARS = 4000
 PREFIX_EXPANSION_LIMIT = 50  # words a prefix expands to, the most frequent first
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # documents taken from the caller at a time
+# Most one commit writes: memory grows with the text held in the writer's postings until the commit.
+SEGMENT_DOCS = 2000
+SEGMENT_CHARS = 40_000_000
 INLINE_POSTINGS = 8  # a term in at most this many documents of a segment keeps its postings in the term table
 MERGE_FACTOR = 10
 MAX_MERGE_DOCS = 50_000  # a larger merge would hold the write lock for minutes
@@ -176,7 +182,7 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
                 for stem in word_stems(word):
                     counts[stem] += count
             for stem, count in counts.items():
-                yield stem.encode("utf-8"), count, count * boost, pack_uint(count)
+                yield (stem.encode("utf-8"), count, *_frequency_posting(count, boost))
             return
         if not self.format.supports("positions"):
             # Which documents hold a word, nothing more (prefix matching).
@@ -192,7 +198,14 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
                 found.append(position)
         encode = self.format.encode
         for word, places in positions.items():
-            yield word.encode("utf-8"), len(places), len(places) * boost, encode(places)
+            yield word.encode("utf-8"), len(places), _frequency_posting(len(places), boost)[0], encode(places)
+
+
+@lru_cache(maxsize=4096)
+def _frequency_posting(count: int, boost: float) -> tuple[float, bytes]:
+    """The weight and the value of a posting of ``count`` occurrences, as objects shared by every such
+    posting: a writer holds millions of postings until it commits, most of them with small counts."""
+    return count * boost, pack_uint(count)
 
 
 def _words_field() -> AnalyzedText:
@@ -436,15 +449,20 @@ class _PostingBuffer:
     """
 
     def __init__(self) -> None:
-        self._terms: dict[tuple[str, bytes], list[Any]] = {}
+        # Field name -> term -> flat postings list (document, weight, value, document, ...): no key tuple
+        # per term, as a rebuild's segment buffers close to a million terms.
+        self._terms: dict[str, dict[bytes, list[Any]]] = {}
         self._streams: list[Iterator[tuple[str, bytes, int, float, bytes]]] = []
         self._readers: list[SegmentReader] = []
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         fieldname, text, docnum, weight, value = item
-        found = self._terms.get((fieldname, text))
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        found = terms.get(text)
         if found is None:
-            self._terms[fieldname, text] = [docnum, weight, value]
+            terms[text] = [docnum, weight, value]
         else:
             found += (docnum, weight, value)
 
@@ -453,12 +471,12 @@ class _PostingBuffer:
         self._streams.append(postings)
 
     def _own(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
-        terms = self._terms
-        for key in sorted(terms):
-            fieldname, text = key
-            flat = terms.pop(key)  # written once, then freed
-            for i in range(0, len(flat), 3):
-                yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
+        for fieldname in sorted(self._terms):
+            terms = self._terms.pop(fieldname)
+            for text in sorted(terms):
+                flat = terms.pop(text)  # written once, then freed
+                for i in range(0, len(flat), 3):
+                    yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
 
     def iter_postings(self) -> Iterator[tuple[str, bytes, int, float, bytes]]:
         if not self._streams:
@@ -699,14 +717,29 @@ class WhooshIndex:
             writer.pool.cleanup()
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
+        """Insert or replace ``docs``, one commit (one new segment) per ``SEGMENT_DOCS`` documents or
+        ``SEGMENT_CHARS`` characters of text, whichever comes first.
+
+        A long stream (a rebuild) thus becomes a few large segments: every segment writes its own term
+        table, so small ones repeat the common words again and again, and are merged (written again) soon.
+        """
         iterator = iter(docs)
-        while batch := list(islice(iterator, BATCH_SIZE)):
-            # The last version of a repeated id wins: a writer cannot replace a
-            # document it added itself before committing.
-            latest = {doc.id: doc for doc in batch}
+        batch = list(islice(iterator, BATCH_SIZE))
+        while batch:
             with self._writing() as writer:
-                for doc in latest.values():
-                    writer.update_document(**_document_fields(doc))
+                written: set[int] = set()
+                chars = 0
+                while batch and len(written) < SEGMENT_DOCS and chars < SEGMENT_CHARS:
+                    # The last version of a repeated id wins: a writer cannot replace a
+                    # document it added itself before committing, so the next writer does.
+                    latest = {doc.id: doc for doc in batch}
+                    if not written.isdisjoint(latest):
+                        break
+                    for doc in latest.values():
+                        writer.update_document(**_document_fields(doc))
+                        chars += len(doc.text)
+                    written.update(latest)
+                    batch = list(islice(iterator, BATCH_SIZE))
 
     def delete(self, ids: Iterable[int]) -> None:
         wanted = [str(doc_id) for doc_id in ids]
