@@ -237,7 +237,9 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
     """Rebuild the index from the catalogue, reading ``batch`` documents at a time.
 
     The documents reach the index as one stream, which it writes in segments as large as its memory
-    bound allows (``progress`` counts the documents read into it). Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
+    bound allows (``progress`` counts the documents read into it); a sync waiting meanwhile for the
+    index's write lock gives up after a few seconds and its tasks are applied by a later round.
+    Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
     leaves an index task that the next sync applies (upserts are idempotent).
     """
     index = get_index(app)

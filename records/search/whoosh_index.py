@@ -15,7 +15,10 @@ memory instead of Whoosh's sort-and-spill pool, short postings lists live in
 the term table (``InliningCodec``), blocks are pickled with the current
 protocol, positions are packed numbers (``PackedPositions``), and segments
 merge by size level (``_tiered_merge``), streaming the merged postings rather
-than re-sorting them.
+than re-sorting them. A long stream of documents (``reindex``) is written as
+segments of up to ``SEGMENT_DOCS`` documents (or ``SEGMENT_CHARS`` of text):
+each segment repeats the common words in its own term table, and small ones are
+soon merged, i.e. written again.
 
 Reading: the queries the one-box language gives are matched and scored for all
 documents at once with arrays (``records.search.whoosh_fast.SegmentScorer``,
