@@ -151,6 +151,31 @@ def set_password(session: Session, user: User, password: str, *, min_length: int
     revoke_tokens(session, user, actor=actor)
 
 
+def update_user(session: Session, user: User, *, full_name: str | None, roles: list[str] | set[str], active: bool,
+                password: str = "", min_length: int, actor: User) -> User:
+    """The administrator's changes to an account: its name (None keeps it), roles, whether it may sign
+    in and, when ``password`` is given, a new password. Nobody switches off their own account (the office would
+    lose its last administrator by a slip); role and password changes end the user's sessions."""
+    if user.id == actor.id and not active:
+        raise UserError("self_deactivate", _l("You cannot switch off your own account."))
+    full_name = user.full_name if full_name is None else full_name.strip()
+    if full_name != user.full_name:
+        audit.record(session, "user:rename", user, before=user.full_name, after=full_name)
+        user.full_name = full_name
+    set_roles(session, user, roles, actor=actor)
+    set_active(session, user, active, actor=actor)
+    if password:
+        set_password(session, user, password, min_length=min_length, actor=actor)
+    return user
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no_user", _l("There is no such user."))
+    return user
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:

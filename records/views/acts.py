@@ -12,14 +12,14 @@ from flask_login import current_user
 
 from records import audit, db, disposition
 from records.blobs import get_store
-from records.capture import documents
 from records.disposition import forms, handover
 from records.disposition.acts import Decision
 from records.i18n import _, ngettext
 from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
 from records.permissions import Perm
 from records.retention import format_retention
-from records.views.disposal import bp, date_field, download, form_lang, ids_field
+from records.views import webforms
+from records.views.disposal import bp, download, form_lang
 from records.web import require, select_locale, year_arg
 
 
@@ -44,9 +44,9 @@ def acts() -> Any:
 @bp.post("/acts")
 @require(Perm.DRAFT_ACTS)
 def draft_act() -> Any:
-    act = disposition.acts.draft_act(db.session(), number=request.form.get("number", ""),
-                                     act_date=date_field("act_date"), case_ids=ids_field("case_id"),
-                                     actor=current_user, note=request.form.get("note", ""))
+    form = webforms.DraftActForm()
+    act = disposition.acts.draft_act(db.session(), number=form.number.data, act_date=form.act_date.value(),
+                                     case_ids=form.case_id.ids(), actor=current_user, note=form.note.data)
     flash(_("Act No. %(number)s was drafted; it now goes to the expert commission for agreement.",
             number=act.number), "success")
     return redirect(url_for(".act", act_id=act.id))
@@ -88,8 +88,9 @@ def _act_file(act_id: int, fmt: str) -> Any:
 def agree_act(act_id: int) -> Any:
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
-    disposition.acts.agree_act(session, the_act, protocol_number=request.form.get("protocol_number"),
-                               protocol_date=date_field("protocol_date"), decisions=_decisions(the_act),
+    form = webforms.AgreementForm()
+    disposition.acts.agree_act(session, the_act, protocol_number=form.protocol_number.data,
+                               protocol_date=form.protocol_date.value(), decisions=_decisions(the_act),
                                actor=current_user)
     flash(_("The commission's agreement is recorded; the act now goes to the head of the organisation."), "success")
     return redirect(url_for(".act", act_id=act_id))
@@ -103,7 +104,7 @@ def refuse_act(act_id: int) -> Any:
     if the_act.status != ActStatus.DRAFT:
         flash(_("Only a draft act can be sent back by the commission."), "error")
         return redirect(url_for(".act", act_id=act_id))
-    disposition.acts.reject_act(session, the_act, actor=current_user, reason=request.form.get("reason", ""))
+    disposition.acts.reject_act(session, the_act, actor=current_user, reason=webforms.ReasonForm().reason.data)
     flash(_("The act was rejected; its cases may go into another act."), "success")
     return redirect(url_for(".act", act_id=act_id))
 
@@ -122,7 +123,7 @@ def approve_act(act_id: int) -> Any:
 def reject_act(act_id: int) -> Any:
     session = db.session()
     disposition.acts.reject_act(session, disposition.acts.get_act(session, act_id), actor=current_user,
-                                reason=request.form.get("reason", ""))
+                                reason=webforms.ReasonForm().reason.data)
     flash(_("The act was rejected; its cases may go into another act."), "success")
     return redirect(url_for(".act", act_id=act_id))
 
@@ -130,13 +131,14 @@ def reject_act(act_id: int) -> Any:
 @bp.post("/acts/<int:act_id>/execute")
 @require(Perm.EXECUTE_ACTS)
 def execute_act(act_id: int) -> Any:
-    destroyed_on = documents.parse_date(request.form.get("destroyed_on"), _("The date of destruction"))
+    form = webforms.ExecuteActForm()
+    destroyed_on = form.destroyed_on.value()
     # Execution commits case by case in sessions of its own; the request's transaction ends first so
     # it holds no database lock meanwhile.
     actor_id = current_user.id
     db.session().commit()
     result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
-                                               method=request.form.get("method"), destroyed_on=destroyed_on)
+                                               method=form.method.data, destroyed_on=destroyed_on)
     if result.already_done:
         flash(_("This act was already executed; nothing was left to do."), "success")
     else:
@@ -165,9 +167,10 @@ def inventories() -> Any:
 @bp.post("/inventories")
 @require(Perm.TRANSFER_CASES)
 def draft_inventory() -> Any:
+    form = webforms.DraftInventoryForm()
     inventory = disposition.inventories.draft_inventory(
-        db.session(), number=request.form.get("number", ""), inventory_date=date_field("inventory_date"),
-        case_ids=ids_field("case_id"), actor=current_user, note=request.form.get("note", ""))
+        db.session(), number=form.number.data, inventory_date=form.inventory_date.value(),
+        case_ids=form.case_id.ids(), actor=current_user, note=form.note.data)
     flash(_("Inventory No. %(number)s was drafted; it now goes to the expert commission for agreement.",
             number=inventory.number), "success")
     return redirect(url_for(".inventory", inventory_id=inventory.id))
@@ -187,10 +190,10 @@ def inventory(inventory_id: int) -> Any:
 @require(Perm.AGREE_ACTS)
 def agree_inventory(inventory_id: int) -> Any:
     session = db.session()
+    form = webforms.AgreementForm()
     disposition.inventories.agree_inventory(
         session, disposition.inventories.get_inventory(session, inventory_id),
-        protocol_number=request.form.get("protocol_number"), protocol_date=date_field("protocol_date"),
-        actor=current_user)
+        protocol_number=form.protocol_number.data, protocol_date=form.protocol_date.value(), actor=current_user)
     flash(_("The commission's agreement is recorded; the inventory now goes to the head of the organisation."),
           "success")
     return redirect(url_for(".inventory", inventory_id=inventory_id))
@@ -211,7 +214,7 @@ def approve_inventory(inventory_id: int) -> Any:
 def reject_inventory(inventory_id: int) -> Any:
     session = db.session()
     disposition.inventories.reject_inventory(session, disposition.inventories.get_inventory(session, inventory_id),
-                                             actor=current_user, reason=request.form.get("reason", ""))
+                                             actor=current_user, reason=webforms.ReasonForm().reason.data)
     flash(_("The inventory was rejected; its cases may go into another inventory."), "success")
     return redirect(url_for(".inventory", inventory_id=inventory_id))
 
