@@ -5,7 +5,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from records import audit, db
-from records.db import utcnow
+from records.db import as_utc, utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
 from records.models import ApiToken, LoginThrottle, User, UserRole, UserSession
@@ -187,12 +187,6 @@ def verify_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
 
 
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt
-
-
 # --- sign-in throttling ------------------------------------------------------------------------
 # Failures are counted per client address and per name tried (known or not, so the answers never tell
 # which names exist). After a few free failures each further one makes the next attempt wait longer,
@@ -238,7 +232,7 @@ def _throttle_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle
 
 
 def _wait_left(row: LoginThrottle | None, now: datetime) -> float:
-    wait_until = _aware(row.wait_until) if row is not None else None
+    wait_until = as_utc(row.wait_until) if row is not None else None
     return (wait_until - now).total_seconds() if wait_until and wait_until > now else 0.0
 
 
@@ -252,7 +246,7 @@ def _count_failure(session: Session, rows: dict[str, LoginThrottle], key: str, f
                 session.add(row)
         except IntegrityError:
             row = session.get(LoginThrottle, key, populate_existing=True) or row
-    updated = _aware(row.updated_at)
+    updated = as_utc(row.updated_at)
     if updated is not None and now - updated > _FORGET_AFTER:
         row.failures = 0
     row.failures += 1
@@ -353,7 +347,7 @@ def token_days() -> int:
 
 def token_expiry(row: ApiToken) -> datetime:
     """When a token stops working; one issued before tokens had an expiry lasts TOKEN_DAYS from its creation."""
-    return _aware(row.expires_at) or (_aware(row.created_at) or utcnow()) + timedelta(days=token_days())
+    return as_utc(row.expires_at) or (as_utc(row.created_at) or utcnow()) + timedelta(days=token_days())
 
 
 def issue_token(session: Session, user: User, *, actor: User | str | None = None, days: int | None = None) -> str:
@@ -376,7 +370,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     if row is None or row.revoked_at is not None or token_expiry(row) <= utcnow() or not row.user.active:
         return None
     now = utcnow()
-    last = _aware(row.last_used_at)
+    last = as_utc(row.last_used_at)
     if last is None or now - last >= TOKEN_USE_GRANULARITY:
         # After the request's work, in a short transaction of its own: a read never takes the write lock.
         # A row another request is marking just now is left to it (no request waits on this).

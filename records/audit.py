@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records import db
 from records.config import secret_key
-from records.db import get_database, utcnow
+from records.db import as_utc, get_database, utcnow
 from records.models import AuditEvent, Setting
 
 GENESIS = "0" * 64
@@ -138,9 +138,7 @@ def _drop_file_checkpoint(session: Session) -> None:
 
 
 def _canonical_time(at: datetime) -> str:
-    if at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(prev_hash: str, *, at: datetime, actor_id: int | None, actor: str, action: str,
