@@ -82,7 +82,8 @@ from records.search.analysis import (
 )
 from records.search.analysis import stems as word_stems
 from records.search.analysis import words as text_words
-from records.search.base import FACETS, FILTERS, Hit, IndexDoc, IndexLayoutChanged, SearchResult, Sort
+from records.search.base import (FACETS, FILTERS, MAX_RESULT_WINDOW, SNIPPET_SOURCE_CHARS, Hit, IndexDoc,
+                                 IndexLayoutChanged, SearchResult, Sort)
 from records.search.highlight import Highlighter, snippet
 from records.search.query import And, DateRange, FieldTerm, MatchAll, Node, Not, Or, Phrase, Prefix, Word, parse_query
 from records.search.whoosh_fast import (
@@ -111,14 +112,12 @@ __all__ = [
     "to_whoosh",
 ]
 
-SNIPPET_SOURCE_CHARS = 4000
 PREFIX_EXPANSION_LIMIT = 50  # words a prefix expands to, the most frequent first
 BATCH_SIZE = 500
 INLINE_POSTINGS = 8  # a term in at most this many documents of a segment keeps its postings in the term table
 MERGE_FACTOR = 10
 MAX_MERGE_DOCS = 50_000  # a larger merge would hold the write lock for minutes
 LOCK_TIMEOUT = 10.0
-MAX_RESULT_WINDOW = 10_000  # deepest hit a page may reach; deeper paging is no use to anyone
 TITLE_BOOST = 2.0
 
 _FILTER_FIELDS = {"year": "year", "index": "case_index", "type": "doc_type", "lang": "language"}

@@ -14,7 +14,8 @@ import pytest
 
 from records.search.base import SearchIndex, SearchResult
 from records.search.query import QueryError
-from records.search.whoosh_index import SNIPPET_SOURCE_CHARS, WhooshIndex
+from records.search.base import SNIPPET_SOURCE_CHARS
+from records.search.whoosh_index import WhooshIndex
 from tests.unit.test_whoosh_index import CORPUS, make_doc
 
 
