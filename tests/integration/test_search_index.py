@@ -16,7 +16,7 @@ from records.search.base import SearchIndex, SearchResult
 from records.search.query import QueryError
 from records.search.base import SNIPPET_SOURCE_CHARS
 from records.search.whoosh_index import WhooshIndex
-from tests.unit.test_whoosh_index import CORPUS, make_doc
+from tests.factories import CORPUS, make_doc
 
 
 @pytest.fixture(params=["whoosh", "postgres-fts"])
