@@ -7,30 +7,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from records import audit, db, disposition
 from records.blobs import get_store
 from records.disposition import forms, handover
-from records.disposition.acts import Decision
 from records.i18n import _, ngettext
-from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
+from records.models import ActStatus, DestructionMethod, InventoryStatus, ReviewDecision
 from records.permissions import Perm
 from records.retention import format_retention
 from records.views import webforms
 from records.views.disposal import bp, download, form_lang
 from records.web import require, select_locale, year_arg
-
-
-def _decisions(act: DisposalAct) -> dict[int, Decision]:
-    """The commission's decisions from the agreement form: ``decision-<case id>`` and ``years-<case id>``."""
-    found: dict[int, Decision] = {}
-    for row in act.rows:
-        raw = request.form.get(f"decision-{row.case_id}")
-        if row.review and raw:
-            found[row.case_id] = disposition.acts.parse_decision(raw, request.form.get(f"years-{row.case_id}"))
-    return found
 
 
 # --- destruction acts ----------------------------------------------------------------------------
@@ -90,7 +79,7 @@ def agree_act(act_id: int) -> Any:
     the_act = disposition.acts.get_act(session, act_id)
     form = webforms.AgreementForm()
     disposition.acts.agree_act(session, the_act, protocol_number=form.protocol_number.data,
-                               protocol_date=form.protocol_date.value(), decisions=_decisions(the_act),
+                               protocol_date=form.protocol_date.value(), decisions=form.decisions(the_act),
                                actor=current_user)
     flash(_("The commission's agreement is recorded; the act now goes to the head of the organisation."), "success")
     return redirect(url_for(".act", act_id=act_id))

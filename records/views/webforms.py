@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, Self
 
+from flask import request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -21,8 +22,10 @@ from wtforms.validators import EqualTo, ValidationError
 
 from records import accounts, db
 from records.capture import documents
+from records.disposition.acts import Decision, parse_decision
 from records.errors import UserError
 from records.i18n import _, _l
+from records.models import DisposalAct
 
 class Form(FlaskForm):
     class Meta:
@@ -264,11 +267,20 @@ class DraftInventoryForm(Form):
 
 
 class AgreementForm(Form):
-    """The commission's protocol; on an act, also a decision per case under review
-    (``decision-<case id>``, ``years-<case id>``), read by the view from the same request."""
+    """The commission's protocol; on an act, also a decision per case under review."""
 
     protocol_number = text(None)
     protocol_date = IsoDate(_l("The date"))
+
+    def decisions(self, act: DisposalAct) -> dict[int, Decision]:
+        """The decisions on the act's cases under review, sent as ``decision-<case id>`` and
+        ``years-<case id>`` (one pair per row of the page, so not fields of their own)."""
+        found: dict[int, Decision] = {}
+        for row in act.rows:
+            raw = request.form.get(f"decision-{row.case_id}")
+            if row.review and raw:
+                found[row.case_id] = parse_decision(raw, request.form.get(f"years-{row.case_id}"))
+        return found
 
 
 class ExecuteActForm(Form):
