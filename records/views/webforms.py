@@ -252,18 +252,20 @@ class ReleaseHoldForm(ReasonForm):
     next = text()
 
 
-class DraftActForm(Form):
+class DraftPaperForm(Form):
+    """A destruction act or an inventory drafted over the cases ticked on the list."""
+
     number = text()
+    case_id = Ids()
+    note = text()
+
+
+class DraftActForm(DraftPaperForm):
     act_date = IsoDate(_l("The date"))
-    case_id = Ids()
-    note = text()
 
 
-class DraftInventoryForm(Form):
-    number = text()
+class DraftInventoryForm(DraftPaperForm):
     inventory_date = IsoDate(_l("The date"))
-    case_id = Ids()
-    note = text()
 
 
 class AgreementForm(Form):
