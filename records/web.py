@@ -47,6 +47,7 @@ def require(perm: Perm) -> Callable[[F], F]:
                 return current_app.login_manager.unauthorized()
             if perm not in perms():
                 if wants_json():
+                    # Answered, not raised: the request ends normally, so the token's use is still written.
                     return json_error("forbidden", _("You do not have permission for this."), 403)
                 abort(403)
             return view(*args, **kwargs)

@@ -67,6 +67,9 @@ class Form(FlaskForm):
 class Check(BooleanField):
     """A checkbox sent as ``1``; anything else, or nothing, leaves it unset."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default=False, **kwargs)
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = bool(valuelist) and valuelist[0] == "1"
 
