@@ -467,6 +467,8 @@ class DisposalAct(Base):
     # How and when the paper cases were destroyed (a DestructionMethod), recorded at execution.
     destruction_method: Mapped[str] = mapped_column(Text, default="")
     destroyed_on: Mapped[date | None] = mapped_column(Date)
+    # The job that executes the act on the worker (its progress, and whether it runs or stopped).
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"))
 
     rows: Mapped[list[DisposalActRow]] = relationship(
         back_populates="act", order_by="DisposalActRow.position", cascade="all, delete-orphan"
@@ -475,6 +477,7 @@ class DisposalAct(Base):
     agreed_by: Mapped[User | None] = relationship(foreign_keys=[agreed_by_id])
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
     executed_by: Mapped[User | None] = relationship(foreign_keys=[executed_by_id])
+    job: Mapped[Job | None] = relationship()
 
     @property
     def destroy_rows(self) -> list[DisposalActRow]:

@@ -1,4 +1,5 @@
-"""Background work of the web process: text extraction for scans, and applying index tasks.
+"""Background work of the web process: executing the destruction acts whose execution was requested,
+text extraction for scans, and applying index tasks.
 
 On the embedded defaults the web process alone brings every document to a final text state: a
 daemon thread wakes when something is filed (and every few seconds anyway), claims pending file
@@ -25,6 +26,7 @@ from records.capture import documents, retext
 from records.capture.intake import FileCheck
 from records.capture.intake.ocr import default_workers
 from records.db import get_database, session_scope
+from records.disposition import execution
 from records.models import Document, DocumentFile, TextStatus
 from records.search import indexing
 
@@ -151,13 +153,16 @@ def ocr_workers(app: Flask) -> int:
     return int(app.config.get("OCR_WORKERS") or 0) or default_workers()
 
 
-def run_once(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
+def run_once(app: Flask, on_file: Callable[[str], None] | None = None,
+             between: Callable[[], object] | None = None) -> int:
     """Extract every pending version and apply index tasks; returns versions processed. ``on_file`` is
     told the text status of each version read (``failed`` when it failed for good), for progress
-    reports."""
+    reports; ``between`` runs before each batch of versions."""
     done = 0
     with ThreadPoolExecutor(ocr_workers(app), thread_name_prefix="sandyk-extract") as executor:
         while True:
+            if between is not None:
+                between()
             ids = pending_files(app)
             if not ids:
                 break
@@ -176,6 +181,13 @@ def run_once(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
         indexing.sync(app)
     indexing.sync(app)
     return done
+
+
+def run_round(app: Flask) -> int:
+    """One round of the background work: the destruction acts whose execution was requested, then text
+    and index. Acts are looked at again before each batch of text, so a long OCR backlog never holds
+    an act's execution back for more than one batch."""
+    return run_once(app, between=lambda: execution.run_queued(app))
 
 
 def retry_failed(app: Flask) -> int:
@@ -203,7 +215,7 @@ class Worker:
     def _loop(self) -> None:
         while not self.stop.is_set():
             try:
-                run_once(self.app)
+                run_round(self.app)
             except Exception:  # keep the thread alive; the next round retries
                 log.exception("background work failed")
             self.wake.wait(IDLE_SECONDS)
@@ -214,7 +226,7 @@ def kick(app: Flask) -> None:
     """Tell the background work that something was committed."""
     mode = app.config["WORKER"]
     if mode == "inline":
-        run_once(app)
+        run_round(app)
     elif mode == "thread":
         with _start_lock:
             worker: Worker | None = app.extensions.get("sandyk.worker")

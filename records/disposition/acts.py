@@ -20,7 +20,7 @@ from records import accounts, audit
 from records.db import utcnow
 from records.disposition.holds import held_case_ids, is_held
 from records.disposition.inventories import outside_approved_inventories
-from records.disposition.papers import MAX_NUMBER, clean_number, clean_protocol
+from records.disposition.papers import MAX_NUMBER, check_agreement, clean_number
 from records.disposition.rules import ListName, case_rule, case_rule_text, place_case
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -182,12 +182,10 @@ def agree_act(session: Session, act: DisposalAct, *, protocol_number: Any, proto
     "Keep N more years" sets the year the case is reviewed again (the protocol's year + N); "make
     permanent" marks the case permanent for good. Only "destroy" leaves a reviewed case in the act.
     """
-    if act.status != ActStatus.DRAFT:
-        raise Conflict("not_draft", _l("Only a draft act can be agreed."))
-    if act.drafted_by_id == actor.id:
-        raise Forbidden("self_agreement", _l("The act must be agreed by someone other than its drafter."))
-    flags = accounts.approval_flags(actor, Paper.DISPOSAL)
-    number, on = clean_protocol(protocol_number, protocol_date, today=today)
+    flags, number, on = check_agreement(
+        act.status == ActStatus.DRAFT, act.drafted_by_id, actor, protocol_number, protocol_date, today=today,
+        not_draft=_l("Only a draft act can be agreed."),
+        self_agreement=_l("The act must be agreed by someone other than its drafter."))
     by_case = {row.case_id: row for row in act.rows}
     for case_id in decisions:
         row = by_case.get(case_id)
@@ -282,8 +280,21 @@ def act_json(act: DisposalAct) -> dict[str, Any]:
         "executed_at": act.executed_at.isoformat() if act.executed_at else None,
         "destruction_method": act.destruction_method or None,
         "destroyed_on": act.destroyed_on.isoformat() if act.destroyed_on else None,
+        "execution": _execution_json(act),
         "cases": [{"case_id": r.case_id, "index": r.case.index, "year": r.case_year, "volume": r.case.volume,
                    "heading": r.heading, "retention": r.retention, "review": r.review, "decision": r.decision,
                    "years": r.extend_years, "destroys": r.destroys,
                    "executed_at": r.executed_at.isoformat() if r.executed_at else None} for r in act.rows],
     }
+
+
+def _execution_json(act: DisposalAct) -> dict[str, Any] | None:
+    """The act's execution job: its state (``running``, ``stalled``, ``interrupted``, ``done``), the
+    cases done of all, and the documents and files destroyed so far."""
+    from records.disposition.execution import progress
+
+    shown = progress(act)
+    if shown is None:
+        return None
+    return {**shown, "started_at": act.job.started_at.isoformat() if act.job else None,
+            "finished_at": act.job.finished_at.isoformat() if act.job and act.job.finished_at else None}

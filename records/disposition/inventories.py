@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from records import accounts, audit
 from records.db import utcnow
 from records.disposition.holds import held_case_ids
-from records.disposition.papers import MAX_NUMBER, clean_number, clean_protocol
+from records.disposition.papers import MAX_NUMBER, check_agreement, clean_number
 from records.disposition.rules import case_rule, place_case
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
@@ -120,12 +120,10 @@ def draft_inventory(session: Session, *, number: str, inventory_date: date, case
 
 def agree_inventory(session: Session, inventory: ArchiveInventory, *, protocol_number: Any,
                     protocol_date: date | None, actor: User, today: date | None = None) -> None:
-    if inventory.status != InventoryStatus.DRAFT:
-        raise Conflict("not_draft", _l("Only a draft inventory can be agreed."))
-    if inventory.created_by_id == actor.id:
-        raise Forbidden("self_agreement", _l("The inventory must be agreed by someone other than its drafter."))
-    flags = accounts.approval_flags(actor, Paper.DISPOSAL)
-    number, on = clean_protocol(protocol_number, protocol_date, today=today)
+    flags, number, on = check_agreement(
+        inventory.status == InventoryStatus.DRAFT, inventory.created_by_id, actor, protocol_number, protocol_date,
+        today=today, not_draft=_l("Only a draft inventory can be agreed."),
+        self_agreement=_l("The inventory must be agreed by someone other than its drafter."))
     inventory.protocol_number, inventory.protocol_date = number, on
     inventory.status = InventoryStatus.AGREED
     inventory.agreed_by_id, inventory.agreed_at = actor.id, utcnow()

@@ -10,7 +10,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition
+from records import audit, db, disposition, worker
 from records.blobs import get_store
 from records.disposition import forms, handover
 from records.i18n import _, ngettext
@@ -49,7 +49,9 @@ def act(act_id: int) -> Any:
     return render_template("disposal/act.html", act=the_act, lang=lang, headers=forms.act_headers(lang),
                            rows=[forms.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus,
                            ReviewDecision=ReviewDecision, DestructionMethod=DestructionMethod,
-                           has_paper=any(r.case.is_paper for r in the_act.destroy_rows))
+                           has_paper=any(r.case.is_paper for r in the_act.destroy_rows),
+                           execution=disposition.execution.progress(the_act),
+                           blocker=disposition.execution.blocker(db.session(), the_act))
 
 
 @bp.get("/acts/<int:act_id>.pdf")
@@ -122,19 +124,18 @@ def reject_act(act_id: int) -> Any:
 def execute_act(act_id: int) -> Any:
     form = webforms.ExecuteActForm()
     destroyed_on = form.destroyed_on.value()
-    # Execution commits case by case in sessions of its own; the request's transaction ends first so
-    # it holds no database lock meanwhile.
-    actor_id = current_user.id
-    db.session().commit()
-    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
-                                               method=form.method.data, destroyed_on=destroyed_on)
-    if result.already_done:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
+    job = disposition.execution.request_execution(session, the_act, actor=current_user, method=form.method.data,
+                                                  destroyed_on=destroyed_on)
+    if job is None:
         flash(_("This act was already executed; nothing was left to do."), "success")
-    else:
-        flash(" ".join((ngettext("The act was executed: %(num)d case destroyed,",
-                                 "The act was executed: %(num)d cases destroyed,", result.cases),
-                        ngettext("%(num)d document in all.", "%(num)d documents in all.", result.documents))),
-              "success")
+        return redirect(url_for(".act", act_id=act_id))
+    number = the_act.number
+    session.commit()  # the worker runs the execution in sessions of its own, once this request is recorded
+    worker.kick(current_app._get_current_object())
+    flash(_("The execution of act No. %(number)s has begun; this page shows how far it has got.",
+            number=number), "success")
     return redirect(url_for(".act", act_id=act_id))
 
 

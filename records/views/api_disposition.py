@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, db, disposition
+from records import audit, db, disposition, worker
 from records.capture import documents
 from records.disposition import forms
 from records.errors import NotFound, UserError
@@ -130,20 +130,24 @@ def approve_act(act_id: int) -> Any:
 @bp.post("/acts/<int:act_id>/execution")
 @require(Perm.EXECUTE_ACTS)
 def execute_act(act_id: int) -> Any:
+    """Request the act's execution: 202 with the act once the worker has it queued (follow it with
+    ``GET /acts/<id>``: ``status`` becomes ``executed``, ``execution`` counts the cases done), 200 when
+    the act was executed already."""
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise UserError("bad_json", _("Send a JSON object (Content-Type: application/json)."))
     destroyed_on = _date(body["date"], _("The date of destruction")) if body.get("date") else None
-    actor_id = current_user.id
-    disposition.acts.get_act(db.session(), act_id)  # 404 before anything runs
-    db.session().commit()  # execution commits case by case in sessions of its own
-    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
-                                               method=body.get("method"), destroyed_on=destroyed_on)
-    db.session().expire_all()
-    reply = disposition.acts.act_json(disposition.acts.get_act(db.session(), act_id))
-    reply["execution"] = {"cases": result.cases, "documents": result.documents, "files_deleted": result.blobs_deleted,
-                          "files_kept_shared": result.blobs_shared, "already_done": result.already_done}
-    return jsonify(reply)
+    session = db.session()
+    act = disposition.acts.get_act(session, act_id)
+    job = disposition.execution.request_execution(session, act, actor=current_user, method=body.get("method"),
+                                                  destroyed_on=destroyed_on)
+    if job is not None:
+        session.commit()  # the worker runs the execution in sessions of its own, once the request is recorded
+        worker.kick(current_app._get_current_object())
+        session.expire_all()
+    reply = disposition.acts.act_json(disposition.acts.get_act(session, act_id))
+    reply["already_done"] = job is None
+    return jsonify(reply), 200 if job is None else 202
 
 
 @bp.get("/acts/<int:act_id>/form")

@@ -85,14 +85,16 @@ def work() -> Any:
 
 def job_kind_label(kind: str) -> str:
     labels = {"import": _("Import of an archive"), "text": _("Reading the text of scans"),
-              "reindex": _("Rebuilding the search index")}
+              "reindex": _("Rebuilding the search index"), "act": _("Execution of a destruction act")}
     return labels.get(kind, kind)
 
 
 def job_outcome_label(outcome: str) -> str:
     labels = {"filed": _("filed"), "already_filed": _("already filed"), "refused": _("refused"),
               "done": _("text read"), "none": _("no text found"), "failed": _("text could not be read"),
-              "pending": _("to be tried again"), "dropped": _("destroyed meanwhile")}
+              "pending": _("to be tried again"), "dropped": _("destroyed meanwhile"),
+              "documents": _("documents destroyed"), "files_deleted": _("files deleted"),
+              "files_kept_shared": _("files kept (a kept document holds them)")}
     return labels.get(outcome, outcome)
 
 
