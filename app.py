@@ -10,9 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
 from flask_babel import Babel
-from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from records import config as config_mod
@@ -82,7 +81,7 @@ def _init_extensions(app: Flask) -> None:
     Babel(app, locale_selector=web.select_locale)
     CSRFProtect(app)
 
-    login = LoginManager(app)
+    login = web.Logins(app)
     login.login_view = "auth.login"
     login.login_message = _l("Please sign in to open this page.")
     login.session_protection = "strong"
@@ -94,7 +93,17 @@ def _init_extensions(app: Flask) -> None:
         from records.accounts import user_for_session
         from records.views.auth import SESSION_KEY
 
+        if web.wants_json():
+            return None  # the API answers to its tokens only, never to a browser's cookie
         # The signed cookie is not enough: the server must still know its session (ended at sign-out,
         # password and role changes).
         return user_for_session(db.session(), user_id, cookie_session.get(SESSION_KEY),
                                 max_age=app.config["PERMANENT_SESSION_LIFETIME"])
+
+    @login.request_loader
+    def _load_api_client(req: Request) -> User | None:
+        """An API request signs in by its bearer token, for this request only: nothing goes into a cookie."""
+        from records.accounts import user_for_token
+
+        token = web.bearer_token(req) if web.wants_json() else None
+        return user_for_token(db.session(), token) if token else None

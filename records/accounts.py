@@ -5,7 +5,7 @@ import hashlib
 import math
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from records import audit, db
-from records.db import utcnow
+from records.db import as_utc, utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
 from records.models import ApiToken, AuditAction, LoginThrottle, User, UserRole, UserSession
@@ -152,6 +152,29 @@ def set_password(session: Session, user: User, password: str, *, min_length: int
     revoke_tokens(session, user, actor=actor)
 
 
+def update_user(session: Session, user: User, *, full_name: str | None, roles: list[str] | set[str], active: bool,
+                password: str = "", min_length: int, actor: User) -> User:
+    """The administrator's changes to an account: its name (None keeps it), roles, whether it may sign
+    in and, when ``password`` is given, a new password. Nobody switches off their own account (the office would
+    lose its last administrator by a slip); role and password changes end the user's sessions."""
+    if user.id == actor.id and not active:
+        raise UserError("self_deactivate", _l("You cannot switch off your own account."))
+    if full_name is not None:
+        rename(session, user, full_name, actor=actor)
+    set_roles(session, user, roles, actor=actor)
+    set_active(session, user, active, actor=actor)
+    if password:
+        set_password(session, user, password, min_length=min_length, actor=actor)
+    return user
+
+
+def get_user_by_id(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("no_user", _l("There is no such user."))
+    return user
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
@@ -161,12 +184,6 @@ def get_user(session: Session, username: str) -> User:
 
 def verify_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password or "")
-
-
-def _aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=UTC)
-    return dt
 
 
 # --- sign-in throttling ------------------------------------------------------------------------
@@ -214,7 +231,7 @@ def _throttle_rows(session: Session, keys: list[str]) -> dict[str, LoginThrottle
 
 
 def _wait_left(row: LoginThrottle | None, now: datetime) -> float:
-    wait_until = _aware(row.wait_until) if row is not None else None
+    wait_until = as_utc(row.wait_until) if row is not None else None
     return (wait_until - now).total_seconds() if wait_until and wait_until > now else 0.0
 
 
@@ -228,7 +245,7 @@ def _count_failure(session: Session, rows: dict[str, LoginThrottle], key: str, f
                 session.add(row)
         except IntegrityError:
             row = session.get(LoginThrottle, key, populate_existing=True) or row
-    updated = _aware(row.updated_at)
+    updated = as_utc(row.updated_at)
     if updated is not None and now - updated > _FORGET_AFTER:
         row.failures = 0
     row.failures += 1
@@ -342,7 +359,7 @@ def token_days() -> int:
 
 def token_expiry(row: ApiToken) -> datetime:
     """When a token stops working; one issued before tokens had an expiry lasts TOKEN_DAYS from its creation."""
-    return _aware(row.expires_at) or (_aware(row.created_at) or utcnow()) + timedelta(days=token_days())
+    return as_utc(row.expires_at) or (as_utc(row.created_at) or utcnow()) + timedelta(days=token_days())
 
 
 def issue_token(session: Session, user: User, *, actor: User | str | None = None, days: int | None = None) -> str:
@@ -365,7 +382,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     if row is None or row.revoked_at is not None or token_expiry(row) <= utcnow() or not row.user.active:
         return None
     now = utcnow()
-    last = _aware(row.last_used_at)
+    last = as_utc(row.last_used_at)
     if last is None or now - last >= TOKEN_USE_GRANULARITY:
         # After the request's work, in a short transaction of its own: a read never takes the write lock.
         # A row another request is marking just now is left to it (no request waits on this).

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from records import db
 from records.config import secret_key
-from records.db import get_database, utcnow
+from records.db import as_utc, get_database, utcnow
 from records.models import AuditAction, AuditEvent, Setting
 
 GENESIS = "0" * 64
@@ -137,9 +137,7 @@ def _drop_file_checkpoint(session: Session) -> None:
 
 
 def _canonical_time(at: datetime) -> str:
-    if at.tzinfo is None:  # SQLite hands back naive datetimes; they were stored as UTC
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return as_utc(at).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(prev_hash: str, *, at: datetime, actor_id: int | None, actor: str, action: str,
@@ -164,7 +162,8 @@ class _Actor:
 def _lock_chain(session: Session) -> None:
     """Serialise writers of the chain so two transactions never link to the same predecessor."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(727100)"))
+        # Keyed by the schema too: installs (or test runs) sharing one database never wait on each other.
+        session.execute(text("SELECT pg_advisory_xact_lock(727100, hashtext(current_schema()))"))
     # On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``) already serialises writers.
 
 

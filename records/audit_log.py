@@ -16,6 +16,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from records import audit, spreadsheet
+from records.db import as_utc
 from records.errors import UserError
 from records.i18n import _l
 from records.models import AuditAction, AuditEvent
@@ -136,9 +137,7 @@ def iter_events(session: Session, flt: AuditFilter, batch: int = 1000) -> Iterat
 
 
 def _iso(at: datetime) -> str:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).isoformat(timespec="seconds")
+    return as_utc(at).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def event_row(ev: AuditEvent) -> list[Any]:

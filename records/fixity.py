@@ -25,7 +25,7 @@ from sqlalchemy import func, or_, select
 from records import audit
 from records.blobs import get_store
 from records.capture import previews
-from records.db import session_scope, utcnow
+from records.db import as_utc, session_scope, utcnow
 from records.models import AuditAction, Blob, DocumentFile, Setting
 from storage import BlobNotFound
 from storage.base import CHUNK_SIZE
@@ -47,10 +47,6 @@ class FixityReport:
     @property
     def clean(self) -> bool:
         return not (self.missing or self.corrupted or self.orphaned)
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _hash_stream(app: Flask, sha256: str) -> str:
@@ -118,7 +114,7 @@ def find_orphans(app: Flask, older_than: timedelta | None = None) -> list[str]:
             known = set(session.scalars(select(Blob.sha256).where(
                 Blob.sha256.in_([s for s, _m in chunk]), _live_blob_filter())))
         orphans.extend(s for s, modified in chunk
-                       if s not in known and (cutoff is None or _aware(modified) < cutoff))
+                       if s not in known and (cutoff is None or as_utc(modified) < cutoff))
         chunk.clear()
 
     for info in store.iter_blobs():

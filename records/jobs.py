@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records.db import session_scope, utcnow
+from records.db import as_utc, session_scope, utcnow
 from records.i18n import _
 from records.models import DocumentFile, Job, JobState, TextStatus
 
@@ -143,8 +143,7 @@ def recent_jobs(session: Session, limit: int = 10) -> list[Job]:
 def is_stale(job: Job, now: datetime | None = None) -> bool:
     """A job still marked running whose process stopped without saying so (killed, power cut)."""
     now = now or utcnow()
-    updated = job.updated_at if job.updated_at.tzinfo else job.updated_at.replace(tzinfo=now.tzinfo)
-    return job.state == JobState.RUNNING and now - updated > STALE_AFTER
+    return job.state == JobState.RUNNING and now - as_utc(job.updated_at) > STALE_AFTER
 
 
 def describe(job: Job, now: datetime | None = None) -> dict[str, object]:

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, has_request_context, jsonify, render_template, request, url_for
-from flask_login import current_user
+from flask import Flask, Request, abort, current_app, g, has_request_context, jsonify, render_template, request, url_for
+from flask_login import LoginManager, current_user
 from werkzeug.exceptions import HTTPException
 
 from records import db
@@ -38,18 +38,40 @@ def can(perm: Perm) -> bool:
 
 
 def require(perm: Perm) -> Callable[[F], F]:
-    """Let the view run only for signed-in users holding ``perm``; others get 403 (or the login page)."""
+    """Let the view run only for signed-in users (or API clients) holding ``perm``. Pages send an
+    anonymous visitor to the sign-in page and answer others 403; the API answers 401 or 403 in JSON."""
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if perm not in perms():
+                if wants_json():
+                    # Answered, not raised: the request ends normally, so the token's use is still written.
+                    return json_error("forbidden", _("You do not have permission for this."), 403)
                 abort(403)
             return view(*args, **kwargs)
         wrapped.required_permission = perm  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
     return decorator
+
+
+class Logins(LoginManager):
+    """Flask-Login, with the API's refusal: a client without a valid token gets the JSON 401 of the
+    API's contract where a page would send a visitor to the sign-in page."""
+
+    def unauthorized(self) -> Any:
+        if wants_json():
+            resp = json_error("unauthorized", _("A valid API token is required (Authorization: Bearer ...)."), 401)
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="sandyk"'
+            return resp
+        return super().unauthorized()
+
+
+def bearer_token(req: Request) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header, if the request has one."""
+    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def year_arg() -> int:

@@ -166,7 +166,7 @@ def read_text(app: Flask, accepted: Accepted) -> None:
     background worker, with their text pending. Runs outside any transaction."""
     if app.config["WORKER"] != "inline" and not _reads_quickly(accepted.path, accepted.check):
         return
-    _apply_extraction(accepted, extract_file_text(app, accepted.path, accepted.check))
+    apply_extraction(accepted, extract_file_text(app, accepted.path, accepted.check))
 
 
 def _reads_quickly(path: Path, check: FileCheck) -> bool:
@@ -175,7 +175,7 @@ def _reads_quickly(path: Path, check: FileCheck) -> bool:
     return check.kind not in ZIP_KINDS or ooxml.package_xml_bytes(path) <= INLINE_XML_BYTES
 
 
-def _apply_extraction(target: Any, result: Any) -> None:
+def apply_extraction(target: Any, result: Any) -> None:
     target.text_status = {"done": TextStatus.DONE, "none": TextStatus.NONE}.get(result.status, TextStatus.FAILED)
     target.text = result.text
     target.text_method = result.method or None

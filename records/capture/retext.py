@@ -110,7 +110,7 @@ def store_text(session: Session, version: DocumentFile, result: Extraction) -> N
     """Save what an extraction of a file version found: its status and method, and its text."""
     from records.capture import documents
 
-    documents._apply_extraction(version, result)
+    documents.apply_extraction(version, result)
     text_row = session.get(DocumentText, version.id)
     if text_row is None:
         session.add(DocumentText(file_id=version.id, text=result.text))

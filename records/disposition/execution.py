@@ -58,7 +58,8 @@ from records.search import indexing
 
 log = logging.getLogger(__name__)
 JOB_KIND = "act"  # the kind of the job rows of act executions
-_PG_LOCK = 727301  # with the act's id, the session lock of its execution on PostgreSQL
+# The session lock of an act's execution on PostgreSQL: the schema's hash with the act's id, so installs
+# (or test runs) sharing one database never take each other's act for a running one.
 
 
 @dataclass
@@ -228,17 +229,18 @@ def _turn(app: Flask, act_id: int, *, wait: bool) -> Iterator[bool]:
     if database.dialect == "postgresql":
         with database.engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")  # a session lock, outside any transaction
-            key = {"kind": _PG_LOCK, "act": act_id}
+            key = {"act": act_id}
             if wait:
-                conn.execute(text("SELECT pg_advisory_lock(:kind, :act)"), key)
+                conn.execute(text("SELECT pg_advisory_lock(hashtext(current_schema()), :act)"), key)
                 mine = True
             else:
-                mine = bool(conn.execute(text("SELECT pg_try_advisory_lock(:kind, :act)"), key).scalar())
+                mine = bool(conn.execute(text("SELECT pg_try_advisory_lock(hashtext(current_schema()), :act)"),
+                                         key).scalar())
             try:
                 yield mine
             finally:
                 if mine:
-                    conn.execute(text("SELECT pg_advisory_unlock(:kind, :act)"), key)
+                    conn.execute(text("SELECT pg_advisory_unlock(hashtext(current_schema()), :act)"), key)
         return
     path = Path(app.config["DATA_DIR"]) / "act-execution.lock"
     with path.open("a") as lock:

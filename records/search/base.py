@@ -1,8 +1,9 @@
 """The search index interface the rest of the application talks to.
 
 The application feeds plain ``IndexDoc`` records (it owns the database; the
-index never reads it) and gets ``SearchResult`` back. Backends are chosen by a
-URL-like string: ``whoosh:///abs/dir`` is the default, single-server one.
+index never reads it) and gets ``SearchResult`` back. Backends are chosen here, and only here, by a
+URL-like string: ``whoosh:///abs/dir`` is the default, single-server one; ``postgres-fts:`` keeps the
+index in the application's PostgreSQL database, for several servers.
 """
 from __future__ import annotations
 
@@ -10,14 +11,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["FACETS", "FILTERS", "Hit", "IndexDoc", "SearchIndex", "SearchResult", "Sort", "open_index"]
+if TYPE_CHECKING:
+    from flask import Flask
+
+__all__ = ["FACETS", "FILTERS", "MAX_RESULT_WINDOW", "SNIPPET_SOURCE_CHARS", "Hit", "IndexDoc", "SearchIndex",
+           "SearchResult", "Sort", "open_index"]
 
 Sort = Literal["relevance", "date"]
 FACETS = ("year", "index", "type")
 FILTERS = ("year", "index", "type", "lang")
+# Snippets are cut from the first this many characters of a document's text, which every backend keeps.
+SNIPPET_SOURCE_CHARS = 4000
+# The deepest hit a page may reach; deeper paging is no use to anyone.
+MAX_RESULT_WINDOW = 10_000
 
 
 @dataclass
@@ -105,14 +114,21 @@ class IndexLayoutChanged(Exception):
         self.path = path
 
 
-def open_index(url: str) -> SearchIndex:
-    """Open (creating if missing) the index a configuration URL names."""
+def open_index(url: str, app: Flask | None = None) -> SearchIndex:
+    """Open (creating if missing) the index a configuration URL names. ``postgres-fts:`` lives in the
+    database of ``app``. Each backend is imported only when chosen, so a deployment never loads the
+    other's libraries."""
+    if url.startswith("postgres"):
+        if app is None:
+            raise ValueError(f"the search index {url!r} lives in the application's database: give the app")
+        from records.search.pg_index import PgIndex
+
+        return PgIndex(app)
     parts = urlsplit(url)
     if parts.scheme == "whoosh":
         path = unquote(parts.path)
         if parts.netloc or not path.startswith("/"):
             raise ValueError(f"search index URL needs an absolute path, like whoosh:///var/lib/sandyk/index: {url!r}")
-        # Imported here so a deployment on another backend never loads Whoosh.
         from records.search.whoosh_index import open_whoosh_index
 
         return open_whoosh_index(path)

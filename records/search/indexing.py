@@ -39,9 +39,8 @@ def get_index(app: Flask | None = None) -> SearchIndex:
     app = app or current_app._get_current_object()
     index = app.extensions.get("sandyk.index")
     if index is None:
-        url = app.config["INDEX_URL"]
         try:
-            index = open_index(url) if not url.startswith("postgres") else _open_pg_index(app)
+            index = open_index(app.config["INDEX_URL"], app)
         except IndexLayoutChanged as exc:
             index = _rebuild_layout(app, exc)
         from records.capture.retext import check_analysis  # (it queues index tasks through this module)
@@ -65,12 +64,6 @@ def _rebuild_layout(app: Flask, changed: IndexLayoutChanged) -> SearchIndex:
         session.execute(delete(IndexTask))
         enqueue_all(session)
     return index
-
-
-def _open_pg_index(app: Flask) -> SearchIndex:
-    from records.search.pg_index import PgIndex  # the PostgreSQL full-text backend
-
-    return PgIndex(app)
 
 
 # On PostgreSQL every transaction that leaves work behind (an index task, a pending extraction)
@@ -155,7 +148,8 @@ def _load(session: Session, ids: Iterable[int]) -> list[Document]:
 
 
 def _lock_pg_sync(session: Session) -> None:
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SYNC_LOCK})
+    # Keyed by the schema too: installs (or test runs) sharing one database never wait on each other.
+    session.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"), {"key": _PG_SYNC_LOCK})
 
 
 @contextmanager

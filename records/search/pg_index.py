@@ -32,15 +32,14 @@ from sqlalchemy.engine import Engine
 from records.db import get_database
 from records.models import SearchEntry
 from records.search.analysis import analyze_exact, fold, normalize_number, stems, words
-from records.search.base import FACETS, FILTERS, Hit, IndexDoc, SearchResult, Sort
+from records.search.base import (FACETS, FILTERS, MAX_RESULT_WINDOW, SNIPPET_SOURCE_CHARS, Hit, IndexDoc, SearchResult,
+                                 Sort)
 from records.search.highlight import Highlighter, snippet
 from records.search.query import And, DateRange, FieldTerm, MatchAll, Node, Not, Or, Phrase, Prefix, Word, parse_query
 
 __all__ = ["PgIndex", "tsquery_literal", "tsvector_literal"]
 
-SNIPPET_SOURCE_CHARS = 4000
 BATCH_SIZE = 200
-MAX_RESULT_WINDOW = 10_000
 # Relevance ranks at most this many candidates with the full vectors, chosen by the head vector.
 RANK_WINDOW = 100
 # Date order: the rows of the page's dates are ranked among this many more, for ties on a date.

@@ -22,12 +22,11 @@ from whoosh.system import pack_uint
 
 from records.search.analysis import exact_analyzer, fold, folded_words, normalize_number, stemming_analyzer
 from records.search.analysis import stems as word_stems
-from records.search.base import IndexDoc
+from records.search.base import SNIPPET_SOURCE_CHARS, IndexDoc
 
 __all__ = ["SNIPPET_SOURCE_CHARS", "AnalyzedText", "DocumentWords", "PackedPositions", "build_schema",
            "document_fields", "normalize_case_index", "same_layout", "searchable_text"]
 
-SNIPPET_SOURCE_CHARS = 4000
 PICKLED_IN = "records.search.whoosh_index"  # where the index files look up the classes they name
 
 

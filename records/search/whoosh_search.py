@@ -27,7 +27,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader, SegmentReader
 from whoosh.searching import Searcher
 
-from records.search.base import FACETS, Hit, SearchResult, Sort
+from records.search.base import FACETS, MAX_RESULT_WINDOW, Hit, SearchResult, Sort
 from records.search.highlight import Highlighter, snippet
 from records.search.query import Node
 from records.search.whoosh_fast import Unsupported, matching_docnums, phrase_terms
@@ -37,7 +37,6 @@ from records.search.whoosh_scoring import Scored, SegmentScorer
 __all__ = ["MAX_RESULT_WINDOW", "SegmentColumns", "Window", "choose_path", "page_by_whoosh", "page_from_scores",
            "page_of_matches", "match_segments", "run_search", "score_segments"]
 
-MAX_RESULT_WINDOW = 10_000  # deepest hit a page may reach; deeper paging is no use to anyone
 
 _FACET_FIELDS = {"year": "year", "index": "case_index", "type": "doc_type"}
 

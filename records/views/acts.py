@@ -7,30 +7,19 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import current_app, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user
 
 from records import db, disposition, worker
 from records.blobs import get_store
-from records.capture import documents
 from records.disposition import exports, forms, handover
-from records.disposition.acts import Decision
 from records.i18n import _, ngettext
-from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
+from records.models import ActStatus, DestructionMethod, InventoryStatus, ReviewDecision
 from records.permissions import Perm
 from records.retention import format_retention
-from records.views.disposal import bp, date_field, download, form_lang, ids_field
+from records.views import webforms
+from records.views.disposal import bp, download, form_lang
 from records.web import require, select_locale, year_arg
-
-
-def _decisions(act: DisposalAct) -> dict[int, Decision]:
-    """The commission's decisions from the agreement form: ``decision-<case id>`` and ``years-<case id>``."""
-    found: dict[int, Decision] = {}
-    for row in act.rows:
-        raw = request.form.get(f"decision-{row.case_id}")
-        if row.review and raw:
-            found[row.case_id] = disposition.acts.parse_decision(raw, request.form.get(f"years-{row.case_id}"))
-    return found
 
 
 # --- destruction acts ----------------------------------------------------------------------------
@@ -44,9 +33,9 @@ def acts() -> Any:
 @bp.post("/acts")
 @require(Perm.DRAFT_ACTS)
 def draft_act() -> Any:
-    act = disposition.acts.draft_act(db.session(), number=request.form.get("number", ""),
-                                     act_date=date_field("act_date"), case_ids=ids_field("case_id"),
-                                     actor=current_user, note=request.form.get("note", ""))
+    form = webforms.DraftActForm()
+    act = disposition.acts.draft_act(db.session(), number=form.number.data, act_date=form.act_date.value(),
+                                     case_ids=form.case_id.ids(), actor=current_user, note=form.note.data)
     flash(_("Act No. %(number)s was drafted; it now goes to the expert commission for agreement.",
             number=act.number), "success")
     return redirect(url_for(".act", act_id=act.id))
@@ -90,8 +79,9 @@ def _act_file(act_id: int, fmt: str) -> Any:
 def agree_act(act_id: int) -> Any:
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
-    disposition.acts.agree_act(session, the_act, protocol_number=request.form.get("protocol_number"),
-                               protocol_date=date_field("protocol_date"), decisions=_decisions(the_act),
+    form = webforms.AgreementForm()
+    disposition.acts.agree_act(session, the_act, protocol_number=form.protocol_number.data,
+                               protocol_date=form.protocol_date.value(), decisions=form.decisions(the_act),
                                actor=current_user)
     flash(_("The commission's agreement is recorded; the act now goes to the head of the organisation."), "success")
     return redirect(url_for(".act", act_id=act_id))
@@ -105,7 +95,7 @@ def refuse_act(act_id: int) -> Any:
     if the_act.status != ActStatus.DRAFT:
         flash(_("Only a draft act can be sent back by the commission."), "error")
         return redirect(url_for(".act", act_id=act_id))
-    disposition.acts.reject_act(session, the_act, actor=current_user, reason=request.form.get("reason", ""))
+    disposition.acts.reject_act(session, the_act, actor=current_user, reason=webforms.ReasonForm().reason.data)
     flash(_("The act was rejected; its cases may go into another act."), "success")
     return redirect(url_for(".act", act_id=act_id))
 
@@ -124,7 +114,7 @@ def approve_act(act_id: int) -> Any:
 def reject_act(act_id: int) -> Any:
     session = db.session()
     disposition.acts.reject_act(session, disposition.acts.get_act(session, act_id), actor=current_user,
-                                reason=request.form.get("reason", ""))
+                                reason=webforms.ReasonForm().reason.data)
     flash(_("The act was rejected; its cases may go into another act."), "success")
     return redirect(url_for(".act", act_id=act_id))
 
@@ -132,11 +122,12 @@ def reject_act(act_id: int) -> Any:
 @bp.post("/acts/<int:act_id>/execute")
 @require(Perm.EXECUTE_ACTS)
 def execute_act(act_id: int) -> Any:
-    destroyed_on = documents.parse_date(request.form.get("destroyed_on"), _("The date of destruction"))
+    form = webforms.ExecuteActForm()
+    destroyed_on = form.destroyed_on.value()
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
-    job = disposition.execution.request_execution(session, the_act, actor=current_user,
-                                                  method=request.form.get("method"), destroyed_on=destroyed_on)
+    job = disposition.execution.request_execution(session, the_act, actor=current_user, method=form.method.data,
+                                                  destroyed_on=destroyed_on)
     if job is None:
         flash(_("This act was already executed; nothing was left to do."), "success")
         return redirect(url_for(".act", act_id=act_id))
@@ -166,9 +157,10 @@ def inventories() -> Any:
 @bp.post("/inventories")
 @require(Perm.TRANSFER_CASES)
 def draft_inventory() -> Any:
+    form = webforms.DraftInventoryForm()
     inventory = disposition.inventories.draft_inventory(
-        db.session(), number=request.form.get("number", ""), inventory_date=date_field("inventory_date"),
-        case_ids=ids_field("case_id"), actor=current_user, note=request.form.get("note", ""))
+        db.session(), number=form.number.data, inventory_date=form.inventory_date.value(),
+        case_ids=form.case_id.ids(), actor=current_user, note=form.note.data)
     flash(_("Inventory No. %(number)s was drafted; it now goes to the expert commission for agreement.",
             number=inventory.number), "success")
     return redirect(url_for(".inventory", inventory_id=inventory.id))
@@ -188,10 +180,10 @@ def inventory(inventory_id: int) -> Any:
 @require(Perm.AGREE_ACTS)
 def agree_inventory(inventory_id: int) -> Any:
     session = db.session()
+    form = webforms.AgreementForm()
     disposition.inventories.agree_inventory(
         session, disposition.inventories.get_inventory(session, inventory_id),
-        protocol_number=request.form.get("protocol_number"), protocol_date=date_field("protocol_date"),
-        actor=current_user)
+        protocol_number=form.protocol_number.data, protocol_date=form.protocol_date.value(), actor=current_user)
     flash(_("The commission's agreement is recorded; the inventory now goes to the head of the organisation."),
           "success")
     return redirect(url_for(".inventory", inventory_id=inventory_id))
@@ -212,7 +204,7 @@ def approve_inventory(inventory_id: int) -> Any:
 def reject_inventory(inventory_id: int) -> Any:
     session = db.session()
     disposition.inventories.reject_inventory(session, disposition.inventories.get_inventory(session, inventory_id),
-                                             actor=current_user, reason=request.form.get("reason", ""))
+                                             actor=current_user, reason=webforms.ReasonForm().reason.data)
     flash(_("The inventory was rejected; its cases may go into another inventory."), "success")
     return redirect(url_for(".inventory", inventory_id=inventory_id))
 

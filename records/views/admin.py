@@ -13,17 +13,11 @@ from records.i18n import _
 from records.models import User
 from records.labels import ROLE_LABELS
 from records.permissions import Perm, Role
+from records.views import webforms
 from records.views.auth import sign_in
 from records.web import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def _user_or_404(session: Any, user_id: int) -> User:
-    user = session.get(User, user_id)
-    if user is None:
-        raise UserError("no_user", _("There is no such user."), status=404)
-    return user
 
 
 @bp.get("/users")
@@ -36,54 +30,32 @@ def users() -> Any:
 @bp.route("/users/new", methods=["GET", "POST"])
 @require(Perm.MANAGE_USERS)
 def new_user() -> Any:
-    error = None
-    if request.method == "POST":
-        session = db.session()
-        try:
-            user = accounts.create_user(
-                session, request.form.get("username", ""), request.form.get("password", ""),
-                request.form.getlist("roles"), full_name=request.form.get("full_name", ""),
-                min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user,
-            )
-        except UserError as exc:
-            session.rollback()
-            error = str(exc.message)
-        else:
-            flash(_("User %(name)s was created.", name=user.username), "success")
-            return redirect(url_for(".users"))
+    form = webforms.NewUserForm()
+    if form.submit(lambda f: accounts.create_user(
+            db.session(), f.username.data, f.password.data, f.roles.data, full_name=f.full_name.data,
+            min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)):
+        flash(_("User %(name)s was created.", name=form.result.username), "success")
+        return redirect(url_for(".users"))
     return render_template("admin/user_form.html", user=None, roles=list(Role), role_labels=ROLE_LABELS,
-                           error=error, form=request.form), (400 if error else 200)
+                           error=form.error, values=request.form), form.status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @require(Perm.MANAGE_USERS)
 def edit_user(user_id: int) -> Any:
     session = db.session()
-    user = _user_or_404(session, user_id)
-    error = None
-    if request.method == "POST":
-        try:
-            active = request.form.get("active") == "1"
-            if user.id == current_user.id and not active:
-                raise UserError("self_deactivate", _("You cannot switch off your own account."))
-            accounts.rename(session, user, request.form.get("full_name", user.full_name), actor=current_user)
-            accounts.set_roles(session, user, request.form.getlist("roles"), actor=current_user)
-            accounts.set_active(session, user, active, actor=current_user)
-            if request.form.get("password"):
-                accounts.set_password(session, user, request.form["password"],
-                                      min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)
-        except UserError as exc:
-            session.rollback()
-            error = str(exc.message)
-        else:
-            if user.id == current_user.id:
-                sign_in(user)  # a password change ended this session with the others
-            flash(_("User %(name)s was saved.", name=user.username), "success")
-            return redirect(url_for(".users"))
+    user = accounts.get_user_by_id(session, user_id)
+    form = webforms.UserForm()
+    if form.submit(lambda f: accounts.update_user(
+            session, user, full_name=f.full_name.data, roles=f.roles.data, active=f.active.data,
+            password=f.password.data, min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=current_user)):
+        if user.id == current_user.id:
+            sign_in(user)  # a password change ended this session with the others
+        flash(_("User %(name)s was saved.", name=user.username), "success")
+        return redirect(url_for(".users"))
     return render_template("admin/user_form.html", user=user, roles=list(Role), role_labels=ROLE_LABELS,
-                           error=error, form=request.form, tokens=accounts.list_tokens(session, user),
-                           token_state=accounts.token_state, token_expiry=accounts.token_expiry), \
-        (400 if error else 200)
+                           error=form.error, values=request.form, tokens=accounts.list_tokens(session, user),
+                           token_state=accounts.token_state, token_expiry=accounts.token_expiry), form.status
 
 
 @bp.post("/users/<int:user_id>/tokens/revoke")
@@ -91,8 +63,8 @@ def edit_user(user_id: int) -> Any:
 def revoke_tokens(user_id: int) -> Any:
     """Revoke one API token of a user (``token_id``) or, without it, all of them."""
     session = db.session()
-    user = _user_or_404(session, user_id)
-    raw = request.form.get("token_id", "").strip()
+    user = accounts.get_user_by_id(session, user_id)
+    raw = webforms.RevokeTokenForm().token_id.data.strip()
     if raw and not raw.isdigit():
         raise UserError("bad_token_id", _("There is no such token."), status=404)
     count = accounts.revoke_tokens(session, user, actor=current_user, token_id=int(raw) if raw else None)
@@ -108,7 +80,8 @@ def organisation() -> Any:
 
     session = db.session()
     if request.method == "POST":
-        details.save(session, {name: request.form.get(name) for name in details.FIELDS}, actor=current_user)
+        form = webforms.organisation_form(details.FIELDS)
+        details.save(session, {name: form[name].data for name in details.FIELDS}, actor=current_user)
         flash(_("Saved."), "success")
         return redirect(url_for(".organisation"))
     return render_template("admin/organisation.html", organisation=details.details(session), labels=details.LABELS,

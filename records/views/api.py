@@ -1,4 +1,5 @@
-"""The JSON API under /api/v1/, authenticated by bearer tokens (``flask users token NAME``).
+"""The JSON API under /api/v1/, authenticated by bearer tokens (``flask users token NAME``; the
+token signs the client in for one request, see ``_load_api_client`` in app.py).
 
 Other university systems depend on this contract: every refusal is a 4xx with
 ``{"error": {"code": ..., "message": ...}}``.
@@ -8,16 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from flask_login import current_user
 
-from records import accounts, db, downloads, nomenclature
+from records import db, downloads, nomenclature
 from records.capture import documents
 from records.i18n import _
-from records.permissions import Perm, permissions_for
+from records.permissions import Perm
 from records.retention import parse_retention
 from records.search import service as searching
-from records.web import json_error, year_arg
+from records.web import json_error, require, year_arg
 from records.disposition import exports
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,32 +31,9 @@ def register(app: Flask) -> None:
         csrf.exempt(bp)  # bearer tokens, not cookies: no cross-site request can carry one
 
 
-@bp.before_request
-def _authenticate() -> Any:
-    header = request.headers.get("Authorization", "")
-    scheme, _sep, token = header.partition(" ")
-    user = accounts.user_for_token(db.session(), token.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
-        resp = json_error("unauthorized", _("A valid API token is required (Authorization: Bearer ...)."), 401)
-        resp.headers["WWW-Authenticate"] = 'Bearer realm="sandyk"'
-        return resp
-    # current_user for this request only; nothing goes into a session cookie.
-    g._login_user = user
-    g.api_user = user
-    g.api_perms = permissions_for(user.roles)
-    return None
-
-
-def api_require(perm: Perm) -> Any:
-    if perm not in g.api_perms:
-        return json_error("forbidden", _("You do not have permission for this."), 403)
-    return None
-
-
 @bp.get("/nomenclature")
+@require(Perm.VIEW_RECORDS)
 def get_nomenclature() -> Any:
-    if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
-        return denied
     nom = nomenclature.require(db.session(), year_arg())
     items = []
     for item in nom.items:
@@ -78,10 +56,9 @@ def _doc_or_404(document_id: int) -> Any:
 
 
 @bp.post("/documents")
+@require(Perm.FILE_DOCUMENTS)
 @db.reads_first
 def post_document() -> Any:
-    if (denied := api_require(Perm.FILE_DOCUMENTS)) is not None:
-        return denied
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return json_error("no_file", _("Attach the file in the multipart field “file”."), 400)
@@ -91,7 +68,7 @@ def post_document() -> Any:
     filed = documents.file_document(
         current_app._get_current_object(), db.session(), year=request.form.get("year") or date.today().year,
         index=request.form["index"], meta=meta, upload=documents.Upload(upload.stream, upload.filename),
-        actor=g.api_user, allow_duplicate=request.form.get("allow_duplicate") in {"1", "true"},
+        actor=current_user, allow_duplicate=request.form.get("allow_duplicate") in {"1", "true"},
     )
     db.session().flush()
     body = documents.document_json(filed.document)
@@ -103,9 +80,8 @@ def post_document() -> Any:
 
 
 @bp.get("/documents/<int:document_id>")
+@require(Perm.VIEW_RECORDS)
 def get_document(document_id: int) -> Any:
-    if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
-        return denied
     document = documents.open_document(db.session(), _doc_or_404(document_id).id, actor=current_user, via="api")
     body = documents.document_json(document)
     body["index"], body["year"] = document.case.index, document.case.year
@@ -113,21 +89,19 @@ def get_document(document_id: int) -> Any:
 
 
 @bp.get("/documents/<int:document_id>/file")
+@require(Perm.READ_FILES)
 def get_document_file(document_id: int) -> Any:
-    if (denied := api_require(Perm.READ_FILES)) is not None:
-        return denied
     document = _doc_or_404(document_id)
     version = request.args.get("version", type=int)
     return downloads.send_version(document, version, inline=False, actor=current_user, via="api")
 
 
 @bp.get("/search")
+@require(Perm.SEARCH)
 def search() -> Any:
     """Full-text search: ``q`` (the one-box query language), ``index``, ``year``, ``type``, ``sort``, ``page``."""
-    if (denied := api_require(Perm.SEARCH)) is not None:
-        return denied
     wanted = searching.parse_search_request(request.args)
-    result = searching.search_documents(current_app._get_current_object(), db.session(), wanted, actor=g.api_user,
+    result = searching.search_documents(current_app._get_current_object(), db.session(), wanted, actor=current_user,
                                         via="api")
     return jsonify({
         "total": result.total,
@@ -141,10 +115,9 @@ def search() -> Any:
 
 
 @bp.get("/reports/expiry")
+@require(Perm.VIEW_REPORTS)
 def get_expiry_report() -> Any:
     """The yearly expiry list: ``year`` (default this year), ``format=json|csv``, ``lang`` of titles and rules."""
-    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
-        return denied
     from records import disposition
     from records.disposition import reports
     from records.web import select_locale

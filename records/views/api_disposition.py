@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import current_app, g, jsonify, request
+from flask import current_app, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +17,8 @@ from records.errors import NotFound, UserError
 from records.i18n import _
 from records.models import ArchiveInventory, Case
 from records.permissions import Perm
-from records.views.api import api_require, bp
+from records.web import require
+from records.views.api import bp
 from records.views.disposal import download
 from records.disposition import exports
 
@@ -83,9 +84,8 @@ def _created(body: dict[str, Any], location: str) -> Any:
 # --- destruction acts ----------------------------------------------------------------------------
 
 @bp.post("/acts")
+@require(Perm.DRAFT_ACTS)
 def post_act() -> Any:
-    if (denied := api_require(Perm.DRAFT_ACTS)) is not None:
-        return denied
     body = _body()
     today = date.today()
     year = body.get("year")
@@ -94,55 +94,51 @@ def post_act() -> Any:
     if year not in (None, "") and _int(year) != act_date.year:
         raise UserError("bad_year", _("The act's year is the year of its date."))
     act = disposition.acts.draft_act(db.session(), number=body.get("number", ""), act_date=act_date,
-                                     case_ids=_case_ids(body.get("cases")), actor=g.api_user,
+                                     case_ids=_case_ids(body.get("cases")), actor=current_user,
                                      note=str(body.get("note") or ""))
     db.session().flush()
     return _created(disposition.acts.act_json(act), f"/api/v1/acts/{act.id}")
 
 
 @bp.get("/acts/<int:act_id>")
+@require(Perm.VIEW_REPORTS)
 def get_act(act_id: int) -> Any:
-    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
-        return denied
     return jsonify(disposition.acts.act_json(disposition.acts.get_act(db.session(), act_id)))
 
 
 @bp.post("/acts/<int:act_id>/agreement")
+@require(Perm.AGREE_ACTS)
 def agree_act(act_id: int) -> Any:
-    if (denied := api_require(Perm.AGREE_ACTS)) is not None:
-        return denied
     body = _body()
     act = disposition.acts.get_act(db.session(), act_id)
     disposition.acts.agree_act(db.session(), act, protocol_number=body.get("protocol_number"),
                                protocol_date=_date(body.get("protocol_date"), _("The protocol date")),
                                decisions=disposition.acts.decisions_from_json(act, body.get("decisions")),
-                               actor=g.api_user)
+                               actor=current_user)
     return jsonify(disposition.acts.act_json(act))
 
 
 @bp.post("/acts/<int:act_id>/approval")
+@require(Perm.APPROVE_ACTS)
 def approve_act(act_id: int) -> Any:
-    if (denied := api_require(Perm.APPROVE_ACTS)) is not None:
-        return denied
     act = disposition.acts.get_act(db.session(), act_id)
-    disposition.acts.approve_act(db.session(), act, actor=g.api_user)
+    disposition.acts.approve_act(db.session(), act, actor=current_user)
     return jsonify(disposition.acts.act_json(act))
 
 
 @bp.post("/acts/<int:act_id>/execution")
+@require(Perm.EXECUTE_ACTS)
 def execute_act(act_id: int) -> Any:
     """Request the act's execution: 202 with the act once the worker has it queued (follow it with
     ``GET /acts/<id>``: ``status`` becomes ``executed``, ``execution`` counts the cases done), 200 when
     the act was executed already."""
-    if (denied := api_require(Perm.EXECUTE_ACTS)) is not None:
-        return denied
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise UserError("bad_json", _("Send a JSON object (Content-Type: application/json)."))
     destroyed_on = _date(body["date"], _("The date of destruction")) if body.get("date") else None
     session = db.session()
     act = disposition.acts.get_act(session, act_id)
-    job = disposition.execution.request_execution(session, act, actor=g.api_user, method=body.get("method"),
+    job = disposition.execution.request_execution(session, act, actor=current_user, method=body.get("method"),
                                                   destroyed_on=destroyed_on)
     if job is not None:
         session.commit()  # the worker runs the execution in sessions of its own, once the request is recorded
@@ -154,9 +150,8 @@ def execute_act(act_id: int) -> Any:
 
 
 @bp.get("/acts/<int:act_id>/form")
+@require(Perm.VIEW_REPORTS)
 def act_form(act_id: int) -> Any:
-    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
-        return denied
     act = disposition.acts.get_act(db.session(), act_id)
     return _form("act", act, f"act-{act.number}")
 
@@ -164,31 +159,27 @@ def act_form(act_id: int) -> Any:
 # --- inventories of permanent cases --------------------------------------------------------------
 
 @bp.post("/inventories")
+@require(Perm.TRANSFER_CASES)
 def post_inventory() -> Any:
-    if (denied := api_require(Perm.TRANSFER_CASES)) is not None:
-        return denied
     body = _body()
     inventory = disposition.inventories.draft_inventory(
         db.session(), number=body.get("number", ""), inventory_date=_date(body.get("date"), _("The date"), date.today()),
-        case_ids=_case_ids(body.get("cases")), actor=g.api_user, note=str(body.get("note") or ""))
+        case_ids=_case_ids(body.get("cases")), actor=current_user, note=str(body.get("note") or ""))
     db.session().flush()
     return _created(disposition.inventories.inventory_json(db.session(), inventory),
                     f"/api/v1/inventories/{inventory.id}")
 
 
 @bp.get("/inventories/<int:inventory_id>")
+@require(Perm.VIEW_REPORTS)
 def get_inventory(inventory_id: int) -> Any:
-    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
-        return denied
     session = db.session()
     return jsonify(disposition.inventories.inventory_json(
         session, disposition.inventories.get_inventory(session, inventory_id)))
 
 
-def _inventory_step(inventory_id: int, perm: Perm, step: Callable[[Session, ArchiveInventory], object]) -> Any:
+def _inventory_step(inventory_id: int, step: Callable[[Session, ArchiveInventory], object]) -> Any:
     """One step on an inventory, answered with the inventory as it now stands."""
-    if (denied := api_require(perm)) is not None:
-        return denied
     session = db.session()
     inventory = disposition.inventories.get_inventory(session, inventory_id)
     step(session, inventory)
@@ -196,31 +187,33 @@ def _inventory_step(inventory_id: int, perm: Perm, step: Callable[[Session, Arch
 
 
 @bp.post("/inventories/<int:inventory_id>/agreement")
+@require(Perm.AGREE_ACTS)
 def agree_inventory(inventory_id: int) -> Any:
     def agree(session: Session, inventory: ArchiveInventory) -> None:
         body = _body()
         disposition.inventories.agree_inventory(
             session, inventory, protocol_number=body.get("protocol_number"),
-            protocol_date=_date(body.get("protocol_date"), _("The protocol date")), actor=g.api_user)
+            protocol_date=_date(body.get("protocol_date"), _("The protocol date")), actor=current_user)
 
-    return _inventory_step(inventory_id, Perm.AGREE_ACTS, agree)
+    return _inventory_step(inventory_id, agree)
 
 
 @bp.post("/inventories/<int:inventory_id>/approval")
+@require(Perm.APPROVE_ACTS)
 def approve_inventory(inventory_id: int) -> Any:
-    return _inventory_step(inventory_id, Perm.APPROVE_ACTS, lambda session, inventory: disposition.inventories
-                           .approve_inventory(session, inventory, actor=g.api_user))
+    return _inventory_step(inventory_id, lambda session, inventory: disposition.inventories
+                           .approve_inventory(session, inventory, actor=current_user))
 
 
 @bp.post("/inventories/<int:inventory_id>/transfer")
+@require(Perm.TRANSFER_CASES)
 def transfer_inventory(inventory_id: int) -> Any:
-    return _inventory_step(inventory_id, Perm.TRANSFER_CASES, lambda session, inventory: disposition.inventories
-                           .transfer_inventory(session, inventory, actor=g.api_user))
+    return _inventory_step(inventory_id, lambda session, inventory: disposition.inventories
+                           .transfer_inventory(session, inventory, actor=current_user))
 
 
 @bp.get("/inventories/<int:inventory_id>/form")
+@require(Perm.VIEW_REPORTS)
 def inventory_form(inventory_id: int) -> Any:
-    if (denied := api_require(Perm.VIEW_REPORTS)) is not None:
-        return denied
     inventory = disposition.inventories.get_inventory(db.session(), inventory_id)
     return _form("inventory", inventory, f"inventory-{inventory.year}-{inventory.number}")

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from records import accounts, db
 from records.errors import UserError
 from records.i18n import _
+from records.views import webforms
 from records.web import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -30,17 +31,18 @@ def sign_in(user: Any) -> None:
 def login() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("main.home"))
+    form = webforms.LoginForm()
     error = None
     status = 200
-    if request.method == "POST":
+    if form.is_submitted():
         session = db.session()
         try:
             user = accounts.authenticate(
-                session, request.form.get("username", ""), request.form.get("password", ""),
+                session, form.username.data, form.password.data,
                 policy=accounts.LoginPolicy.from_config(current_app.config), ip=request.remote_addr,
             )
         except UserError as exc:
-            # The failure itself (counters, audit event) must be kept.
+            # Unlike other refusals, this one is committed: the failure (counters, audit event) must be kept.
             session.commit()
             error, status = str(exc.message), exc.status
         else:
@@ -61,21 +63,11 @@ def logout() -> Any:
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> Any:
-    error = None
-    if request.method == "POST":
-        user = current_user._get_current_object()
-        if not accounts.verify_password(user, request.form.get("current", "")):
-            error = _("The current password is wrong.")
-        elif request.form.get("new") != request.form.get("repeat"):
-            error = _("The two new passwords differ.")
-        else:
-            try:
-                accounts.set_password(db.session(), user, request.form.get("new", ""),
-                                      min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=user)
-            except UserError as exc:
-                error = str(exc.message)
-            else:
-                sign_in(user)  # the password change ended every session of the user, this one too
-                flash(_("Your password has been changed."), "success")
-                return redirect(url_for("main.home"))
-    return render_template("password.html", error=error), (400 if error else 200)
+    user = current_user._get_current_object()
+    form = webforms.PasswordForm()
+    if form.submit(lambda f: accounts.set_password(db.session(), user, f.new.data,
+                                                   min_length=current_app.config["PASSWORD_MIN_LENGTH"], actor=user)):
+        sign_in(user)  # the password change ended every session of the user, this one too
+        flash(_("Your password has been changed."), "success")
+        return redirect(url_for("main.home"))
+    return render_template("password.html", error=form.error), form.status

@@ -15,6 +15,7 @@ from records.errors import UserError
 from records.i18n import _, ngettext
 from records.permissions import Perm
 from records.retention import format_retention
+from records.views import webforms
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("disposal", __name__, url_prefix="/disposal")
@@ -31,20 +32,6 @@ def download(data: bytes | str, fmt: str, name: str) -> Response:
     is not ASCII, as an inventory number in Cyrillic)."""
     mimetype = {"csv": "text/csv", "xlsx": XLSX, "pdf": "application/pdf"}[fmt]
     return downloads.send_data(data, f"{name}.{fmt}", mimetype)
-
-
-def date_field(name: str) -> date:
-    value = documents.parse_date(request.form.get(name), _("The date"))
-    if value is None:
-        raise UserError("no_date", _("Give the date."))
-    return value
-
-
-def ids_field(name: str) -> list[int]:
-    try:
-        return [int(v) for v in request.form.getlist(name)]
-    except ValueError:
-        raise UserError("bad_case", _("There is no such case.")) from None
 
 
 # --- the expiry list -----------------------------------------------------------------------------
@@ -87,7 +74,7 @@ def closing() -> Any:
 @require(Perm.MANAGE_CASES)
 def close_year(year: int) -> Any:
     result = disposition.closing.close_year(db.session(), year, actor=current_user,
-                                 acknowledged=request.form.get("acknowledged") == "1")
+                                            acknowledged=webforms.CloseYearForm().acknowledged.data)
     flash(ngettext("%(num)d case of %(year)s was closed.", "%(num)d cases of %(year)s were closed.", result.closed,
                    year=year), "success")
     if result.next_nomenclature:
@@ -112,8 +99,9 @@ def case(case_id: int) -> Any:
 def override(case_id: int) -> Any:
     session = db.session()
     the_case = cases.get_case(session, case_id)
-    applied = disposition.overrides.set_override(session, the_case, retention=request.form.get("retention", ""),
-                                                 reason=request.form.get("reason", ""), actor=current_user)
+    form = webforms.OverrideForm()
+    applied = disposition.overrides.set_override(session, the_case, retention=form.retention.data,
+                                                 reason=form.reason.data, actor=current_user)
     if applied:
         flash(_("The retention of this case was changed."), "success")
     else:
@@ -143,7 +131,7 @@ def reject_override(case_id: int) -> Any:
 @require(Perm.MANAGE_CASES)
 def new_volume(case_id: int) -> Any:
     session = db.session()
-    volume = cases.open_new_volume(session, cases.get_case(session, case_id), reason=request.form.get("reason", ""),
+    volume = cases.open_new_volume(session, cases.get_case(session, case_id), reason=webforms.ReasonForm().reason.data,
                                    actor=current_user)
     flash(_("Volume %(n)s of case %(index)s of %(year)s is open and takes documents.", n=volume.volume,
             index=volume.index, year=volume.year), "success")
@@ -154,9 +142,10 @@ def new_volume(case_id: int) -> Any:
 @require(Perm.MANAGE_CASES)
 def keeping(case_id: int) -> Any:
     session = db.session()
+    form = webforms.KeepingForm()
     disposition.closing.update_keeping(session, cases.get_case(session, case_id), actor=current_user,
-                            is_paper=request.form.get("is_paper") == "1", sheets=request.form.get("sheets"),
-                            carry_over=request.form.get("carry_over") == "1")
+                                       is_paper=form.is_paper.data, sheets=form.sheets.data,
+                                       carry_over=form.carry_over.data)
     flash(_("Saved."), "success")
     return redirect(url_for(".case", case_id=case_id))
 
@@ -174,8 +163,9 @@ def close_case(case_id: int) -> Any:
 @require(Perm.MANAGE_HOLDS)
 def hold_case(case_id: int) -> Any:
     session = db.session()
-    disposition.holds.place_hold(session, case=cases.get_case(session, case_id), reason=request.form.get("reason", ""),
-                        requested_by=request.form.get("requested_by", ""), actor=current_user)
+    form = webforms.HoldForm()
+    disposition.holds.place_hold(session, case=cases.get_case(session, case_id), reason=form.reason.data,
+                                 requested_by=form.requested_by.data, actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=case_id))
 
@@ -185,8 +175,9 @@ def hold_case(case_id: int) -> Any:
 def hold_document(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    disposition.holds.place_hold(session, document=document, reason=request.form.get("reason", ""),
-                        requested_by=request.form.get("requested_by", ""), actor=current_user)
+    form = webforms.HoldForm()
+    disposition.holds.place_hold(session, document=document, reason=form.reason.data,
+                                 requested_by=form.requested_by.data, actor=current_user)
     flash(_("The hold was placed."), "success")
     return redirect(url_for(".case", case_id=document.case_id))
 
@@ -196,10 +187,10 @@ def hold_document(document_id: int) -> Any:
 def release_hold(hold_id: int) -> Any:
     session = db.session()
     hold = disposition.holds.get_hold(session, hold_id)
-    disposition.holds.release_hold(session, hold, reason=request.form.get("reason", ""), actor=current_user)
+    form = webforms.ReleaseHoldForm()
+    disposition.holds.release_hold(session, hold, reason=form.reason.data, actor=current_user)
     flash(_("The hold was released."), "success")
-    return redirect(request.form.get("next") if (request.form.get("next") or "").startswith("/disposal/")
-                    else url_for(".holds"))
+    return redirect(form.next.data if form.next.data.startswith("/disposal/") else url_for(".holds"))
 
 
 @bp.get("/holds")

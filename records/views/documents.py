@@ -14,6 +14,7 @@ from records.i18n import _
 from records.labels import text_status_label
 from records.models import DocumentState
 from records.permissions import Perm
+from records.views import webforms
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
@@ -35,26 +36,25 @@ def new() -> Any:
 def create() -> Any:
     """One file per request: the page sends each dropped file on its own, with a progress bar each."""
     wants_json = request.accept_mimetypes.best == "application/json"
-    try:
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            raise UserError("no_file", _("Choose a file to file."))
-        index = (request.form.get("index") or "").split(" ")[0].strip()
+    form = webforms.FilingForm()
+
+    def file(f: webforms.FilingForm) -> documents.Filed:
+        upload = webforms.upload_of(f.file, _("Choose a file to file."))
+        index = webforms.chosen_index(f.index)
         if not index:
             raise UserError("no_index", _("Choose the nomenclature item (case) to file into."))
-        meta = documents.validate_metadata(request.form)
-        filed = documents.file_document(
-            current_app._get_current_object(), db.session(), year=request.form.get("year"), index=index,
-            meta=meta, upload=documents.Upload(upload.stream, upload.filename), actor=current_user,
-            allow_duplicate=request.form.get("allow_duplicate") == "1",
+        return documents.file_document(
+            current_app._get_current_object(), db.session(), year=f.year.data, index=index, meta=f.metadata(),
+            upload=upload, actor=current_user, allow_duplicate=f.allow_duplicate.data,
         )
-    except UserError as exc:
-        db.session().rollback()
+
+    if not form.submit(file):
         if wants_json:
-            body = {"error": {"code": exc.code, "message": str(exc.message), **exc.extra}}
-            return jsonify(body), exc.status
-        flash(str(exc.message), "error")
-        return redirect(url_for(".new", year=request.form.get("year") or None, index=request.form.get("index") or None))
+            exc = form.refused
+            return jsonify({"error": {"code": exc.code, "message": form.error, **exc.extra}}), exc.status
+        flash(form.error, "error")
+        return redirect(url_for(".new", year=form.year.data or None, index=form.index.data or None))
+    filed = form.result
     document = filed.document
     if wants_json:
         return jsonify({"id": document.id, "url": url_for(".show", document_id=document.id),
@@ -139,12 +139,10 @@ def preview(document_id: int) -> Any:
 def add_version(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise UserError("no_file", _("Choose a file to file."))
+    form = webforms.VersionForm()
     version = documents.add_version(current_app._get_current_object(), session, document,
-                                    documents.Upload(upload.stream, upload.filename), actor=current_user,
-                                    comment=request.form.get("comment", ""))
+                                    webforms.upload_of(form.file, _("Choose a file to file.")), actor=current_user,
+                                    comment=form.comment.data)
     flash(_("Version %(n)s was added.", n=version.version), "success")
     return redirect(url_for(".show", document_id=document.id))
 
@@ -164,18 +162,12 @@ def read_again(document_id: int) -> Any:
 def edit(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    error = None
-    if request.method == "POST":
-        try:
-            documents.update_metadata(session, document, documents.validate_metadata(request.form), actor=current_user)
-        except UserError as exc:
-            session.rollback()
-            error = str(exc.message)
-        else:
-            flash(_("The document was saved."), "success")
-            return redirect(url_for(".show", document_id=document.id))
-    return render_template("documents/edit.html", document=document, error=error,
-                           form=request.form if request.method == "POST" else None), (400 if error else 200)
+    form = webforms.MetadataForm()
+    if form.submit(lambda f: documents.update_metadata(session, document, f.metadata(), actor=current_user)):
+        flash(_("The document was saved."), "success")
+        return redirect(url_for(".show", document_id=document.id))
+    return render_template("documents/edit.html", document=document, error=form.error,
+                           values=request.form if form.is_submitted() else None), form.status
 
 
 @bp.post("/<int:document_id>/move")
@@ -183,7 +175,8 @@ def edit(document_id: int) -> Any:
 def move(document_id: int) -> Any:
     session = db.session()
     document = documents.get_document(session, document_id)
-    index = (request.form.get("index") or "").split(" ")[0].strip()
-    target = documents.move_document(session, document, year=request.form.get("year"), index=index, actor=current_user)
+    form = webforms.MoveForm()
+    target = documents.move_document(session, document, year=form.year.data, index=webforms.chosen_index(form.index),
+                                     actor=current_user)
     flash(_("Moved to %(index)s of %(year)s.", index=target.index, year=target.year), "success")
     return redirect(url_for(".show", document_id=document.id))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from records import db, jobs
+from records.db import as_utc
 from records.i18n import _, ngettext
 from records.permissions import Perm
 from records.web import LANGUAGE_NAMES, can, perms, require, safe_next, select_locale
@@ -25,9 +26,7 @@ def _template_globals() -> dict[str, Any]:
 def days_since(at: datetime | None) -> int | None:
     if at is None:
         return None
-    if at.tzinfo is None:  # SQLite returns naive UTC
-        at = at.replace(tzinfo=UTC)
-    return (datetime.now(UTC) - at).days
+    return (datetime.now(UTC) - as_utc(at)).days
 
 
 @bp.app_template_filter("filesize")

@@ -13,6 +13,7 @@ from records.i18n import _
 from records.models import NomenclatureItem
 from records.permissions import Perm
 from records.retention import format_retention, parse_retention
+from records.views import webforms
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("nomenclature", __name__, url_prefix="/nomenclature")
@@ -62,11 +63,10 @@ def form_pdf(year: int) -> Any:
 @require(Perm.MANAGE_NOMENCLATURE)
 def create() -> Any:
     session = db.session()
-    year = nomenclature.check_year(request.form.get("year"))
-    source = request.form.get("source", "shipped")
-    if source == "copy":
-        nomenclature.copy_to_year(session, nomenclature.check_year(request.form.get("from_year")), year,
-                                  actor=current_user)
+    form = webforms.NewNomenclatureForm()
+    year = nomenclature.check_year(form.year.data)
+    if form.source.data == "copy":
+        nomenclature.copy_to_year(session, nomenclature.check_year(form.from_year.data), year, actor=current_user)
     else:
         nomenclature.create(session, year, nomenclature.shipped_rows(), actor=current_user, source="shipped")
     flash(_("The nomenclature for %(year)s was drafted.", year=year), "success")
@@ -77,10 +77,8 @@ def create() -> Any:
 @require(Perm.MANAGE_NOMENCLATURE)
 def import_table(year: int) -> Any:
     session = db.session()
-    upload = request.files.get("table")
-    if upload is None or not upload.filename:
-        raise UserError("no_file", _("Choose a CSV or XLSX file to import."))
-    data = upload.read(5 * 1024 * 1024 + 1)
+    upload = webforms.upload_of(webforms.ImportTableForm().table, _("Choose a CSV or XLSX file to import."))
+    data = upload.stream.read(5 * 1024 * 1024 + 1)
     if len(data) > 5 * 1024 * 1024:
         raise UserError("too_large", _("A nomenclature table may be at most 5 MB."))
     rows = nomenclature.read_xlsx(data) if data[:2] == b"PK" else nomenclature.read_csv(data)
@@ -109,20 +107,12 @@ def edit_item(item_id: int) -> Any:
     item = session.get(NomenclatureItem, item_id)
     if item is None:
         raise UserError("no_item", _("There is no such item."), status=404)
-    error = None
-    if request.method == "POST":
-        try:
-            nomenclature.update_item(
-                session, item, actor=current_user, title_ky=request.form.get("title_ky", ""),
-                title_ru=request.form.get("title_ru", ""), title_en=request.form.get("title_en", ""),
-                retention=request.form.get("retention", ""), note=request.form.get("note", ""),
-                not_to_state_archive=request.form.get("not_to_state_archive") == "1",
-            )
-        except UserError as exc:
-            session.rollback()
-            error = str(exc.message)
-        else:
-            flash(_("Item %(index)s was saved.", index=item.index), "success")
-            return redirect(url_for(".show", year=item.nomenclature.year))
-    return render_template("nomenclature/edit_item.html", item=item, error=error,
-                           form=request.form if request.method == "POST" else None), (400 if error else 200)
+    form = webforms.ItemForm()
+    if form.submit(lambda f: nomenclature.update_item(
+            session, item, actor=current_user, title_ky=f.title_ky.data, title_ru=f.title_ru.data,
+            title_en=f.title_en.data, retention=f.retention.data, note=f.note.data,
+            not_to_state_archive=f.not_to_state_archive.data)):
+        flash(_("Item %(index)s was saved.", index=item.index), "success")
+        return redirect(url_for(".show", year=item.nomenclature.year))
+    return render_template("nomenclature/edit_item.html", item=item, error=form.error,
+                           values=request.form if form.is_submitted() else None), form.status

@@ -2,13 +2,15 @@
 
 ``ACCESS`` names, for each endpoint, the roles allowed to use it. The test walks the app's URL map,
 so a new route without its row here fails the suite. Allowed means: not refused (no 401/403, no
-redirect to the login page) and no server error; refused means 403 for signed-in users (401 JSON
-for API tokens) and the login page for anonymous visitors. Ids in URLs point at nothing (999999):
+redirect to the login page) and no server error; refused means 403 for signed-in users (403 JSON
+for API tokens), a 302 to the login page for anonymous visitors and a 401 JSON with the
+``WWW-Authenticate`` challenge for API calls without a valid token. Ids in URLs point at nothing (999999):
 permission is checked before any lookup, so a refused role never learns whether an object exists.
 """
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -175,7 +177,7 @@ def test_role_matrix(app: Flask, login_as: Any, api_token: Any, role: str) -> No
             refused = status in (401, 403) or (status == 302 and "/login" in resp.headers.get("Location", ""))
             if refused or status >= 500:
                 failures.append(f"{role} {method} {url}: {status}, expected allowed")
-        elif status != 403:
+        elif status != 403 or (is_api and resp.get_json()["error"]["code"] != "forbidden"):
             failures.append(f"{role} {method} {url}: {status}, expected 403")
     assert not failures, "\n".join(failures)
 
@@ -190,11 +192,13 @@ def test_anonymous_and_bad_token(app: Flask) -> None:
         if url.startswith("/api/"):
             for headers in ({}, {"Authorization": "Bearer sdk_not_a_token"}):
                 resp = _call(client, method, url, headers)
-                if resp.status_code != 401 or resp.get_json()["error"]["code"] != "unauthorized":
+                if (resp.status_code != 401 or resp.get_json()["error"]["code"] != "unauthorized"
+                        or resp.headers.get("WWW-Authenticate") != 'Bearer realm="sandyk"'):
                     failures.append(f"anonymous {method} {url}: {resp.status_code}, expected 401 JSON")
         else:
             resp = _call(client, method, url)
-            redirected = resp.status_code == 302 and "/login" in resp.headers.get("Location", "")
-            if not redirected and resp.status_code not in (400, 401):
-                failures.append(f"anonymous {method} {url}: {resp.status_code}, expected the login page")
+            location = resp.headers.get("Location", "")
+            if resp.status_code != 302 or urlsplit(location).path != "/login":
+                failures.append(f"anonymous {method} {url}: {resp.status_code} {location}, "
+                                "expected 302 to the login page")
     assert not failures, "\n".join(failures)

@@ -21,7 +21,7 @@ from records.errors import UserError
 from records.models import AuditAction, Case, NomenclatureItem, User
 from records.spreadsheet import FORMULA_START
 from tests.conftest import PASSWORD, do_login
-from tests.integration.test_disposal_expiry import close, file_doc
+from tests.disposition_steps import close, file_doc
 
 # --- redirects -------------------------------------------------------------------------------------
 

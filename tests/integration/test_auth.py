@@ -84,3 +84,27 @@ def test_language_switch(client, login_as) -> None:  # type: ignore[no-untyped-d
     assert "Nomenclature of cases" in c.get("/nomenclature/").get_data(as_text=True)
     resp = c.get("/lang/ky?next=//evil.example/")
     assert resp.headers["Location"] == "/"
+
+
+def test_the_api_answers_to_tokens_only_and_pages_to_sessions_only(app: Flask, login_as, api_token,  # type: ignore[no-untyped-def]
+                                                                    db_session) -> None:
+    from urllib.parse import urlsplit
+
+    from records.models import ApiToken
+
+    signed_in = login_as("auditor")
+    refused = signed_in.get("/api/v1/nomenclature")
+    assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "unauthorized"
+    assert refused.headers["WWW-Authenticate"] == 'Bearer realm="sandyk"'
+
+    token = api_token("auditor")
+    bearer = {"Authorization": f"Bearer {token}"}
+    page = app.test_client().get("/nomenclature/", headers=bearer)
+    assert page.status_code == 302 and urlsplit(page.headers["Location"]).path == "/login"
+
+    answer = app.test_client().get("/api/v1/nomenclature", headers=bearer)
+    assert answer.status_code == 200 and "Set-Cookie" not in answer.headers  # signed in for this request only
+    assert db_session.scalar(select(ApiToken.last_used_at).where(ApiToken.prefix == token[:10])) is not None
+
+    denied = app.test_client().post("/api/v1/acts", headers=bearer, json={})
+    assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "forbidden"

@@ -19,7 +19,7 @@ from records.db import session_scope
 from records.disposition.rules import ListName
 from records.models import Case, User
 from tests.disposition_steps import close, file_doc
-from tests.unit.test_disposal_rules import OVERRIDES_2023, SHIPPED_2023
+from tests.factories import OVERRIDES_2023, SHIPPED_2023
 
 
 @dataclass

@@ -12,7 +12,7 @@ from flask import Flask
 from records.capture import documents
 from records.db import session_scope
 from records.search import indexing
-from tests.integration.test_search import app_config  # noqa: F401  (both index engines)
+from tests.factories import both_index_engines  # noqa: F401  (the app_config fixture: both index engines)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "text"
 

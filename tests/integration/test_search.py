@@ -5,52 +5,17 @@ Runs on each database backend, and on PostgreSQL also with the PostgreSQL full-t
 """
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from records.capture import documents
 from records.db import session_scope
 from records.models import AuditEvent, Case, CaseState, Document
 from records.search import indexing
-
-SearchFixture = Callable[..., int]
-
-
-@pytest.fixture(params=["whoosh", "postgres-fts"])
-def app_config(request: pytest.FixtureRequest, app_config: dict[str, Any], backend: str) -> dict[str, Any]:
-    if request.param == "postgres-fts":
-        if backend != "postgresql":
-            pytest.skip("the PostgreSQL index needs the PostgreSQL database")
-        app_config["INDEX_URL"] = "postgres-fts:"
-    return app_config
-
-
-@pytest.fixture
-def file_doc(app: Flask) -> SearchFixture:
-    """File a text document and bring the index up to date; returns the document id."""
-    def factory(title: str, text: str, *, year: int = 2023, index: str = "12-4-7", doc_type: str = "protocol",
-                doc_date: str | None = None, **meta: Any) -> int:
-        with app.app_context(), session_scope(app) as session:
-            filed = documents.file_document(
-                app, session, year=year, index=index,
-                meta=documents.validate_metadata({"doc_type": doc_type, "title": title, "doc_date": doc_date,
-                                                  "language": "ky", **meta}),
-                upload=documents.Upload(io.BytesIO(text.encode("utf-8")), "text.txt"), actor=None,
-                allow_duplicate=True,
-            )
-            session.flush()
-            doc_id = filed.document.id
-        indexing.sync(app)
-        return doc_id
-
-    return factory
+from tests.factories import SearchFixture, both_index_engines, indexed_file_doc  # noqa: F401  (fixtures)
 
 
 def search_events(db_session: Any) -> list[AuditEvent]:

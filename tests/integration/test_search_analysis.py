@@ -12,7 +12,7 @@ from records.search import indexing
 from records.search.base import ANALYSIS_VERSION
 
 # Each test runs with the Whoosh index, and on PostgreSQL also with the PostgreSQL index.
-from tests.integration.test_search import SearchFixture, app_config, file_doc  # noqa: F401
+from tests.factories import SearchFixture, both_index_engines, indexed_file_doc  # noqa: F401  (fixtures)
 
 REPORT = ("Иштердин номенклатурасы: кафедранын отурумунун протоколу, китептерди сатып алуу жөнүндө "
           "ректордун буйругу, окутуучулардын жүктөмү жана пландары.")

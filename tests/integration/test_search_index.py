@@ -14,8 +14,9 @@ import pytest
 
 from records.search.base import SearchIndex, SearchResult
 from records.search.query import QueryError
-from records.search.whoosh_index import SNIPPET_SOURCE_CHARS, WhooshIndex
-from tests.unit.test_whoosh_index import CORPUS, make_doc
+from records.search.base import SNIPPET_SOURCE_CHARS
+from records.search.whoosh_index import WhooshIndex
+from tests.factories import CORPUS, make_doc
 
 
 @pytest.fixture(params=["whoosh", "postgres-fts"])

@@ -9,43 +9,8 @@ import pytest
 from records.disposition.rules import ListName, place_case
 from records.nomenclature import SHIPPED_TABLE
 from records.retention import parse_retention
+from tests.factories import OVERRIDES_2023, SHIPPED_2023
 
-# Every distinct retention text of the shipped table, with where a case closed in 2023 first goes and
-# from which year (retention counts from 1 January 2024).
-SHIPPED_2023 = {
-    "МАЧ": (ListName.REVIEW, 2024),
-    "Туруктуу ст.364": (ListName.TRANSFER, 2024),
-    "Туруктуу ст.334": (ListName.TRANSFER, 2024),
-    "Туруктуу ст.405": (ListName.TRANSFER, 2024),
-    "Туруктуу ст.191": (ListName.TRANSFER, 2024),
-    "Туруктуу ст.350": (ListName.TRANSFER, 2024),
-    "Туруктуу ст.407": (ListName.TRANSFER, 2024),
-    "3-жыл ст.23,28": (ListName.DESTROY, 2027),
-    "3-ж ст.369": (ListName.DESTROY, 2027),
-    "3-ж. ст.374": (ListName.DESTROY, 2027),
-    "3-ж. ст.358": (ListName.DESTROY, 2027),
-    "5-ж. ст.343": (ListName.DESTROY, 2029),
-    "5-ж. ст.378": (ListName.DESTROY, 2029),
-    "5-ж. ст.412": (ListName.DESTROY, 2029),
-    "5-ж. ст.413": (ListName.DESTROY, 2029),
-    "5-ж. ст.414": (ListName.DESTROY, 2029),
-    "5-ж. ст.428": (ListName.DESTROY, 2029),
-    "5-ж. ст.423": (ListName.DESTROY, 2029),
-    "5-ж. ст.430": (ListName.DESTROY, 2029),
-    "1-ж. ст.424": (ListName.DESTROY, 2025),
-    "10-ж. ст.191": (ListName.DESTROY, 2034),
-    "10-ж. ст.281": (ListName.DESTROY, 2034),
-    "2-ж. ст.483": (ListName.DESTROY, 2026),
-    "2-ж. ст.67б": (ListName.DESTROY, 2026),
-}
-# Rules an override may give that the shipped table does not use.
-OVERRIDES_2023 = {
-    "5 л. ЭПК": (ListName.REVIEW, 2029),
-    "1 г. ЭПК ст.17": (ListName.REVIEW, 2025),
-    "МАЧ ЭПК": (ListName.REVIEW, 2024),
-    "Постоянно": (ListName.TRANSFER, 2024),
-    "75 лет": (ListName.DESTROY, 2099),
-}
 ASKED = range(2022, 2036)
 
 

@@ -11,70 +11,11 @@ from pathlib import Path
 import pytest
 from whoosh.writing import LockError
 
-from records.search.base import IndexDoc, SearchIndex, open_index
+from records.search.base import SearchIndex, open_index
 from records.search.whoosh_index import PREFIX_EXPANSION_LIMIT, WhooshIndex, open_whoosh_index
+from tests.factories import CORPUS, make_doc
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def make_doc(doc_id: int, **overrides: object) -> IndexDoc:
-    values: dict[str, object] = {
-        "title": f"Document {doc_id}",
-        "text": "",
-        "case_index": "12-4-7",
-        "year": 2023,
-        "doc_type": "protocol",
-        "doc_date": None,
-        "number": None,
-        "counterparty": None,
-        "language": "ky",
-        "filenames": [],
-    }
-    values.update(overrides)
-    return IndexDoc(id=doc_id, **values)  # type: ignore[arg-type]
-
-
-CORPUS = [
-    make_doc(
-        1,
-        title="Кафедранын отурумунун протоколу №5",
-        text="Кафедранын отурумунда өндүрүштүк практика боюнча келишимдердин аткарылышы каралды.",
-        doc_date=date(2023, 9, 4),
-        number="5",
-        filenames=["protokol_5.pdf"],
-    ),
-    make_doc(
-        2,
-        title="Договор о прохождении практики",
-        text="Договор с предприятием о практике студентов. Утверждено протоколом заседания кафедры.",
-        case_index="12-4-12",
-        year=2024,
-        doc_type="contract",
-        doc_date=date(2024, 2, 1),
-        number="№ 15",
-        counterparty="ОсОО «Кумтөр Голд Компани»",
-        language="ru",
-    ),
-    make_doc(
-        3,
-        title="Annual report of the department",
-        text="The department reports on practice contracts and meetings. Новогодняя ёлка.",
-        case_index="12-4-3",
-        year=2022,
-        doc_type="report",
-        language="en",
-    ),
-    make_doc(
-        4,
-        title="Буйрук",
-        text="Ишканалардын тизмеси: Кумтөр, Кыргызалтын. Кен байытуу фабрикасы.",
-        case_index="12-4-7",
-        year=2023,
-        doc_type="order",
-        doc_date=date(2023, 3, 15),
-        counterparty="Кыргызалтын",
-    ),
-]
 
 
 @pytest.fixture
@@ -157,7 +98,7 @@ def test_two_processes_see_each_others_writes(tmp_path: Path) -> None:
     script = textwrap.dedent(
         f"""
         from records.search.base import open_index
-        from tests.unit.test_whoosh_index import make_doc
+        from tests.factories import make_doc
         there = open_index({url!r})
         assert {{h.id for h in there.search("биринчи").hits}} == {{1}}, "first write not visible"
         there.add([make_doc(2, text="экинчи процесс")])
