@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -198,6 +199,7 @@ class Worker:
         self.thread = threading.Thread(target=self._loop, name="sandyk-worker", daemon=True)
 
     def start(self) -> None:
+        print(f"Sandyk: the background worker runs in process {os.getpid()}", file=sys.stderr, flush=True)
         self.thread.start()
         start_listener(self.app, self.wake, self.stop)
 
