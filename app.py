@@ -59,8 +59,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     web.register_security_headers(app)
     web.register_password_gate(app)
 
+    from records import labels
     from records.views import register_blueprints
 
+    labels.register(app)
     register_blueprints(app)
 
     from records import worker

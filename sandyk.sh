@@ -64,7 +64,9 @@ case "${1:-}" in
     system_packages "${TEST_PACKAGES[@]}"
     virtualenv test
     say "Running the test suite (SQLite and PostgreSQL, browser tests in Chromium)"
-    exec "$VENV/bin/pytest" "$@"
+    # Three test processes (pytest-xdist): many tests wait on servers, browsers and tesseract, so a
+    # third process keeps both cores busy. SANDYK_TEST_WORKERS=0 runs in one process.
+    exec "$VENV/bin/pytest" -n "${SANDYK_TEST_WORKERS:-3}" "$@"
     ;;
   *)
     echo "usage: $0 serve [--host H] [--port P] | test [pytest arguments]" >&2

@@ -18,8 +18,9 @@ from records import audit, db
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import ApiToken, LoginThrottle, User, UserRole, UserSession
-from records.permissions import PAPER_LABELS, ROLE_LABELS, Paper, Role, combined_duties
+from records.models import ApiToken, AuditAction, LoginThrottle, User, UserRole, UserSession
+from records.labels import PAPER_LABELS, ROLE_LABELS
+from records.permissions import Paper, Role, combined_duties
 
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
 _dummy_hashes: dict[str, str] = {}
@@ -114,7 +115,7 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
     session.add(user)
     session.flush()
-    audit.record(session, "user:create", user, actor=actor, username=username, roles=sorted(role_set))
+    audit.record(session, AuditAction.USER_CREATE, user, actor=actor, username=username, roles=sorted(role_set))
     return user
 
 
@@ -128,14 +129,14 @@ def set_roles(session: Session, user: User, roles: list[str] | set[str], *, acto
     check_duties(role_set)
     user.role_rows = [UserRole(role=r) for r in sorted(role_set)]
     session.flush()
-    audit.record(session, "user:roles", user, actor=actor, before=before, after=sorted(role_set))
+    audit.record(session, AuditAction.USER_ROLES, user, actor=actor, before=before, after=sorted(role_set))
     end_sessions(session, user, actor=actor, reason="roles")
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
     if user.active != active:
         user.active = active
-        audit.record(session, "user:activate" if active else "user:deactivate", user, actor=actor)
+        audit.record(session, AuditAction.USER_ACTIVATE if active else AuditAction.USER_DEACTIVATE, user, actor=actor)
 
 
 def set_password(session: Session, user: User, password: str, *, min_length: int,
@@ -146,7 +147,7 @@ def set_password(session: Session, user: User, password: str, *, min_length: int
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     session.execute(delete(LoginThrottle).where(LoginThrottle.key == _name_key(user.username)))
-    audit.record(session, "user:password", user, actor=actor)
+    audit.record(session, AuditAction.USER_PASSWORD, user, actor=actor)
     end_sessions(session, user, actor=actor, reason="password")
     revoke_tokens(session, user, actor=actor)
 
@@ -249,7 +250,7 @@ def authenticate(session: Session, username: str, password: str, *, policy: Logi
     wait = max(_wait_left(rows.get(ip_key), now), 0.0 if owner_address else _wait_left(rows.get(name_key), now))
     if wait > 0:
         check_password_hash(_dummy_hash(), password or "")
-        audit.record(session, "auth:login_failed", user, object_type="user", actor=name, ip=ip, reason="throttled")
+        audit.record(session, AuditAction.AUTH_LOGIN_FAILED, user, object_type="user", actor=name, ip=ip, reason="throttled")
         raise UserError("throttled", _l("Too many failed sign-ins. Try again in %(n)s seconds.",
                                         n=max(1, math.ceil(wait))), status=429)
     if user is None:
@@ -267,17 +268,17 @@ def authenticate(session: Session, username: str, password: str, *, policy: Logi
         _count_failure(session, rows, ip_key, policy.free_failures, policy, now)
         _count_failure(session, rows, name_key, policy.name_free_failures, policy, now)
         session.execute(delete(LoginThrottle).where(LoginThrottle.updated_at < now - _FORGET_AFTER))
-        audit.record(session, "auth:login_failed", user, object_type="user", actor=name, ip=ip, reason=reason)
+        audit.record(session, AuditAction.AUTH_LOGIN_FAILED, user, object_type="user", actor=name, ip=ip, reason=reason)
         raise UserError("bad_login", _l("Wrong user name or password."), status=401)
     assert user is not None
     if not user.active:
-        audit.record(session, "auth:login_failed", user, actor=user.username, ip=ip, reason="inactive")
+        audit.record(session, AuditAction.AUTH_LOGIN_FAILED, user, actor=user.username, ip=ip, reason="inactive")
         raise UserError("inactive", _l("This account is switched off. Ask the administrator."), status=403)
     for row in rows.values():
         session.delete(row)
     user.last_login_at = now
     user.last_login_ip = ip
-    audit.record(session, "auth:login", user, actor=user, ip=ip)
+    audit.record(session, AuditAction.AUTH_LOGIN, user, actor=user, ip=ip)
     return user
 
 
@@ -305,6 +306,19 @@ def user_for_session(session: Session, user_id: str, key: str | None, *, max_age
     return user if user is not None and user.active else None
 
 
+def sign_out(session: Session, user: User, key: str | None) -> None:
+    """``user`` signs out of the browser session ``key``."""
+    audit.record(session, AuditAction.AUTH_LOGOUT, user, actor=user)
+    end_session(session, key)
+
+
+def rename(session: Session, user: User, full_name: str, *, actor: User | str | None) -> None:
+    full_name = full_name.strip()
+    if full_name != user.full_name:
+        audit.record(session, AuditAction.USER_RENAME, user, actor=actor, before=user.full_name, after=full_name)
+        user.full_name = full_name
+
+
 def end_session(session: Session, key: str | None) -> None:
     if key:
         session.execute(delete(UserSession).where(UserSession.key_hash == _key_hash(key)))
@@ -314,7 +328,7 @@ def end_sessions(session: Session, user: User, *, actor: User | str | None = Non
     """End every browser session of ``user`` (after a password or role change, or by an administrator)."""
     ended = session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount or 0
     if ended:
-        audit.record(session, "user:sessions_end", user, actor=actor, count=ended, reason=reason)
+        audit.record(session, AuditAction.USER_SESSIONS_END, user, actor=actor, count=ended, reason=reason)
     return ended
 
 
@@ -340,7 +354,7 @@ def issue_token(session: Session, user: User, *, actor: User | str | None = None
     expires = utcnow() + timedelta(days=days)
     session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), prefix=token[:10], expires_at=expires))
     session.flush()
-    audit.record(session, "token:create", user, actor=actor or user, prefix=token[:10], expires=expires.isoformat())
+    audit.record(session, AuditAction.TOKEN_CREATE, user, actor=actor or user, prefix=token[:10], expires=expires.isoformat())
     return token
 
 
@@ -385,5 +399,5 @@ def revoke_tokens(session: Session, user: User, *, actor: User | str | None = No
     for row in rows:
         row.revoked_at = utcnow()
     if rows:
-        audit.record(session, "token:revoke", user, actor=actor, count=len(rows), tokens=[r.prefix for r in rows])
+        audit.record(session, AuditAction.TOKEN_REVOKE, user, actor=actor, count=len(rows), tokens=[r.prefix for r in rows])
     return len(rows)

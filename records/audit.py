@@ -27,8 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
-from flask_login import current_user
+from flask import Flask, current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from records import db
 from records.config import secret_key
 from records.db import get_database, utcnow
-from records.models import AuditEvent, Setting
+from records.models import AuditAction, AuditEvent, Setting
 
 GENESIS = "0" * 64
 HEAD_KEY = "audit_chain_head"
@@ -169,32 +168,34 @@ def _lock_chain(session: Session) -> None:
     # On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``) already serialises writers.
 
 
-def record(session: Session, action: str, obj: Any = None, *, object_type: str | None = None,
-           object_id: Any = None, actor: Any = None, ip: str | None = None, **detail: Any) -> AuditEvent | None:
+def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any, ip: str | None = None,
+           object_type: str | None = None, object_id: Any = None, **detail: Any) -> AuditEvent | None:
     """Append an event. ``obj`` may be a model instance (its table name and id are used).
+
+    ``actor`` is who did it: an account, a name (``"cli"``), or None for the system. ``ip`` is the
+    client's address; without one, the address the request's session was opened for (``db.session``
+    states it once, since services know who acts but not from where), if any. Nothing is read from the
+    request or the signed-in user behind the caller's back.
 
     The event of a read (a search, a view, a download) is appended once the read is done, in a short
     transaction of its own, so the chain's lock is never held while the read's work runs; ``None`` is
     returned then."""
+    action = AuditAction(action)  # a name the trail does not know is refused before anything is written
+    if ip is None:
+        ip = session.info.get(db.CLIENT_IP)
+    if obj is not None:
+        object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
     if db.reading_request(session):
         # Written later, maybe from another request's thread: who, what and from where are taken now.
-        if obj is not None:
-            object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
-            object_id = object_id if object_id is not None else getattr(obj, "id", None)
-        if actor is None and current_user and current_user.is_authenticated:
-            actor = _Actor(current_user.id, current_user.username)
-        ip = ip if ip is not None else request.remote_addr
+        if getattr(actor, "is_authenticated", False):
+            actor = _Actor(actor.id, actor.username)
         db.after_work(session, lambda later: record(later, action, object_type=object_type, object_id=object_id,
                                                     actor=actor or "", ip=ip, **detail))
         return None
     db.begin_write(session)  # the chain head is read under the writer's lock
-    if obj is not None:
-        object_type = object_type or getattr(obj, "__tablename__", type(obj).__name__.lower())
-        object_id = object_id if object_id is not None else getattr(obj, "id", None)
-    if actor is None and has_request_context() and current_user and current_user.is_authenticated:
-        actor = current_user
-    if ip is None and has_request_context():
-        ip = request.remote_addr
+    if actor is not None and not isinstance(actor, str) and not getattr(actor, "is_authenticated", True):
+        actor = None  # an anonymous visitor
     actor_id = getattr(actor, "id", None)
     actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
     detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # what is hashed is what is stored
@@ -211,8 +212,8 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
     count = int(checkpoint.get("count", 0))
     if prev != GENESIS and not checkpoint.get("keyed"):
         # A chain begun before the key existed: say where the keyed part begins.
-        switch = _append(session, key, prev, count + 1, actor_id=None, actor_name="system", action="audit:keyed",
-                         object_type=None, oid=None, detail={"hash": "hmac-sha256", "plain_events": count}, ip=None)
+        switch = _append(session, key, prev, count + 1, actor_id=None, actor_name="system",
+                         action=AuditAction.AUDIT_KEYED, object_type=None, oid=None, detail={"hash": "hmac-sha256", "plain_events": count}, ip=None)
         prev, count = switch.hash, count + 1
         head = _move_head(session, head, switch, count)
     oid = None if object_id is None else str(object_id)
@@ -223,13 +224,14 @@ def record(session: Session, action: str, obj: Any = None, *, object_type: str |
 
 
 def _append(session: Session, key: bytes, prev: str, count: int, *, actor_id: int | None, actor_name: str,
-            action: str, object_type: str | None, oid: str | None, detail: dict[str, Any],
+            action: AuditAction, object_type: str | None, oid: str | None, detail: dict[str, Any],
             ip: str | None) -> AuditEvent:
     at = utcnow()
+    name = action.value  # the plain string is what is stored and hashed
     event = AuditEvent(
-        at=at, actor_id=actor_id, actor=actor_name, action=action, object_type=object_type, object_id=oid,
+        at=at, actor_id=actor_id, actor=actor_name, action=name, object_type=object_type, object_id=oid,
         detail=detail, ip=ip, prev_hash=prev,
-        hash=event_hash(prev, at=at, actor_id=actor_id, actor=actor_name, action=action,
+        hash=event_hash(prev, at=at, actor_id=actor_id, actor=actor_name, action=name,
                         object_type=object_type, object_id=oid, detail=detail, ip=ip, key=key),
     )
     session.add(event)

@@ -15,15 +15,15 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from records import spreadsheet
+from records import audit, spreadsheet
 from records.errors import UserError
 from records.i18n import _l
-from records.models import AuditEvent
+from records.models import AuditAction, AuditEvent
 
 PER_PAGE = 50
 CSV_COLUMNS = ("id", "at", "actor", "actor_id", "action", "object_type", "object_id", "ip", "detail", "hash")
 # Actions that show what someone looked at or took away: the substance of an inspection.
-ACCESS_ACTIONS = ("document:view", "document:preview", "document:download")
+ACCESS_ACTIONS = (AuditAction.DOCUMENT_VIEW, AuditAction.DOCUMENT_PREVIEW, AuditAction.DOCUMENT_DOWNLOAD)
 ACCESS_PREFIXES = ("search", "report")
 
 
@@ -103,6 +103,19 @@ def find_events(session: Session, flt: AuditFilter, page: int = 1, per_page: int
     events = list(session.scalars(
         _filtered(select(AuditEvent), flt).order_by(AuditEvent.id.desc()).offset((page - 1) * per_page).limit(per_page)))
     return EventPage(events=events, page=page, pages=pages, total=total)
+
+
+def browse(session: Session, flt: AuditFilter, page: int = 1, *, actor: Any) -> EventPage:
+    """A page of the trail for a person, whose reading goes on the trail too."""
+    found = find_events(session, flt, page=page)
+    audit.record(session, AuditAction.AUDIT_VIEW, actor=actor, page=found.page, filters=flt.query_args())
+    return found
+
+
+def note_export(session: Session, flt: AuditFilter, *, actor: Any, **via: Any) -> None:
+    """Record that the events ``flt`` selects are being exported (the file is written afterwards, by
+    :func:`export_csv`, in a session of its own)."""
+    audit.record(session, AuditAction.AUDIT_EXPORT, actor=actor, **via, filters=flt.query_args())
 
 
 def action_names(session: Session) -> list[str]:
@@ -214,6 +227,14 @@ def inspection_report(session: Session, since: date, until: date) -> list[Access
                 line.count += 1
                 line.last = at
     return sorted(lines.values(), key=lambda ln: (ln.actor, ln.action, ln.what))
+
+
+def inspection(session: Session, since: date, until: date, *, fmt: str, actor: Any) -> list[AccessLine]:
+    """The inspection report for a person (shown as a page or as CSV, ``fmt``), recorded as made."""
+    lines = inspection_report(session, since, until)
+    audit.record(session, AuditAction.REPORT_INSPECTION, actor=actor, since=since.isoformat(),
+                 until=until.isoformat(), format=fmt, lines=len(lines))
+    return lines
 
 
 def inspection_csv(lines: list[AccessLine], headers: Sequence[str] = ("actor", "action", "what", "count", "first",

@@ -41,7 +41,7 @@ from records.blobs import get_store
 from records.db import get_database, session_scope, utcnow
 from records.errors import UserError
 from records.i18n import _l
-from records.models import AuditEvent, Blob, DisposalAct, Document, DocumentFile, Setting
+from records.models import AuditAction, AuditEvent, Blob, DisposalAct, Document, DocumentFile, Setting
 from records.search import indexing
 from storage.base import CHUNK_SIZE, copy_hashing, fan_out
 
@@ -185,7 +185,7 @@ def create_backup(app: Flask, dest: Path, *, progress: Callable[[int], None] | N
     }
     (dest / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     with session_scope(app) as session:
-        audit.record(session, "backup:create", actor="cli", dest=str(dest), files=len(files), bytes=total,
+        audit.record(session, AuditAction.BACKUP_CREATE, actor="cli", dest=str(dest), files=len(files), bytes=total,
                      corrupted=corrupted)
     return BackupResult(path=dest, files=len(files), bytes=total, corrupted=corrupted)
 
@@ -339,6 +339,6 @@ def restore_backup(app: Flask, src: Path, *, progress: Callable[[int], None] | N
     indexed = indexing.reindex(app)
     with session_scope(app) as session:
         problems_in_chain = list(audit.verify_chain(session))
-        audit.record(session, "backup:restore", actor="cli", source=str(src), created_at=manifest["created_at"],
+        audit.record(session, AuditAction.BACKUP_RESTORE, actor="cli", source=str(src), created_at=manifest["created_at"],
                      blobs=blobs, indexed=indexed, chain_problems=len(problems_in_chain))
     return {"blobs": blobs, "indexed": indexed, "chain_problems": problems_in_chain}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from records import audit, db, nomenclature
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.models import AuditAction, Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
 from records.retention import RetentionKind
 
 
@@ -81,11 +81,11 @@ def open_case(session: Session, item: NomenclatureItem, *, actor: User | None, t
     year = item.nomenclature.year
     case = Case(item_id=item.id, year=year, index=item.index, volume=1, state=CaseState.OPEN,
                 opened_on=_opened_on(year, today or date.today(), doc_date),
-                permanent=item.retention_kind == RetentionKind.PERMANENT.value)
+                permanent=item.retention_kind == RetentionKind.PERMANENT)
     case, opened = db.add_or_find(session, case, lambda: current_volume(session, item))
     if not opened:
         return case  # opened at the same moment by another filing
-    audit.record(session, "case:open", case, actor=actor, index=item.index, year=year, volume=case.volume)
+    audit.record(session, AuditAction.CASE_OPEN, case, actor=actor, index=item.index, year=year, volume=case.volume)
     return case
 
 
@@ -106,7 +106,7 @@ def open_new_volume(session: Session, case: Case, *, reason: str, actor: User, t
                   retention_override=last.retention_override, override_reason=last.override_reason)
     session.add(volume)
     session.flush()
-    audit.record(session, "case:open_volume", volume, actor=actor, index=volume.index, year=volume.year,
+    audit.record(session, AuditAction.CASE_OPEN_VOLUME, volume, actor=actor, index=volume.index, year=volume.year,
                  volume=volume.volume, previous_state=str(last.state), reason=reason)
     return volume
 
@@ -149,7 +149,7 @@ def list_cases(session: Session, year: int) -> list[tuple[Case, int]]:
     """The year's cases in nomenclature order, each with its number of live documents."""
     doc_count = (
         select(func.count(Document.id))
-        .where(Document.case_id == Case.id, Document.state == "active")
+        .where(Document.case_id == Case.id, Document.state == DocumentState.ACTIVE)
         .correlate(Case)
         .scalar_subquery()
     )
@@ -180,7 +180,7 @@ def close_case(session: Session, case: Case, *, actor: User | str | None, today:
     case.state = CaseState.CLOSED
     # A case carried over into later years closes when it is closed; any other at the end of its year.
     case.closed_on = today if case.carry_over else closing_date(case.year, today)
-    audit.record(session, "case:close", case, actor=actor, index=case.index, year=case.year,
+    audit.record(session, AuditAction.CASE_CLOSE, case, actor=actor, index=case.index, year=case.year,
                  closed_on=case.closed_on.isoformat())
 
 

@@ -133,11 +133,19 @@ def get_database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions["sandyk.db"]
 
 
+# Where a request's work comes from, stated once on its session for the audit trail (``audit.record``).
+CLIENT_IP = "client_ip"
+
+
 def session() -> Session:
     """The session of the current request or app context."""
     if "_db_session" not in g:
         database = get_database()
-        g._db_session = database.reads_first_sessionmaker() if has_request_context() else database.sessionmaker()
+        if has_request_context():
+            g._db_session = database.reads_first_sessionmaker()
+            g._db_session.info[CLIENT_IP] = request.remote_addr
+        else:
+            g._db_session = database.sessionmaker()
     return g._db_session
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import Response, current_app, request, send_file
+from flask import Flask, Response, current_app, request, send_file
+from sqlalchemy.orm import Session
 
 from records import audit, db
 from records.blobs import get_store
-from records.capture import documents
-from records.models import Document, DocumentFile
+from records.capture import documents, previews
+from records.models import AuditAction, Document, DocumentFile
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_KINDS = {"pdf", "jpeg", "png"}
@@ -72,14 +74,26 @@ def send_data(data: bytes | str, filename: str, mimetype: str) -> Response:
     return resp
 
 
-def send_version(document: Document, number: int | None, *, inline: bool, via: str = "web") -> Any:
+def page_picture(app: Flask, session: Session, document: Document, number: int | None, page: int, size: str, *,
+                 actor: Any) -> tuple[DocumentFile, Path | None]:
+    """A page of a live document's version (the current one without ``number``) as a PNG, None when it
+    has none; looking at the first page at reading size is looking at the document, and is recorded."""
+    documents.require_live(document)
+    version = documents.get_version(document, number)
+    if size != "thumb" and page == 1:
+        audit.record(session, AuditAction.DOCUMENT_PREVIEW, document, actor=actor, version=version.version,
+                     sha256=version.sha256)
+    return version, previews.page_png(app, version, page, size)
+
+
+def send_version(document: Document, number: int | None, *, inline: bool, actor: Any, via: str = "web") -> Any:
     documents.require_live(document)
     version = documents.get_version(document, number)
     inline = inline and can_preview(version)
     store = get_store(current_app._get_current_object())
     store.size(version.sha256)  # BlobNotFound now, before any header is sent
-    audit.record(db.session(), "document:preview" if inline else "document:download", document,
-                 version=version.version, sha256=version.sha256, via=via)
+    audit.record(db.session(), AuditAction.DOCUMENT_PREVIEW if inline else AuditAction.DOCUMENT_DOWNLOAD, document,
+                 actor=actor, version=version.version, sha256=version.sha256, via=via)
 
     resp = send_file(_StoredStream(lambda: store.open(version.sha256), version.size), mimetype=version.mime, as_attachment=not inline,
                      download_name=version.original_filename, etag=version.sha256, conditional=False)

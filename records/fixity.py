@@ -26,7 +26,7 @@ from records import audit
 from records.blobs import get_store
 from records.capture import previews
 from records.db import session_scope, utcnow
-from records.models import Blob, DocumentFile, Setting
+from records.models import AuditAction, Blob, DocumentFile, Setting
 from storage import BlobNotFound
 from storage.base import CHUNK_SIZE
 from storage.spool import TEMP_PREFIX
@@ -161,7 +161,7 @@ def verify_storage(app: Flask, *, restart: bool = False, progress: Callable[[int
         row = session.get(Setting, RUN_KEY)
         if row is not None and isinstance(row.value, dict):
             row.value = {**row.value, "finished_at": utcnow().isoformat()}
-        audit.record(session, "storage:verify", actor="cli", checked=report.checked,
+        audit.record(session, AuditAction.STORAGE_VERIFY, actor="cli", checked=report.checked,
                      resumed=resumed, missing=report.missing[:100], corrupted=report.corrupted[:100],
                      orphaned=len(report.orphaned))
     return report
@@ -219,7 +219,7 @@ def collect_garbage(app: Flask, *, older_than: timedelta = DEFAULT_GRACE, dry_ru
         if cleanup is not None:
             report.temp_files_deleted += cleanup(older_than)
         with session_scope(app) as session:
-            audit.record(session, "storage:gc", actor="cli", orphans=report.orphans_deleted[:100],
+            audit.record(session, AuditAction.STORAGE_GC, actor="cli", orphans=report.orphans_deleted[:100],
                          orphan_count=len(report.orphans_deleted), temp_files=report.temp_files_deleted,
                          grace_hours=older_than.total_seconds() / 3600)
     return report

@@ -17,14 +17,17 @@ from records.disposition.expiry import expiry_list
 from records.models import (
     ActStatus,
     ArchiveInventory,
+    AuditAction,
     AuditEvent,
     Case,
     CaseState,
     DisposalAct,
     Document,
+    DocumentState,
     InventoryStatus,
     Nomenclature,
     NomenclatureStatus,
+    TextStatus,
     User,
 )
 
@@ -57,7 +60,7 @@ class Home:
 
 
 def _live_documents(session: Session, *where: Any, order: Any, limit: int = LIMIT) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.state == "active", *where)
+    return list(session.scalars(select(Document).where(Document.state == DocumentState.ACTIVE, *where)
                                 .order_by(order).limit(limit)))
 
 
@@ -73,12 +76,12 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
     if "secretary" in roles:
         home.recent_filings = _live_documents(session, Document.created_by_id == user.id,
                                               order=Document.id.desc())
-        home.failed_text = _live_documents(session, Document.text_status == "failed", order=Document.id.desc())
+        home.failed_text = _live_documents(session, Document.text_status == TextStatus.FAILED, order=Document.id.desc())
         home.undated = _live_documents(session, Document.doc_date.is_(None), order=Document.id.desc())
         home.undated_total = session.scalar(select(func.count(Document.id)).where(
-            Document.state == "active", Document.doc_date.is_(None))) or 0
+            Document.state == DocumentState.ACTIVE, Document.doc_date.is_(None))) or 0
     if "auditor" in roles:
-        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == "search:query",
+        searches = session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.SEARCH_QUERY,
                                                             AuditEvent.actor_id == user.id)
                                    .order_by(AuditEvent.id.desc()).limit(40))
         seen: list[str] = []
@@ -96,7 +99,7 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
                                                   .group_by(DisposalAct.status)).tuples().all())
         home.paper_without_sheets = list(session.scalars(
             select(Case).where(Case.is_paper.is_(True), Case.sheets.is_(None),
-                               Case.state.in_([CaseState.OPEN.value, CaseState.CLOSED.value]))
+                               Case.state.in_([CaseState.OPEN, CaseState.CLOSED]))
             .order_by(Case.year.desc(), Case.index).limit(LIMIT)))
     waiting = [WAITING_STEP[role] for role in sorted(roles & WAITING_STEP.keys())]
     if waiting:
@@ -111,5 +114,5 @@ def for_user(session: Session, user: User, *, today: date | None = None) -> Home
         rows = session.execute(select(User.active, func.count(User.id)).group_by(User.active)).tuples().all()
         home.users = {"active": sum(n for active, n in rows if active), "inactive": sum(n for active, n in rows if not active)}
         home.checks = {action: _last_event(session, action)
-                       for action in ("backup:create", "audit:verify", "storage:verify")}
+                       for action in (AuditAction.BACKUP_CREATE, AuditAction.AUDIT_VERIFY, AuditAction.STORAGE_VERIFY)}
     return home

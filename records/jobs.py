@@ -48,7 +48,10 @@ class Progress:
     """Work done against a total, shown on ``stream`` and kept in a ``job`` row (when ``app`` is given)."""
 
     def __init__(self, label: str, total: int | None, *, app: Flask | None = None, kind: str = "",
-                 source: str = "", stream: TextIO | None = None, tty: bool | None = None, log_every: float = 30.0, save_every: float = 2.0) -> None:
+                 source: str = "", stream: TextIO | None = None, tty: bool | None = None, log_every: float = 30.0,
+                 save_every: float = 2.0, job_id: int | None = None) -> None:
+        """``job_id`` goes on with a job row written before (a job queued for the worker); otherwise a row
+        of ``kind`` is added when ``app`` is given."""
         self.label, self.total = label, total
         self.app, self.kind, self.source = app, kind, source
         self.stream = stream if stream is not None else sys.stderr
@@ -60,8 +63,8 @@ class Progress:
         self._shown = self._saved = 0.0
         self._shown_done: int | None = None
         self._line = 0
-        self.job_id: int | None = None
-        if app is not None and kind:
+        self.job_id: int | None = job_id
+        if app is not None and kind and job_id is None:
             with session_scope(app) as session:
                 job = Job(kind=kind, label=source[:500], total=total, summary={})
                 session.add(job)

@@ -20,7 +20,7 @@ from records import accounts, audit, db, spreadsheet
 from records.db import utcnow
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import Case, Nomenclature, NomenclatureItem, NomenclatureStatus, User
+from records.models import AuditAction, Case, Nomenclature, NomenclatureItem, NomenclatureStatus, User
 from records.permissions import Paper
 from records.retention import RetentionKind, RetentionParseError, RetentionRule, parse_retention
 
@@ -140,7 +140,7 @@ def set_rule(item: NomenclatureItem, text: str, rule: RetentionRule) -> None:
         for case in item.cases:
             case.permanent = True
     item.retention = text
-    item.retention_kind = rule.kind.value
+    item.retention_kind = rule.kind
     item.retention_years = rule.years
     item.epk = rule.epk
     item.articles = ",".join(rule.articles)
@@ -176,7 +176,7 @@ def create(session: Session, year: int, rows: list[ItemRow], *, actor: User | No
         nom.items.append(item)
     if not db.add_or_find(session, nom, lambda: get(session, year))[1]:  # the year has one, maybe just added
         raise Conflict("nomenclature_exists", _l("The nomenclature for %(year)s already exists.", year=year))
-    audit.record(session, "nomenclature:create", nom, actor=actor, year=year, items=len(rows), source=source,
+    audit.record(session, AuditAction.NOMENCLATURE_CREATE, nom, actor=actor, year=year, items=len(rows), source=source,
                  based_on=based_on)
     return nom
 
@@ -201,7 +201,7 @@ def replace_items(session: Session, nom: Nomenclature, rows: list[ItemRow], *, a
         item.position = pos
         _apply_row(item, row)
     session.flush()
-    audit.record(session, "nomenclature:import", nom, actor=actor, year=nom.year, items=len(rows), source=source)
+    audit.record(session, AuditAction.NOMENCLATURE_IMPORT, nom, actor=actor, year=nom.year, items=len(rows), source=source)
     return nom
 
 
@@ -253,7 +253,7 @@ def approve(session: Session, nom: Nomenclature, *, actor: User) -> None:
     nom.status = NomenclatureStatus.APPROVED
     nom.approved_by_id = actor.id
     nom.approved_at = utcnow()
-    audit.record(session, "nomenclature:approve", nom, actor=actor, year=nom.year, **flags)
+    audit.record(session, AuditAction.NOMENCLATURE_APPROVE, nom, actor=actor, year=nom.year, **flags)
 
 
 def update_item(session: Session, item: NomenclatureItem, *, actor: User, title_ky: str, title_ru: str,
@@ -278,7 +278,7 @@ def update_item(session: Session, item: NomenclatureItem, *, actor: User, title_
         changed["status"] = ["approved", "draft"]
     nom.created_by_id = actor.id  # whoever changed it last is its drafter for the approval rule
     session.flush()
-    audit.record(session, "nomenclature:edit_item", item, actor=actor, year=nom.year, index=item.index,
+    audit.record(session, AuditAction.NOMENCLATURE_EDIT_ITEM, item, actor=actor, year=nom.year, index=item.index,
                  changes=changed)
 
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from records.i18n import _l
-
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -14,17 +12,6 @@ class Role(StrEnum):
     HEAD = "head"
     COMMISSION = "commission"
     APPROVER = "approver"
-
-
-ROLE_LABELS = {
-    Role.ADMIN: _l("Administrator"),
-    Role.SECRETARY: _l("Secretary"),
-    Role.AUDITOR: _l("Auditor"),
-    Role.ARCHIVIST: _l("Records officer"),
-    Role.HEAD: _l("Head of department"),
-    Role.COMMISSION: _l("Expert commission member"),
-    Role.APPROVER: _l("Head of the organisation (approver)"),
-}
 
 
 class Perm(StrEnum):
@@ -83,11 +70,6 @@ class Paper(StrEnum):
     NOMENCLATURE = "nomenclature"
     DISPOSAL = "disposal"  # destruction acts and inventories of permanent cases
 
-
-PAPER_LABELS = {
-    Paper.NOMENCLATURE: _l("the nomenclature"),
-    Paper.DISPOSAL: _l("destruction acts and inventories"),
-}
 
 # Who drafts and who agrees or approves each kind of paper. Nobody may hold roles of both sides of the
 # same paper (four eyes), unless the setting ALLOW_COMBINED_ROLES lets a very small office do so.

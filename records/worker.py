@@ -1,4 +1,5 @@
-"""Background work of the web process: text extraction for scans, and applying index tasks.
+"""Background work of the web process: executing the destruction acts whose execution was requested,
+text extraction for scans, and applying index tasks.
 
 On the embedded defaults the web process alone brings every document to a final text state: a
 daemon thread wakes when something is filed (and every few seconds anyway), claims pending file
@@ -27,7 +28,8 @@ from records.capture import documents, retext
 from records.capture.intake import FileCheck
 from records.capture.intake.ocr import default_workers
 from records.db import get_database, session_scope
-from records.models import Document, DocumentFile, TextStatus
+from records.disposition import execution
+from records.models import Document, DocumentFile, DocumentState, TextStatus
 from records.search import indexing
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ def extract_one(app: Flask, file_id: int) -> str | None:
         version = session.get(DocumentFile, file_id)
         if version is None or version.text_status != TextStatus.PENDING:
             return None
-        if version.document.state != "active":
+        if version.document.state != DocumentState.ACTIVE:
             return None  # destroyed meanwhile: its text must not come back
         attempts, sha256 = version.text_attempts, version.sha256
         check = FileCheck(kind=version.kind, mime=version.mime, active_content=version.active_content,
@@ -120,7 +122,7 @@ def extract_one(app: Flask, file_id: int) -> str | None:
         version = session.get(DocumentFile, file_id)
         if version is None:
             return DROPPED
-        if version.document.state != "active":
+        if version.document.state != DocumentState.ACTIVE:
             return DROPPED  # destroyed while being read: drop the text
         if result is None:
             version.text_status = TextStatus.FAILED if version.text_attempts >= MAX_ATTEMPTS else TextStatus.PENDING
@@ -153,13 +155,16 @@ def ocr_workers(app: Flask) -> int:
     return int(app.config.get("OCR_WORKERS") or 0) or default_workers()
 
 
-def run_once(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
+def run_once(app: Flask, on_file: Callable[[str], None] | None = None,
+             between: Callable[[], object] | None = None) -> int:
     """Extract every pending version and apply index tasks; returns versions processed. ``on_file`` is
     told the text status of each version read (``failed`` when it failed for good), for progress
-    reports."""
+    reports; ``between`` runs before each batch of versions."""
     done = 0
     with ThreadPoolExecutor(ocr_workers(app), thread_name_prefix="sandyk-extract") as executor:
         while True:
+            if between is not None:
+                between()
             ids = pending_files(app)
             if not ids:
                 break
@@ -178,6 +183,13 @@ def run_once(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
         indexing.sync(app)
     indexing.sync(app)
     return done
+
+
+def run_round(app: Flask) -> int:
+    """One round of the background work: the destruction acts whose execution was requested, then text
+    and index. Acts are looked at again before each batch of text, so a long OCR backlog never holds
+    an act's execution back for more than one batch."""
+    return run_once(app, between=lambda: execution.run_queued(app))
 
 
 def retry_failed(app: Flask) -> int:
@@ -206,7 +218,7 @@ class Worker:
     def _loop(self) -> None:
         while not self.stop.is_set():
             try:
-                run_once(self.app)
+                run_round(self.app)
             except Exception:  # keep the thread alive; the next round retries
                 log.exception("background work failed")
             self.wake.wait(IDLE_SECONDS)
@@ -217,7 +229,7 @@ def kick(app: Flask) -> None:
     """Tell the background work that something was committed."""
     mode = app.config["WORKER"]
     if mode == "inline":
-        run_once(app)
+        run_round(app)
     elif mode == "thread":
         with _start_lock:
             worker: Worker | None = app.extensions.get("sandyk.worker")

@@ -1,12 +1,12 @@
 """Errors raised by the blob stores.
 
-Every error carries a short message that can be shown to a user as is; the
-technical detail (which blob, what limit, the underlying exception) stays in
-attributes and in the exception chain, for logs.
+Every error carries a ``code`` saying what went wrong, for the application to
+put into its users' words (``records.blobs.storage_message``), and a plain
+English message for logs; the technical detail (which blob, what limit, the
+underlying exception) stays in attributes and in the exception chain. The
+stores know nothing of the application that uses them.
 """
 from __future__ import annotations
-
-from records.i18n import _l
 
 __all__ = [
     "BlobIntegrityError",
@@ -34,19 +34,19 @@ def format_size(n_bytes: int) -> str:
 class StorageError(Exception):
     """The blob store could not do what was asked."""
 
-    def __init__(self, message: object | None = None) -> None:
-        super().__init__(
-            message
-            if message is not None
-            else _l("The file storage is not available right now. Please try again later.")
-        )
+    code = "unavailable"
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message if message is not None else "The file storage is not available right now.")
 
 
 class InvalidBlobId(StorageError, ValueError):
     """A blob id is not 64 lowercase hex digits; refused before any path or key is built."""
 
+    code = "invalid_id"
+
     def __init__(self, value: object) -> None:
-        super().__init__(_l("This file reference is not valid."))
+        super().__init__("This file reference is not valid.")
         # repr() so control characters in hostile input cannot forge log lines
         self.value = repr(value)[:100]
 
@@ -54,18 +54,20 @@ class InvalidBlobId(StorageError, ValueError):
 class BlobNotFound(StorageError):
     """No blob is stored under this id."""
 
+    code = "not_found"
+
     def __init__(self, sha256: str) -> None:
-        super().__init__(_l("The requested file was not found in storage."))
+        super().__init__("The requested file was not found in storage.")
         self.sha256 = sha256
 
 
 class BlobIntegrityError(StorageError):
     """The bytes do not hash to the id they were offered under."""
 
+    code = "integrity"
+
     def __init__(self, expected: str, actual: str | None = None) -> None:
-        super().__init__(
-            _l("The file was not saved because it changed on the way. Please upload it again.")
-        )
+        super().__init__("The file was not saved because it changed on the way.")
         self.expected = expected
         self.actual = actual  # None when the mismatch was found without hashing (by size)
 
@@ -73,8 +75,8 @@ class BlobIntegrityError(StorageError):
 class UploadTooLarge(StorageError):
     """More than the allowed number of bytes arrived."""
 
+    code = "too_large"
+
     def __init__(self, limit: int) -> None:
-        super().__init__(
-            _l("The file is too large. Files up to %(size)s are accepted.", size=format_size(limit))
-        )
+        super().__init__(f"The file is too large. Files up to {format_size(limit)} are accepted.")
         self.limit = limit

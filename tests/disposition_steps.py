@@ -117,3 +117,18 @@ def api_file(client: Any, token: str, tmp_path: Path, index: str, year: int, tit
             "file": (path.open("rb"), path.name)}
     return client.post("/api/v1/documents", data=data, headers={"Authorization": f"Bearer {token}"},
                        content_type="multipart/form-data")
+
+
+def executed_act(read: Any, timeout: float = 60.0) -> dict[str, Any]:
+    """The act as ``read()`` answers it (the API's JSON) once the worker finished its execution; fails when
+    the execution stops or does not finish within ``timeout`` seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        act = read()
+        if act["status"] == "executed":
+            return act  # type: ignore[no-any-return]
+        assert act["status"] == "executing" and act["execution"]["state"] == "running", act
+        assert time.monotonic() < deadline, f"the act's execution did not finish in {timeout} s: {act}"
+        time.sleep(0.2)

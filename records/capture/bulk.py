@@ -31,7 +31,7 @@ from records.capture.intake import Refusal, check_file
 from records.db import session_scope
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import DocType, DocumentFile, TextStatus, User, UserRole
+from records.models import AuditAction, DocType, DocumentFile, TextStatus, User, UserRole
 from records.permissions import Role
 
 MANIFEST_COLUMNS = ("path", "index", "year", "type", "title", "date", "number")
@@ -411,6 +411,6 @@ def pending_text(app: Flask) -> int:
 def record_run(app: Flask, report: ImportReport, *, actor_id: int, source: str, mode: str) -> None:
     """One audit event for the whole import, next to the ``document:file`` event of each file."""
     with session_scope(app) as session:
-        audit.record(session, "import:run", object_type="import", actor=session.get(User, actor_id),
+        audit.record(session, AuditAction.IMPORT_RUN, object_type="import", actor=session.get(User, actor_id),
                      source=source, mode=mode, filed=len(report.filed), already_filed=len(report.already_filed),
                      refused=len(report.refused), interrupted=report.interrupted)

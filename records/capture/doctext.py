@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from records.models import Document, DocumentText, TextStatus
+from records.models import Document, DocumentState, DocumentText, TextStatus
 
 # How the text was read, by the parts of ``DocumentFile.text_method``.
 TEXT_LAYER, OCR, BOTH, FILE = "text-layer", "ocr", "text-layer+ocr", "file"
@@ -25,7 +25,7 @@ def shown_text(session: Session, document: Document) -> ShownText | None:
     """The current version's text for the document page; None for a destroyed document or one without
     a file."""
     version = document.current
-    if document.state != "active" or version is None:
+    if document.state != DocumentState.ACTIVE or version is None:
         return None
     row = session.get(DocumentText, version.id)
     text = row.text if row is not None and version.text_status == TextStatus.DONE else ""

@@ -6,14 +6,13 @@ transaction), or later by the background worker for anything that needs OCR -> c
 audit event and index task in one short write transaction, once the blob is synced. Until that last
 step the request holds no lock, so no other request waits on a file's work. Anything refused before
 the catalogue rows are written leaves nothing behind; a blob written for a transaction that then fails
-is an orphan that ``storage gc`` collects.
+is an orphan that ``storage gc`` collects. What is said about the document is checked in
+:mod:`records.capture.metadata`.
 """
 from __future__ import annotations
 
-import re
 import threading
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,30 +24,29 @@ from sqlalchemy.orm import Session
 from records import audit, cases, db
 from records.blobs import get_store
 from records.capture.intake import Extraction, FileCheck, Limits, Refusal, check_file, extract_text, ooxml
+# ``documents.validate_metadata`` and ``documents.parse_date`` are how callers name them.
+from records.capture.metadata import Metadata, clean_text, parse_date, safe_filename, validate_metadata  # noqa: F401
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Blob, Case, DocType, Document, DocumentFile, DocumentText, TextStatus, User
+from records.models import (
+    AuditAction,
+    Blob,
+    Case,
+    Document,
+    DocumentFile,
+    DocumentState,
+    DocumentText,
+    TextStatus,
+    User,
+)
 from records.search import indexing
 from storage import BlobStore, SpooledUpload, UploadTooLarge, spool_upload
 
-LANGUAGES = ("ky", "ru", "en")
 ZIP_KINDS = frozenset({"docx", "xlsx", "odt", "ods"})
 # Office files with more XML than this are read by the background worker: a few seconds of parsing
 # the uploader need not wait for.
 INLINE_XML_BYTES = 8 * 2**20
-MAX_TITLE = 500
-# Fields of the type-specific details, with the types they belong to.
-DETAIL_FIELDS: dict[str, tuple[str, ...]] = {
-    DocType.PROTOCOL: ("agenda",),
-    DocType.ORDER: ("subject",),
-    DocType.CONTRACT: ("valid_from", "valid_to", "student_group"),
-    DocType.SAC: ("sac_kind", "programme", "sac_year"),
-    DocType.REPORT: ("period",),
-    DocType.OTHER: (),
-}
-SAC_KINDS = ("order", "application", "notice", "report")
-DATE_DETAILS = {"valid_from", "valid_to"}
 
 
 @dataclass
@@ -58,78 +56,9 @@ class Upload:
 
 
 @dataclass
-class Metadata:
-    doc_type: str
-    title: str
-    doc_date: date | None
-    number: str | None = None
-    counterparty: str | None = None
-    language: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Filed:
     document: Document
     version: DocumentFile
-
-
-def clean_text(value: Any, limit: int) -> str:
-    """Printable text only: control characters and direction overrides are dropped."""
-    text = unicodedata.normalize("NFC", str(value or ""))
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in "\t")
-    return " ".join(text.split())[:limit]
-
-
-def safe_filename(name: str) -> str:
-    """The name to keep and offer on download: no path, no control characters, bounded length."""
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = clean_text(base, 255).strip(". ")
-    return base or "document"
-
-
-def parse_date(value: Any, what: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        parsed = date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise UserError("bad_date", _l("%(field)s must be a date written as YYYY-MM-DD.", field=what)) from None
-    if not 1900 <= parsed.year <= 2100:
-        raise UserError("bad_date", _l("%(field)s must be a date written as YYYY-MM-DD.", field=what))
-    return parsed
-
-
-def validate_metadata(raw: dict[str, Any]) -> Metadata:
-    doc_type = str(raw.get("doc_type") or "").strip()
-    if doc_type not in set(DocType):
-        raise UserError("bad_doc_type", _l("Choose the document type: %(types)s.", types=", ".join(DocType)))
-    title = clean_text(raw.get("title"), MAX_TITLE)
-    if not title:
-        raise UserError("no_title", _l("Give the document a title."))
-    language = str(raw.get("language") or "").strip() or None
-    if language is not None and language not in LANGUAGES:
-        raise UserError("bad_language", _l("The language must be one of: ky, ru, en."))
-    details: dict[str, Any] = {}
-    for name in DETAIL_FIELDS[doc_type]:
-        value = raw.get(name)
-        if name in DATE_DETAILS:
-            parsed = parse_date(value, name)
-            if parsed:
-                details[name] = parsed.isoformat()
-        elif value not in (None, ""):
-            details[name] = clean_text(value, 300)
-    if details.get("sac_kind") and details["sac_kind"] not in SAC_KINDS:
-        raise UserError("bad_sac_kind", _l("The SAC document kind must be one of: %(kinds)s.", kinds=", ".join(SAC_KINDS)))
-    if details.get("valid_from") and details.get("valid_to") and details["valid_from"] > details["valid_to"]:
-        raise UserError("bad_date", _l("The contract cannot end before it starts."))
-    return Metadata(
-        doc_type=doc_type, title=title, doc_date=parse_date(raw.get("doc_date"), _l("The document date")),
-        number=clean_text(raw.get("number"), 64) or None, counterparty=clean_text(raw.get("counterparty"), 300) or None,
-        language=language, details=details,
-    )
 
 
 def limits_for(app: Flask) -> Limits:
@@ -259,7 +188,7 @@ def where_stored(session: Session, sha256: str) -> list[Document]:
     """Live documents that already hold these exact bytes."""
     holders = select(DocumentFile.document_id).where(DocumentFile.sha256 == sha256)
     return list(session.scalars(
-        select(Document).where(Document.id.in_(holders), Document.state == "active").order_by(Document.id)
+        select(Document).where(Document.id.in_(holders), Document.state == DocumentState.ACTIVE).order_by(Document.id)
     ))
 
 
@@ -333,7 +262,7 @@ def file_document(app: Flask, session: Session, *, year: Any, index: str, meta: 
         session.add(DocumentText(file_id=version.id, text=accepted.text))
         _note_dates(case, meta.doc_date)
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:file", document, actor=actor, case=f"{case.index}/{case.year}",
+        audit.record(session, AuditAction.DOCUMENT_FILE, document, actor=actor, case=f"{case.index}/{case.year}",
                      sha256=accepted.sha256, size=accepted.size, filename=accepted.filename, type=accepted.check.kind)
         accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return Filed(document, version)
@@ -374,7 +303,7 @@ def add_version(app: Flask, session: Session, document: Document, upload: Upload
         version = _new_version(session, document, accepted, len(document.versions) + 1, actor, comment)
         document.updated_at = utcnow()
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:version", document, actor=actor, version=version.version,
+        audit.record(session, AuditAction.DOCUMENT_VERSION, document, actor=actor, version=version.version,
                      sha256=accepted.sha256, filename=accepted.filename)
         accepted.stored()  # the blob and its folder entries are synced before the caller commits
         return version
@@ -388,7 +317,7 @@ def _refuse_same_version(document: Document, accepted: Accepted) -> None:
 
 
 def require_live(document: Document) -> None:
-    if document.state != "active":
+    if document.state != DocumentState.ACTIVE:
         raise Conflict("destroyed", _l("This document was destroyed under a disposal act."))
 
 
@@ -396,6 +325,13 @@ def get_document(session: Session, document_id: int) -> Document:
     document = session.get(Document, document_id)
     if document is None:
         raise NotFound("no_document", _l("There is no such document."))
+    return document
+
+
+def open_document(session: Session, document_id: int, *, actor: Any, **via: Any) -> Document:
+    """A document someone opens (its page, or its record through the API): the reading goes on the trail."""
+    document = get_document(session, document_id)
+    audit.record(session, AuditAction.DOCUMENT_VIEW, document, actor=actor, **via)
     return document
 
 
@@ -419,7 +355,7 @@ def update_metadata(session: Session, document: Document, meta: Metadata, *, act
         document.updated_at = utcnow()
         _note_dates(document.case, meta.doc_date)
         indexing.enqueue(session, document.id)
-        audit.record(session, "document:edit", document, actor=actor, changes=changes)
+        audit.record(session, AuditAction.DOCUMENT_EDIT, document, actor=actor, changes=changes)
     return changes
 
 
@@ -435,7 +371,7 @@ def move_document(session: Session, document: Document, *, year: Any, index: str
     document.updated_at = utcnow()
     _note_dates(target, document.doc_date)
     indexing.enqueue(session, document.id)
-    audit.record(session, "document:move", document, actor=actor, source=f"{source.index}/{source.year}",
+    audit.record(session, AuditAction.DOCUMENT_MOVE, document, actor=actor, source=f"{source.index}/{source.year}",
                  target=f"{target.index}/{target.year}")
     return target
 
@@ -468,7 +404,7 @@ def read_text_again(session: Session, document: Document, *, actor: User | None)
     version.text_status, version.text_attempts, version.text_error = TextStatus.PENDING, 0, None
     document.text_status = TextStatus.PENDING
     indexing.enqueue(session, document.id)  # also wakes the background worker after the commit
-    audit.record(session, "document:ocr", document, actor=actor, version=version.version, **before)
+    audit.record(session, AuditAction.DOCUMENT_OCR, document, actor=actor, version=version.version, **before)
     return version
 
 

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from records.capture.intake.base import EXTRACTION_VERSION, Extraction, needs_reading
 from records.db import session_scope
-from records.models import Document, DocumentFile, DocumentText, SystemState, TextStatus
+from records.models import Document, DocumentFile, DocumentState, DocumentText, SystemState, TextStatus
 from records.search import indexing
 from records.search.base import ANALYSIS_VERSION, SearchIndex
 
@@ -54,7 +54,7 @@ def stale_files(app: Flask, limit: int = BATCH) -> list[int]:
         return list(session.scalars(
             select(DocumentFile.id).join(Document, Document.id == DocumentFile.document_id)
             .where(DocumentFile.text_version < EXTRACTION_VERSION, DocumentFile.text_status.in_(_FINAL),
-                   Document.state == "active")
+                   Document.state == DocumentState.ACTIVE)
             .order_by(DocumentFile.id).limit(limit)))
 
 
@@ -92,7 +92,7 @@ def reextract_one(app: Flask, file_id: int) -> bool:
             return False
         version = session.get(DocumentFile, file_id)
         document = session.get(Document, version.document_id) if version is not None else None
-        if version is None or document is None or document.state != "active":
+        if version is None or document is None or document.state != DocumentState.ACTIVE:
             return True  # destroyed meanwhile: its text must not come back
         if result.status == "failed":
             # Keep the text that was there; the technical note says why it was not renewed.
@@ -186,7 +186,7 @@ class Status:
 def status(app: Flask) -> Status:
     with session_scope(app) as session:
         live = (select(DocumentFile.text_version, DocumentFile.text_status)
-                .join(Document, Document.id == DocumentFile.document_id).where(Document.state == "active")
+                .join(Document, Document.id == DocumentFile.document_id).where(Document.state == DocumentState.ACTIVE)
                 .subquery())
         stale = session.scalar(select(func.count()).select_from(live).where(
             live.c.text_version < EXTRACTION_VERSION, live.c.text_status.in_(_FINAL))) or 0

@@ -11,10 +11,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from records import accounts, audit, disposition
+from records import accounts, disposition
 from records.cli.common import fail
 from records.db import session_scope
-from records.disposition import reports
+from records.disposition import exports, reports
 from records.errors import UserError
 from records.models import ActStatus
 from records.permissions import Perm, permissions_for
@@ -117,7 +117,7 @@ def execute(act_id: int, by: str, method: str | None, destroyed_on: Any) -> None
     if result.already_done:
         click.echo(f"Act {act_id} was already executed; nothing left to do.")
     else:
-        click.echo(f"Act {act_id} {ActStatus.EXECUTED.value}: {result.cases} case(s), {result.documents} document(s), "
+        click.echo(f"Act {act_id} {ActStatus.EXECUTED}: {result.cases} case(s), {result.documents} document(s), "
                    f"{result.blobs_deleted} file(s) deleted, {result.blobs_shared} kept (shared with kept documents).")
 
 
@@ -137,9 +137,7 @@ def package(inventory_id: int, out_dir: str | None) -> None:
     try:
         with session_scope(app) as session:
             inventory = disposition.inventories.get_inventory(session, inventory_id)
-            written = handover.build_package(session, get_store(app), inventory, target)
-            audit.record(session, "inventory:package", inventory, actor="cli", number=inventory.number,
-                         cases=written.cases, files=written.files, bytes=written.payload_bytes)
+            written = exports.package(session, get_store(app), inventory, target, actor="cli")
     except UserError as exc:
         fail(exc)
         return

@@ -75,7 +75,7 @@ def audit_export(since: str, until: str, person: str, action: str, obj: str, out
         flt = audit_log.AuditFilter.from_args({"since": since, "until": until, "person": person, "action": action,
                                                "object": obj})
         with session_scope() as session:
-            audit.record(session, "audit:export", actor="cli", via="cli", filters=flt.query_args())
+            audit_log.note_export(session, flt, actor="cli", via="cli")
         with session_scope() as session:
             chunks = audit_log.export_csv(session, flt, bom=output is not None)
             if output is None:

@@ -71,14 +71,15 @@ worker_cli = AppGroup("worker", help="Background work for installs that run it a
 @click.option("--interval", default=5.0, show_default=True,
               help="Seconds between rounds when idle (on PostgreSQL a commit anywhere wakes it at once).")
 def worker_run(interval: float) -> None:
-    """Extract text and apply index changes in a loop (for SANDYK_WORKER=off on the web servers)."""
+    """Execute requested destruction acts, extract text and apply index changes in a loop (for
+    SANDYK_WORKER=off on the web servers)."""
     app = current_app._get_current_object()
     wake, stop = threading.Event(), threading.Event()
     worker.start_listener(app, wake, stop)
     click.echo("Worker running; stop with Ctrl-C.")
     try:
         while True:
-            worker.run_once(app)
+            worker.run_round(app)
             wake.wait(interval)
             wake.clear()
     except KeyboardInterrupt:

@@ -20,11 +20,11 @@ from records import accounts, audit
 from records.db import utcnow
 from records.disposition.holds import held_case_ids, is_held
 from records.disposition.inventories import outside_approved_inventories
-from records.disposition.papers import MAX_NUMBER, clean_number, clean_protocol
+from records.disposition.papers import MAX_NUMBER, check_agreement, clean_number
 from records.disposition.rules import ListName, case_rule, case_rule_text, place_case
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import ActStatus, Case, CaseState, DisposalAct, DisposalActRow, ReviewDecision, User
+from records.models import ActStatus, AuditAction, Case, CaseState, DisposalAct, DisposalActRow, ReviewDecision, User
 from records.permissions import Paper
 from records.retention import RetentionKind
 
@@ -72,8 +72,8 @@ def _in_other_act(session: Session, case_ids: list[int]) -> set[int]:
     """Cases already in an act that was not rejected, unless the commission decided there to keep them."""
     return set(session.scalars(
         select(DisposalActRow.case_id).join(DisposalAct, DisposalAct.id == DisposalActRow.act_id)
-        .where(DisposalActRow.case_id.in_(case_ids), DisposalAct.status != ActStatus.REJECTED.value,
-               or_(DisposalActRow.decision.is_(None), DisposalActRow.decision == ReviewDecision.DESTROY.value))
+        .where(DisposalActRow.case_id.in_(case_ids), DisposalAct.status != ActStatus.REJECTED,
+               or_(DisposalActRow.decision.is_(None), DisposalActRow.decision == ReviewDecision.DESTROY))
     ))
 
 
@@ -116,7 +116,7 @@ def draft_act(session: Session, *, number: str, act_date: date, case_ids: Iterab
         ))
     session.add(act)
     session.flush()
-    audit.record(session, "act:draft", act, actor=actor, number=number, act_date=act_date.isoformat(),
+    audit.record(session, AuditAction.ACT_DRAFT, act, actor=actor, number=number, act_date=act_date.isoformat(),
                  cases=[r.case_id for r in act.rows])
     return act
 
@@ -182,12 +182,10 @@ def agree_act(session: Session, act: DisposalAct, *, protocol_number: Any, proto
     "Keep N more years" sets the year the case is reviewed again (the protocol's year + N); "make
     permanent" marks the case permanent for good. Only "destroy" leaves a reviewed case in the act.
     """
-    if act.status != ActStatus.DRAFT:
-        raise Conflict("not_draft", _l("Only a draft act can be agreed."))
-    if act.drafted_by_id == actor.id:
-        raise Forbidden("self_agreement", _l("The act must be agreed by someone other than its drafter."))
-    flags = accounts.approval_flags(actor, Paper.DISPOSAL)
-    number, on = clean_protocol(protocol_number, protocol_date, today=today)
+    flags, number, on = check_agreement(
+        act.status == ActStatus.DRAFT, act.drafted_by_id, actor, protocol_number, protocol_date, today=today,
+        not_draft=_l("Only a draft act can be agreed."),
+        self_agreement=_l("The act must be agreed by someone other than its drafter."))
     by_case = {row.case_id: row for row in act.rows}
     for case_id in decisions:
         row = by_case.get(case_id)
@@ -211,13 +209,13 @@ def agree_act(session: Session, act: DisposalAct, *, protocol_number: Any, proto
             case.review_year = on.year + decision.years
         elif decision.decision is ReviewDecision.PERMANENT:
             case.permanent = True
-        audit.record(session, "case:review", case, actor=actor, index=case.index, year=case.year, act_id=act.id,
+        audit.record(session, AuditAction.CASE_REVIEW, case, actor=actor, index=case.index, year=case.year, act_id=act.id,
                      protocol=number, protocol_date=on.isoformat(), decision=decision.decision.value,
                      years=decision.years, review_year=case.review_year)
     act.protocol_number, act.protocol_date = number, on
     act.status = ActStatus.AGREED
     act.agreed_by_id, act.agreed_at = actor.id, utcnow()
-    audit.record(session, "act:agree", act, actor=actor, number=act.number, protocol=number,
+    audit.record(session, AuditAction.ACT_AGREE, act, actor=actor, number=act.number, protocol=number,
                  protocol_date=on.isoformat(), destroy=[r.case_id for r in act.destroy_rows],
                  kept=[r.case_id for r in act.rows if not r.destroys], **flags)
 
@@ -248,7 +246,7 @@ def approve_act(session: Session, act: DisposalAct, *, actor: User) -> None:
     act.status = ActStatus.APPROVED
     act.approved_by_id = actor.id
     act.approved_at = utcnow()
-    audit.record(session, "act:approve", act, actor=actor, number=act.number, cases=[r.case_id for r in rows],
+    audit.record(session, AuditAction.ACT_APPROVE, act, actor=actor, number=act.number, cases=[r.case_id for r in rows],
                  **flags)
 
 
@@ -262,7 +260,7 @@ def reject_act(session: Session, act: DisposalAct, *, actor: User, reason: str) 
         raise UserError("no_reason", _l("Write why the act is rejected."))
     act.status = ActStatus.REJECTED
     act.note = f"{act.note}\n{reason}".strip()
-    audit.record(session, "act:reject", act, actor=actor, number=act.number, reason=reason)
+    audit.record(session, AuditAction.ACT_REJECT, act, actor=actor, number=act.number, reason=reason)
 
 
 def act_json(act: DisposalAct) -> dict[str, Any]:
@@ -282,8 +280,21 @@ def act_json(act: DisposalAct) -> dict[str, Any]:
         "executed_at": act.executed_at.isoformat() if act.executed_at else None,
         "destruction_method": act.destruction_method or None,
         "destroyed_on": act.destroyed_on.isoformat() if act.destroyed_on else None,
+        "execution": _execution_json(act),
         "cases": [{"case_id": r.case_id, "index": r.case.index, "year": r.case_year, "volume": r.case.volume,
                    "heading": r.heading, "retention": r.retention, "review": r.review, "decision": r.decision,
                    "years": r.extend_years, "destroys": r.destroys,
                    "executed_at": r.executed_at.isoformat() if r.executed_at else None} for r in act.rows],
     }
+
+
+def _execution_json(act: DisposalAct) -> dict[str, Any] | None:
+    """The act's execution job: its state (``running``, ``stalled``, ``interrupted``, ``done``), the
+    cases done of all, and the documents and files destroyed so far."""
+    from records.disposition.execution import progress
+
+    shown = progress(act)
+    if shown is None:
+        return None
+    return {**shown, "started_at": act.job.started_at.isoformat() if act.job else None,
+            "finished_at": act.job.finished_at.isoformat() if act.job and act.job.finished_at else None}

@@ -14,7 +14,7 @@ from records.cases import closing_date, require_kept
 from records.errors import Conflict, UserError
 from records.i18n import _l
 from records.disposition.rules import governing_text, rule_from_text
-from records.models import Case, CaseState, Document, Nomenclature, NomenclatureItem, User
+from records.models import AuditAction, Case, CaseState, Document, DocumentState, Nomenclature, NomenclatureItem, User
 from records.retention import RetentionKind, RetentionParseError
 
 
@@ -37,7 +37,7 @@ def _document_counts(session: Session, case_ids: Sequence[int]) -> dict[int, int
     if not case_ids:
         return {}
     rows = session.execute(select(Document.case_id, func.count(Document.id))
-                           .where(Document.case_id.in_(list(case_ids)), Document.state == "active")
+                           .where(Document.case_id.in_(list(case_ids)), Document.state == DocumentState.ACTIVE)
                            .group_by(Document.case_id))
     return {cid: n for cid, n in rows}
 
@@ -47,7 +47,7 @@ def closing_checklist(session: Session, year: int) -> Checklist:
     year = nomenclature.check_year(year)
     open_cases = list(session.scalars(
         select(Case).join(NomenclatureItem, NomenclatureItem.id == Case.item_id)
-        .where(Case.state == CaseState.OPEN.value, Case.year <= year)
+        .where(Case.state == CaseState.OPEN, Case.year <= year)
         .order_by(Case.year, NomenclatureItem.position, Case.volume)
     ))
     to_close = [c for c in open_cases if not c.carry_over]
@@ -90,14 +90,14 @@ def close_year(session: Session, year: int, *, actor: User | str | None, acknowl
         case.state = CaseState.CLOSED
         # A case left open from an earlier year closes now, so its retention starts from now.
         case.closed_on = closing_date(year, today)
-        audit.record(session, "case:close", case, actor=actor, index=case.index, year=case.year,
+        audit.record(session, AuditAction.CASE_CLOSE, case, actor=actor, index=case.index, year=case.year,
                      closed_on=case.closed_on.isoformat())
     drafted = None
     if nomenclature.get(session, year) is not None and nomenclature.get(session, year + 1) is None:
         nomenclature.copy_to_year(session, year, year + 1, actor=actor if isinstance(actor, User) else None)
         drafted = year + 1
     session.flush()
-    audit.record(session, "year:close", object_type="year", object_id=year, actor=actor, year=year,
+    audit.record(session, AuditAction.YEAR_CLOSE, object_type="year", object_id=year, actor=actor, year=year,
                  closed=len(checklist.to_close), carried_over=len(checklist.carried_over),
                  problems={"empty": [c.id for c in checklist.empty],
                            "paper_without_sheets": [c.id for c in checklist.paper_without_sheets]},
@@ -127,7 +127,7 @@ def update_keeping(session: Session, case: Case, *, actor: User, is_paper: bool,
     after = {"is_paper": case.is_paper, "sheets": case.sheets, "carry_over": case.carry_over}
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if changes:
-        audit.record(session, "case:edit", case, actor=actor, index=case.index, year=case.year, changes=changes)
+        audit.record(session, AuditAction.CASE_EDIT, case, actor=actor, index=case.index, year=case.year, changes=changes)
 
 
 # --- the year-end count of the nomenclature ------------------------------------------------------

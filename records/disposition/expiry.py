@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from records import nomenclature
 from records.disposition.holds import held_case_ids
 from records.disposition.rules import ListName, Placement, governing_text, place_case, retention_ended, rule_from_text
-from records.models import Case, CaseState, Document, NomenclatureItem
+from records.models import Case, CaseState, Document, DocumentState, NomenclatureItem
 from records.retention import RetentionKind, RetentionParseError, RetentionRule
 
 
@@ -73,8 +73,8 @@ def _closed_before_sql(year: int, periods: Iterable[int]) -> Any:
         Case.retention_override.is_not(None),
         Case.permanent.is_(True),
         Case.review_year.is_not(None),
-        and_(item.retention_kind == RetentionKind.YEARS.value, or_(*by_years) if by_years else False),
-        and_(item.retention_kind != RetentionKind.YEARS.value, Case.closed_on < date(year, 1, 1)),
+        and_(item.retention_kind == RetentionKind.YEARS, or_(*by_years) if by_years else False),
+        and_(item.retention_kind != RetentionKind.YEARS, Case.closed_on < date(year, 1, 1)),
     )
 
 
@@ -84,14 +84,14 @@ def expiry_list(session: Session, year: int) -> ExpiryList:
     held = held_case_ids(session)
     item = NomenclatureItem
     periods = [n for n in session.scalars(select(item.retention_years).distinct()
-                                          .where(item.retention_kind == RetentionKind.YEARS.value)) if n]
+                                          .where(item.retention_kind == RetentionKind.YEARS)) if n]
     # Narrow in SQL to what may be in some part this year; the rule itself is applied below, so that
     # overrides (free text) and the exact counting stay in one place.
     maybe_due = _closed_before_sql(year, periods)
     if held:
         maybe_due = or_(maybe_due, Case.id.in_(sorted(held)))
     documents = (select(func.count(Document.id))
-                 .where(Document.case_id == Case.id, Document.state == "active")
+                 .where(Document.case_id == Case.id, Document.state == DocumentState.ACTIVE)
                  .correlate(Case).scalar_subquery())
     # Plain rows through the connection: the list can run to tens of thousands of cases, and ORM row
     # processing would cost more than the query itself.
@@ -99,12 +99,12 @@ def expiry_list(session: Session, year: int) -> ExpiryList:
         select(Case.id, Case.index, Case.year, Case.volume, type_coerce(Case.closed_on, String), Case.retention_override,
                Case.item_id, Case.permanent, Case.review_year, documents)
         .join(item, item.id == Case.item_id)
-        .where(Case.state == CaseState.CLOSED.value, Case.closed_on.is_not(None), maybe_due)
+        .where(Case.state == CaseState.CLOSED, Case.closed_on.is_not(None), maybe_due)
         .order_by(Case.year, item.position, Case.volume)
     ).all()
     items = {i.id: i for i in session.connection().execute(
         select(item.id, item.retention, item.title_ky, item.title_ru, item.title_en, item.note)
-        .where(item.id.in_(select(Case.item_id).where(Case.state == CaseState.CLOSED.value).distinct()))
+        .where(item.id.in_(select(Case.item_id).where(Case.state == CaseState.CLOSED).distinct()))
     )}
     result = ExpiryList(year=year)
     # Few distinct (rule, closing year, held) combinations recur across many cases: place each once.

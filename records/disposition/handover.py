@@ -39,7 +39,7 @@ from records.disposition.inventories import inventory_cases
 from records.disposition.rules import case_rule_text
 from records.errors import Conflict
 from records.i18n import _l
-from records.models import ArchiveInventory, Case, Document, DocumentFile, InventoryStatus
+from records.models import ArchiveInventory, Case, Document, DocumentFile, DocumentState, InventoryStatus
 from storage.base import BlobStore
 
 CSV_COLUMNS = ["case_index", "case_year", "case_volume", "case_heading_ky", "case_heading_ru", "retention",
@@ -71,7 +71,7 @@ def _case_folder(case: Case) -> str:
 
 
 def _documents(session: Session, case: Case) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == "active")
+    return list(session.scalars(select(Document).where(Document.case_id == case.id, Document.state == DocumentState.ACTIVE)
                                 .order_by(Document.id)))
 
 

@@ -11,7 +11,7 @@ from records import audit
 from records.db import utcnow
 from records.errors import Conflict, NotFound, UserError
 from records.i18n import _l
-from records.models import Case, CaseState, Document, Hold, User
+from records.models import AuditAction, Case, CaseState, Document, DocumentState, Hold, User
 
 
 def held_case_ids(session: Session, case_ids: Iterable[int] | None = None) -> set[int]:
@@ -50,14 +50,14 @@ def place_hold(session: Session, *, reason: str, requested_by: str, actor: User,
     if (case is None) == (document is None):
         raise UserError("hold_target", _l("A hold is placed on one case or one document."))
     target_case = case if case is not None else document.case  # type: ignore[union-attr]
-    if target_case.state == CaseState.DESTROYED or (document is not None and document.state != "active"):
+    if target_case.state == CaseState.DESTROYED or (document is not None and document.state != DocumentState.ACTIVE):
         raise Conflict("destroyed", _l("A destroyed record cannot be held."))
     hold = Hold(case_id=case.id if case is not None else None,
                 document_id=document.id if document is not None else None,
                 reason=reason, requested_by=requested_by, placed_by_id=actor.id)
     session.add(hold)
     session.flush()
-    audit.record(session, "hold:place", hold, actor=actor, case_id=target_case.id, index=target_case.index,
+    audit.record(session, AuditAction.HOLD_PLACE, hold, actor=actor, case_id=target_case.id, index=target_case.index,
                  year=target_case.year, document_id=hold.document_id, reason=reason, requested_by=requested_by)
     return hold
 
@@ -71,7 +71,7 @@ def release_hold(session: Session, hold: Hold, *, reason: str, actor: User) -> N
     hold.released_at = utcnow()
     hold.released_by_id = actor.id
     hold.release_reason = reason
-    audit.record(session, "hold:release", hold, actor=actor, case_id=hold.case_id, document_id=hold.document_id,
+    audit.record(session, AuditAction.HOLD_RELEASE, hold, actor=actor, case_id=hold.case_id, document_id=hold.document_id,
                  reason=reason)
 
 

@@ -17,18 +17,18 @@ from sqlalchemy.orm import Session
 from records import accounts, audit
 from records.db import utcnow
 from records.disposition.holds import held_case_ids
-from records.disposition.papers import MAX_NUMBER, clean_number, clean_protocol
+from records.disposition.papers import MAX_NUMBER, check_agreement, clean_number
 from records.disposition.rules import case_rule, place_case
 from records.errors import Conflict, Forbidden, NotFound, UserError
 from records.i18n import _l
-from records.models import ArchiveInventory, Case, CaseState, InventoryStatus, NomenclatureItem, User
+from records.models import ArchiveInventory, AuditAction, Case, CaseState, InventoryStatus, NomenclatureItem, User
 from records.permissions import Paper
 from records.retention import RetentionKind
 
 # An inventory in one of these states still lists its cases; a rejected one lists none.
-_LISTING = (InventoryStatus.DRAFT.value, InventoryStatus.AGREED.value, InventoryStatus.APPROVED.value,
-            InventoryStatus.TRANSFERRED.value)
-_APPROVED = (InventoryStatus.APPROVED.value, InventoryStatus.TRANSFERRED.value)
+_LISTING = (InventoryStatus.DRAFT, InventoryStatus.AGREED, InventoryStatus.APPROVED,
+            InventoryStatus.TRANSFERRED)
+_APPROVED = (InventoryStatus.APPROVED, InventoryStatus.TRANSFERRED)
 
 
 def list_inventories(session: Session) -> list[ArchiveInventory]:
@@ -66,7 +66,7 @@ def outside_approved_inventories(session: Session, years: Sequence[int]) -> list
     approved = select(ArchiveInventory.id).where(ArchiveInventory.status.in_(_APPROVED))
     return list(session.scalars(
         select(Case).where(Case.permanent.is_(True), Case.year.in_(list(years)),
-                           Case.state.in_([CaseState.CLOSED.value, CaseState.TRANSFERRED.value]),
+                           Case.state.in_([CaseState.CLOSED, CaseState.TRANSFERRED]),
                            or_(Case.inventory_id.is_(None), Case.inventory_id.not_in(approved)))
         .order_by(Case.year, Case.index, Case.volume)
     ))
@@ -114,22 +114,20 @@ def draft_inventory(session: Session, *, number: str, inventory_date: date, case
     session.flush()
     for case in cases:
         case.inventory_id = inventory.id
-    audit.record(session, "inventory:draft", inventory, actor=actor, number=number, year=year, cases=ids)
+    audit.record(session, AuditAction.INVENTORY_DRAFT, inventory, actor=actor, number=number, year=year, cases=ids)
     return inventory
 
 
 def agree_inventory(session: Session, inventory: ArchiveInventory, *, protocol_number: Any,
                     protocol_date: date | None, actor: User, today: date | None = None) -> None:
-    if inventory.status != InventoryStatus.DRAFT:
-        raise Conflict("not_draft", _l("Only a draft inventory can be agreed."))
-    if inventory.created_by_id == actor.id:
-        raise Forbidden("self_agreement", _l("The inventory must be agreed by someone other than its drafter."))
-    flags = accounts.approval_flags(actor, Paper.DISPOSAL)
-    number, on = clean_protocol(protocol_number, protocol_date, today=today)
+    flags, number, on = check_agreement(
+        inventory.status == InventoryStatus.DRAFT, inventory.created_by_id, actor, protocol_number, protocol_date,
+        today=today, not_draft=_l("Only a draft inventory can be agreed."),
+        self_agreement=_l("The inventory must be agreed by someone other than its drafter."))
     inventory.protocol_number, inventory.protocol_date = number, on
     inventory.status = InventoryStatus.AGREED
     inventory.agreed_by_id, inventory.agreed_at = actor.id, utcnow()
-    audit.record(session, "inventory:agree", inventory, actor=actor, number=inventory.number, protocol=number,
+    audit.record(session, AuditAction.INVENTORY_AGREE, inventory, actor=actor, number=inventory.number, protocol=number,
                  protocol_date=on.isoformat(), **flags)
 
 
@@ -141,7 +139,7 @@ def approve_inventory(session: Session, inventory: ArchiveInventory, *, actor: U
     flags = accounts.approval_flags(actor, Paper.DISPOSAL)
     inventory.status = InventoryStatus.APPROVED
     inventory.approved_by_id, inventory.approved_at = actor.id, utcnow()
-    audit.record(session, "inventory:approve", inventory, actor=actor, number=inventory.number,
+    audit.record(session, AuditAction.INVENTORY_APPROVE, inventory, actor=actor, number=inventory.number,
                  cases=[c.id for c in inventory_cases(session, inventory)], **flags)
 
 
@@ -157,7 +155,7 @@ def reject_inventory(session: Session, inventory: ArchiveInventory, *, actor: Us
         case.inventory_id = None
     inventory.status = InventoryStatus.REJECTED
     inventory.note = f"{inventory.note}\n{reason}".strip()
-    audit.record(session, "inventory:reject", inventory, actor=actor, number=inventory.number, reason=reason,
+    audit.record(session, AuditAction.INVENTORY_REJECT, inventory, actor=actor, number=inventory.number, reason=reason,
                  cases=[c.id for c in listed])
 
 
@@ -178,11 +176,11 @@ def transfer_inventory(session: Session, inventory: ArchiveInventory, *, actor: 
     for case in listed:
         case.state = CaseState.TRANSFERRED
         case.transferred_at = now
-        audit.record(session, "case:transfer", case, actor=actor, index=case.index, year=case.year,
+        audit.record(session, AuditAction.CASE_TRANSFER, case, actor=actor, index=case.index, year=case.year,
                      inventory_id=inventory.id, inventory_number=inventory.number)
     inventory.status = InventoryStatus.TRANSFERRED
     inventory.transferred_by_id, inventory.transferred_at = actor.id, now
-    audit.record(session, "inventory:transfer", inventory, actor=actor, number=inventory.number,
+    audit.record(session, AuditAction.INVENTORY_TRANSFER, inventory, actor=actor, number=inventory.number,
                  cases=[c.id for c in listed])
     return listed
 

@@ -15,7 +15,7 @@ from records import audit
 from records.db import utcnow
 from records.errors import UserError
 from records.i18n import _l
-from records.models import Setting, User
+from records.models import AuditAction, Setting, User
 
 KEY = "organisation"
 MAX_LENGTH = 300
@@ -75,6 +75,6 @@ def save(session: Session, values: dict[str, Any], *, actor: User | str | None) 
     else:
         row.value, row.updated_at, row.updated_by_id = after.to_json(), utcnow(), updated_by
     changes = {k: [v, cleaned[k]] for k, v in before.to_json().items() if v != cleaned[k]}
-    audit.record(session, "settings:organisation", object_type="setting", object_id=KEY, actor=actor,
+    audit.record(session, AuditAction.SETTINGS_ORGANISATION, object_type="setting", object_id=KEY, actor=actor,
                  changes=changes)
     return after

@@ -18,7 +18,7 @@ from records.disposition.holds import is_held
 from records.disposition.rules import case_rule, case_rule_text, rule_from_text, shortens
 from records.errors import Conflict, Forbidden, UserError
 from records.i18n import _l
-from records.models import Case, User
+from records.models import AuditAction, Case, User
 from records.retention import RetentionKind, RetentionParseError, RetentionRule
 
 
@@ -60,7 +60,7 @@ def set_override(session: Session, case: Case, *, retention: str, reason: str, a
                                       "shortened.", **_name(case)))
         case.pending_override, case.pending_override_reason = text or "", reason
         case.pending_override_by_id, case.pending_override_at = actor.id, utcnow()
-        audit.record(session, "case:override_request", case, actor=actor, **_name(case),
+        audit.record(session, AuditAction.CASE_OVERRIDE_REQUEST, case, actor=actor, **_name(case),
                      before=case_rule_text(case), after=text or None, item_rule=case.item.retention, reason=reason)
         return False
     _apply(session, case, text, reason, actor=actor, requested_by=None)
@@ -75,7 +75,7 @@ def _apply(session: Session, case: Case, text: str, reason: str, *, actor: User,
         case.permanent = True
     case.pending_override = case.pending_override_reason = None
     case.pending_override_by_id = case.pending_override_at = None
-    audit.record(session, "case:override", case, actor=actor, **_name(case), before=before,
+    audit.record(session, AuditAction.CASE_OVERRIDE, case, actor=actor, **_name(case), before=before,
                  after=case.retention_override, item_rule=case.item.retention, reason=reason,
                  requested_by=requested_by)
 
@@ -106,7 +106,7 @@ def approve_override(session: Session, case: Case, *, actor: User) -> None:
 
 def reject_override(session: Session, case: Case, *, actor: User) -> None:
     text = _require_pending(case)
-    audit.record(session, "case:override_reject", case, actor=actor, **_name(case), proposed=text or None,
+    audit.record(session, AuditAction.CASE_OVERRIDE_REJECT, case, actor=actor, **_name(case), proposed=text or None,
                  reason=case.pending_override_reason)
     case.pending_override = case.pending_override_reason = None
     case.pending_override_by_id = case.pending_override_at = None

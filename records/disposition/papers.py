@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from records.errors import UserError
+from records import accounts
+from records.errors import Conflict, Forbidden, UserError
 from records.i18n import _l
+from records.models import User
+from records.permissions import Paper
 
 MAX_NUMBER = 32
 
@@ -29,3 +32,18 @@ def clean_protocol(number: Any, protocol_date: date | None, *, today: date | Non
     if protocol_date > (today or date.today()):
         raise UserError("future_date", _l("A protocol cannot be dated in the future."))
     return text, protocol_date
+
+
+def check_agreement(is_draft: bool, drafted_by_id: int | None, actor: User, protocol_number: Any,
+                    protocol_date: date | None, *, not_draft: Any, self_agreement: Any,
+                    today: date | None = None) -> tuple[dict[str, bool], str, date]:
+    """The checks before the expert commission's agreement of a paper (an act, an inventory): it is still
+    a draft, and someone other than its drafter records the agreement. Returns the actor's approval flags
+    (for the audit) and the protocol's number and date; ``not_draft`` and ``self_agreement`` are the
+    messages of the refusals."""
+    if not is_draft:
+        raise Conflict("not_draft", not_draft)
+    if drafted_by_id == actor.id:
+        raise Forbidden("self_agreement", self_agreement)
+    number, on = clean_protocol(protocol_number, protocol_date, today=today)
+    return accounts.approval_flags(actor, Paper.DISPOSAL), number, on

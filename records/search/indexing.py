@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from records import db
 from records.db import session_scope
-from records.models import Document, DocumentText, IndexTask
+from records.models import Document, DocumentState, DocumentText, IndexTask
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchIndex, open_index
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def enqueue_all(session: Session) -> None:
     """Queue every live document for re-indexing."""
     session.execute(insert(IndexTask).from_select(
         ["document_id", "op"],
-        select(Document.id, literal("upsert")).where(Document.state == "active").order_by(Document.id)))
+        select(Document.id, literal("upsert")).where(Document.state == DocumentState.ACTIVE).order_by(Document.id)))
     session.info["index_dirty"] = True
     notify(session)
 
@@ -192,8 +192,8 @@ def sync(app: Flask, batch: int = 200) -> int:
                     latest[task.document_id] = task.op
                 docs = {d.id: d for d in _load(session, [i for i, op in latest.items() if op == "upsert"])}
                 texts = _texts(session, list(docs.values()))
-                upserts = [index_doc(d, texts.get(d.id, "")) for d in docs.values() if d.state == "active"]
-                deletes = [i for i in latest if i not in docs or docs[i].state != "active"]
+                upserts = [index_doc(d, texts.get(d.id, "")) for d in docs.values() if d.state == DocumentState.ACTIVE]
+                deletes = [i for i in latest if i not in docs or docs[i].state != DocumentState.ACTIVE]
                 if upserts:
                     index.add(upserts)
                 if deletes:
@@ -216,7 +216,7 @@ def pending(session: Session) -> int:
 def live_count(app: Flask) -> int:
     """How many documents the index should hold."""
     with session_scope(app) as session:
-        return session.scalar(select(func.count(Document.id)).where(Document.state == "active")) or 0
+        return session.scalar(select(func.count(Document.id)).where(Document.state == DocumentState.ACTIVE)) or 0
 
 
 def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
@@ -225,7 +225,7 @@ def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
     while True:
         with session_scope(app) as session:
             ids = list(session.scalars(
-                select(Document.id).where(Document.state == "active", Document.id > last)
+                select(Document.id).where(Document.state == DocumentState.ACTIVE, Document.id > last)
                 .order_by(Document.id).limit(batch)))
         if not ids:
             return
@@ -250,7 +250,7 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
         with session_scope(app) as session:
             docs = _load(session, ids)
             texts = _texts(session, docs)
-            entries = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == "active"]
+            entries = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == DocumentState.ACTIVE]
         index.add(entries)
         done += len(entries)
         if progress:

@@ -7,12 +7,17 @@ output of ``records.search.analysis`` (the 'simple' configuration's job, done in
 word meets exactly the stems the Whoosh backend would give it.
 
 - ``stems``: every stem of every word, the title's at weight A so title matches rank first;
-- ``words``: the folded words unstemmed, with positions, for "phrases" and ``prefix*``;
+- ``words``: the folded words unstemmed, with positions, for ``prefix*`` and phrases of three words or more;
+- ``pairs``: every two successive folded words as one short term (a 48-bit hash of the two), without
+  positions: a phrase is found through the index (its pairs), so its words' positions are read only to
+  check a phrase of three words or more, on the rows that hold all its pairs;
 - ``counterparty_stems``: stems of the counterparty, for ``counterparty:``.
 Snippets come from the stored beginning of the text, as with Whoosh.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
@@ -37,7 +42,7 @@ SNIPPET_SOURCE_CHARS = 4000
 BATCH_SIZE = 200
 MAX_RESULT_WINDOW = 10_000
 # Relevance ranks at most this many candidates with the full vectors, chosen by the head vector.
-RANK_WINDOW = 300
+RANK_WINDOW = 100
 # Date order: the rows of the page's dates are ranked among this many more, for ties on a date.
 DATE_TIE_SLACK = 200
 # The head vector holds the title and this many words of the text after it.
@@ -56,12 +61,20 @@ def _quote(term: str) -> str:
 
 
 def tsvector_literal(positions: dict[str, list[int]], weight: str = "") -> str:
-    """The text form of a tsvector: ``'term':1,5A 'other':2A``."""
+    """The text form of a tsvector: ``'term':1,5A 'other':2A``; a term without positions stands alone."""
     parts = []
     for term, found in positions.items():
         kept = sorted(set(found))[:_MAX_POSITIONS_PER_TERM]
-        parts.append(_quote(term) + ":" + ",".join(f"{pos}{weight}" for pos in kept))
+        parts.append(_quote(term) + (":" + ",".join(f"{pos}{weight}" for pos in kept) if kept else ""))
     return " ".join(parts)
+
+
+def pair_terms(found: list[str]) -> list[str]:
+    """The terms of ``pairs`` for words in this order: each word with the next, as 8 characters (48 bits
+    of a hash of the two: a fraction of the size of the words themselves, and two different pairs in one
+    document share a term about once in 10^11 documents)."""
+    return [base64.urlsafe_b64encode(hashlib.blake2b(f"{first} {second}".encode(), digest_size=6).digest()).decode()
+            for first, second in zip(found, found[1:])]
 
 
 def tsquery_literal(terms: Iterable[str], operator: str = "|") -> str:
@@ -85,6 +98,7 @@ def _row(doc: IndexDoc) -> dict[str, Any]:
     title_stems, after_title = _positions(doc.title, stemmed=True)
     body_stems, _ = _positions(body, stemmed=True, start=after_title)
     exact, _ = _positions(doc.title + "\n" + body, stemmed=False)
+    in_order = [word for word, _, _ in words(unicodedata.normalize("NFC", doc.title + "\n" + body))]
     counterparty, _ = _positions(doc.counterparty or "", stemmed=True)
     stems_vector = " ".join(part for part in (tsvector_literal(title_stems, "A"), tsvector_literal(body_stems)) if part)
     return {**_head(doc.title, body, title_stems), **{
@@ -99,6 +113,7 @@ def _row(doc: IndexDoc) -> dict[str, Any]:
         "excerpt": text[:SNIPPET_SOURCE_CHARS],
         "stems": stems_vector,
         "words": tsvector_literal(exact),
+        "pairs": tsvector_literal(dict.fromkeys(pair_terms(in_order), [])),
         "counterparty_stems": tsvector_literal(counterparty),
     }}
 
@@ -129,6 +144,18 @@ def _phrase(found: list[str]) -> str:
     return tsquery_literal(found, "<->")
 
 
+def _phrase_condition(columns: Any, found: list[str]) -> ColumnElement[bool]:
+    """Rows holding the words of ``found`` one after another. Two words are one term of ``pairs``, which
+    the index answers alone; a longer phrase takes the rows holding all its pairs from that index and
+    checks the positions in ``words`` on those rows only."""
+    if len(found) < 2:
+        return _matches(columns.words, _phrase(found))
+    holds_pairs = _matches(columns.pairs, tsquery_literal(pair_terms(found), "&"))
+    if len(found) == 2:
+        return holds_pairs
+    return and_(holds_pairs, _matches(columns.words, _phrase(found)))
+
+
 _ENTRIES = SearchEntry.__table__
 
 
@@ -152,16 +179,15 @@ class _Translator:
         if isinstance(node, Word):
             found = [word for word, _, _ in words(unicodedata.normalize("NFC", node.text))]
             if len(found) > 1:  # "12-4-7": one typed token that splits means those words together
-                query = _phrase(found)
-                self._rank(self.rank_words, query, negated)
-                return _matches(columns.words, query)
+                self._rank(self.rank_words, _phrase(found), negated)
+                return _phrase_condition(columns, found)
             query = _any_stem(found[0])
             self._rank(self.rank_stems, query, negated)
             return _matches(columns.stems, query)
         if isinstance(node, Phrase):
-            query = _phrase(analyze_exact(node.text))
-            self._rank(self.rank_words, query, negated)
-            return _matches(columns.words, query)
+            found = analyze_exact(node.text)
+            self._rank(self.rank_words, _phrase(found), negated)
+            return _phrase_condition(columns, found)
         if isinstance(node, Prefix):
             query = _quote(node.text) + ":*"
             self._rank(self.rank_words, query, negated)
@@ -249,8 +275,12 @@ def _statement(node: Node, filters: dict[str, str], offset: int, limit: int, sor
     that many rows, not for every match."""
     translate = _Translator()
     where = and_(translate(node), *_filters(filters))
+    first_pass = sort != "date" and translate.ranked
+    # The first pass ranks each match as the index scan reads its row (the head vector is stored in
+    # the row itself), rather than joining the whole table again.
     matched = (select(SearchEntry.document_id, SearchEntry.year, SearchEntry.case_index, SearchEntry.doc_type,
-                      SearchEntry.doc_date)
+                      SearchEntry.doc_date,
+                      *([translate.rank(_ENTRIES, first_pass=True).label("first_rank")] if first_pass else []))
                .where(where).cte("matched").prefix_with("MATERIALIZED"))
     summary = select(
         select(func.count()).select_from(matched).scalar_subquery().label("total"),
@@ -264,10 +294,8 @@ def _statement(node: Node, filters: dict[str, str], offset: int, limit: int, sor
         candidates = (select(matched.c.document_id).order_by(undated, matched.c.doc_date.desc(),
                                                               matched.c.document_id)
                       .limit(offset + limit + DATE_TIE_SLACK))
-    elif translate.ranked:
-        first = _ENTRIES.alias("first")
-        candidates = (select(matched.c.document_id).join(first, first.c.document_id == matched.c.document_id)
-                      .order_by(translate.rank(first, first_pass=True).desc(), matched.c.document_id)
+    elif first_pass:
+        candidates = (select(matched.c.document_id).order_by(matched.c.first_rank.desc(), matched.c.document_id)
                       .limit(window))
     else:
         candidates = select(matched.c.document_id).order_by(matched.c.document_id).limit(offset + limit)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from records import audit
 from records.errors import UserError
-from records.models import Document
+from records.models import AuditAction, Document, DocumentState
 from records.search.base import FACETS, SearchResult, Sort
 from records.search.indexing import get_index
 from records.search.query import QueryError
@@ -64,7 +64,7 @@ def parse_search_request(args: Mapping[str, str]) -> SearchRequest:
 def _live(session: Session, ids: list[int]) -> set[int]:
     if not ids:
         return set()
-    return set(session.scalars(select(Document.id).where(Document.id.in_(ids), Document.state == "active")))
+    return set(session.scalars(select(Document.id).where(Document.id.in_(ids), Document.state == DocumentState.ACTIVE)))
 
 
 def search_documents(app: Flask, session: Session, wanted: SearchRequest, *, actor: Any = None,
@@ -80,6 +80,6 @@ def search_documents(app: Flask, session: Session, wanted: SearchRequest, *, act
     if stale:
         result = SearchResult(total=max(0, result.total - len(stale)),
                               hits=[hit for hit in result.hits if hit.id in live], facets=result.facets)
-    audit.record(session, "search:query", object_type="search", actor=actor, query=wanted.q,
+    audit.record(session, AuditAction.SEARCH_QUERY, object_type="search", actor=actor, query=wanted.q,
                  filters=wanted.filters, sort=wanted.sort, page=wanted.page, results=result.total, via=via)
     return result

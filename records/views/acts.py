@@ -10,10 +10,10 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition
+from records import db, disposition, worker
 from records.blobs import get_store
 from records.capture import documents
-from records.disposition import forms, handover
+from records.disposition import exports, forms, handover
 from records.disposition.acts import Decision
 from records.i18n import _, ngettext
 from records.models import ActStatus, DestructionMethod, DisposalAct, InventoryStatus, ReviewDecision
@@ -60,7 +60,9 @@ def act(act_id: int) -> Any:
     return render_template("disposal/act.html", act=the_act, lang=lang, headers=forms.act_headers(lang),
                            rows=[forms.act_cells(r, lang) for r in the_act.rows], ActStatus=ActStatus,
                            ReviewDecision=ReviewDecision, DestructionMethod=DestructionMethod,
-                           has_paper=any(r.case.is_paper for r in the_act.destroy_rows))
+                           has_paper=any(r.case.is_paper for r in the_act.destroy_rows),
+                           execution=disposition.execution.progress(the_act),
+                           blocker=disposition.execution.blocker(db.session(), the_act))
 
 
 @bp.get("/acts/<int:act_id>.pdf")
@@ -79,8 +81,8 @@ def _act_file(act_id: int, fmt: str) -> Any:
     session = db.session()
     the_act = disposition.acts.get_act(session, act_id)
     lang = form_lang()
-    audit.record(session, "report:export", the_act, format=fmt, lang=lang)
-    return download(forms.act_form(session, the_act, fmt, lang), fmt, f"act-{the_act.number}-{lang}")
+    return download(exports.act_form(session, the_act, fmt, lang, actor=current_user), fmt,
+                    f"act-{the_act.number}-{lang}")
 
 
 @bp.post("/acts/<int:act_id>/agree")
@@ -131,19 +133,18 @@ def reject_act(act_id: int) -> Any:
 @require(Perm.EXECUTE_ACTS)
 def execute_act(act_id: int) -> Any:
     destroyed_on = documents.parse_date(request.form.get("destroyed_on"), _("The date of destruction"))
-    # Execution commits case by case in sessions of its own; the request's transaction ends first so
-    # it holds no database lock meanwhile.
-    actor_id = current_user.id
-    db.session().commit()
-    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
-                                               method=request.form.get("method"), destroyed_on=destroyed_on)
-    if result.already_done:
+    session = db.session()
+    the_act = disposition.acts.get_act(session, act_id)
+    job = disposition.execution.request_execution(session, the_act, actor=current_user,
+                                                  method=request.form.get("method"), destroyed_on=destroyed_on)
+    if job is None:
         flash(_("This act was already executed; nothing was left to do."), "success")
-    else:
-        flash(" ".join((ngettext("The act was executed: %(num)d case destroyed,",
-                                 "The act was executed: %(num)d cases destroyed,", result.cases),
-                        ngettext("%(num)d document in all.", "%(num)d documents in all.", result.documents))),
-              "success")
+        return redirect(url_for(".act", act_id=act_id))
+    number = the_act.number
+    session.commit()  # the worker runs the execution in sessions of its own, once this request is recorded
+    worker.kick(current_app._get_current_object())
+    flash(_("The execution of act No. %(number)s has begun; this page shows how far it has got.",
+            number=number), "success")
     return redirect(url_for(".act", act_id=act_id))
 
 
@@ -237,8 +238,7 @@ def inventory_file(inventory_id: int, fmt: str) -> Any:
     session = db.session()
     the_inventory = disposition.inventories.get_inventory(session, inventory_id)
     lang = form_lang()
-    audit.record(session, "report:export", the_inventory, format=fmt, lang=lang)
-    return download(forms.inventory_form(session, the_inventory, fmt, lang), fmt,
+    return download(exports.inventory_form(session, the_inventory, fmt, lang, actor=current_user), fmt,
                     f"inventory-{the_inventory.year}-{the_inventory.number}-{lang}")
 
 
@@ -248,49 +248,7 @@ def inventory_package(inventory_id: int) -> Any:
     session = db.session()
     the_inventory = disposition.inventories.get_inventory(session, inventory_id)
     app = current_app._get_current_object()
-    package = handover.build_package(session, get_store(app), the_inventory, handover.packages_dir(app.config))
-    audit.record(session, "inventory:package", the_inventory, number=the_inventory.number, cases=package.cases,
-                 files=package.files, bytes=package.payload_bytes)
+    package = exports.package(session, get_store(app), the_inventory, handover.packages_dir(app.config),
+                              actor=current_user)
     return send_file(package.path, mimetype="application/zip", as_attachment=True, download_name=package.filename,
                      max_age=0)
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    def act_status_label(status: str) -> str:
-        labels = {
-            ActStatus.DRAFT: _("draft, awaiting the expert commission"),
-            ActStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
-            ActStatus.APPROVED: _("approved"),
-            ActStatus.EXECUTING: _("execution interrupted"),
-            ActStatus.EXECUTED: _("executed"),
-            ActStatus.REJECTED: _("rejected"),
-        }
-        return labels.get(status, status)  # type: ignore[call-overload]
-
-    def inventory_status_label(status: str) -> str:
-        labels = {
-            InventoryStatus.DRAFT: _("draft, awaiting the expert commission"),
-            InventoryStatus.AGREED: _("agreed by the expert commission, awaiting approval"),
-            InventoryStatus.APPROVED: _("approved, cases not yet handed over"),
-            InventoryStatus.TRANSFERRED: _("cases handed to the archive"),
-            InventoryStatus.REJECTED: _("rejected"),
-        }
-        return labels.get(status, status)  # type: ignore[call-overload]
-
-    def decision_label(decision: str | None, years: int | None = None) -> str:
-        if decision == ReviewDecision.DESTROY:
-            return _("destroy")
-        if decision == ReviewDecision.EXTEND:
-            return _("keep %(n)s more year(s)", n=years or 0)
-        if decision == ReviewDecision.PERMANENT:
-            return _("make permanent")
-        return ""
-
-    def method_label(method: str | None) -> str:
-        labels = {DestructionMethod.SHREDDING: _("shredded"), DestructionMethod.RECYCLING: _("handed over for recycling"),
-                  DestructionMethod.DELETED: _("electronic files deleted")}
-        return labels.get(method or "", "")  # type: ignore[call-overload]
-
-    return {"act_status_label": act_status_label, "inventory_status_label": inventory_status_label,
-            "decision_label": decision_label, "method_label": method_label}

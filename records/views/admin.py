@@ -7,11 +7,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select
 
-from records import accounts, audit, db
+from records import accounts, db
 from records.errors import UserError
 from records.i18n import _
 from records.models import User
-from records.permissions import ROLE_LABELS, Perm, Role
+from records.labels import ROLE_LABELS
+from records.permissions import Perm, Role
 from records.views.auth import sign_in
 from records.web import require
 
@@ -65,10 +66,7 @@ def edit_user(user_id: int) -> Any:
             active = request.form.get("active") == "1"
             if user.id == current_user.id and not active:
                 raise UserError("self_deactivate", _("You cannot switch off your own account."))
-            full_name = request.form.get("full_name", user.full_name).strip()
-            if full_name != user.full_name:
-                audit.record(session, "user:rename", user, before=user.full_name, after=full_name)
-                user.full_name = full_name
+            accounts.rename(session, user, request.form.get("full_name", user.full_name), actor=current_user)
             accounts.set_roles(session, user, request.form.getlist("roles"), actor=current_user)
             accounts.set_active(session, user, active, actor=current_user)
             if request.form.get("password"):

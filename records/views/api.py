@@ -9,14 +9,16 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, g, jsonify, request
+from flask_login import current_user
 
-from records import accounts, audit, db, downloads, nomenclature
+from records import accounts, db, downloads, nomenclature
 from records.capture import documents
 from records.i18n import _
 from records.permissions import Perm, permissions_for
 from records.retention import parse_retention
 from records.search import service as searching
 from records.web import json_error, year_arg
+from records.disposition import exports
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -104,8 +106,7 @@ def post_document() -> Any:
 def get_document(document_id: int) -> Any:
     if (denied := api_require(Perm.VIEW_RECORDS)) is not None:
         return denied
-    document = _doc_or_404(document_id)
-    audit.record(db.session(), "document:view", document, via="api")
+    document = documents.open_document(db.session(), _doc_or_404(document_id).id, actor=current_user, via="api")
     body = documents.document_json(document)
     body["index"], body["year"] = document.case.index, document.case.year
     return jsonify(body)
@@ -117,7 +118,7 @@ def get_document_file(document_id: int) -> Any:
         return denied
     document = _doc_or_404(document_id)
     version = request.args.get("version", type=int)
-    return downloads.send_version(document, version, inline=False, via="api")
+    return downloads.send_version(document, version, inline=False, actor=current_user, via="api")
 
 
 @bp.get("/search")
@@ -148,11 +149,9 @@ def get_expiry_report() -> Any:
     from records.disposition import reports
     from records.web import select_locale
 
-    report = disposition.expiry.expiry_list(db.session(), year_arg())
     lang = reports.form_language(request.args.get("lang") or select_locale())
     fmt = request.args.get("format", "json")
-    audit.record(db.session(), "report:export", object_type="expiry_list", object_id=report.year, year=report.year,
-                 format=fmt, via="api")
+    report = exports.expiry_list(db.session(), year_arg(), actor=current_user, format=fmt, via="api")
     if fmt == "csv":
         return downloads.send_data(reports.expiry_csv(report, lang, machine=True).encode("utf-8"),
                                    f"expiry-{report.year}.csv", "text/csv")

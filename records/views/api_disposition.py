@@ -7,18 +7,19 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, g, jsonify, request
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import audit, db, disposition
+from records import db, disposition, worker
 from records.capture import documents
-from records.disposition import forms
 from records.errors import NotFound, UserError
 from records.i18n import _
 from records.models import ArchiveInventory, Case
 from records.permissions import Perm
 from records.views.api import api_require, bp
 from records.views.disposal import download
+from records.disposition import exports
 
 
 def _body() -> dict[str, Any]:
@@ -68,9 +69,8 @@ def _form(kind: str, data: Any, name: str) -> Any:
     lang, fmt = request.args.get("lang", "ru"), request.args.get("format", "pdf")
     if lang not in ("ru", "ky") or fmt not in ("pdf", "xlsx"):
         raise UserError("bad_format", _("Ask for lang=ru or ky and format=pdf or xlsx."))
-    audit.record(db.session(), "report:export", data, format=fmt, lang=lang, via="api")
-    make = forms.act_form if kind == "act" else forms.inventory_form
-    return download(make(db.session(), data, fmt, lang), fmt, f"{name}-{lang}")
+    make = exports.act_form if kind == "act" else exports.inventory_form
+    return download(make(db.session(), data, fmt, lang, actor=current_user, via="api"), fmt, f"{name}-{lang}")
 
 
 def _created(body: dict[str, Any], location: str) -> Any:
@@ -131,22 +131,26 @@ def approve_act(act_id: int) -> Any:
 
 @bp.post("/acts/<int:act_id>/execution")
 def execute_act(act_id: int) -> Any:
+    """Request the act's execution: 202 with the act once the worker has it queued (follow it with
+    ``GET /acts/<id>``: ``status`` becomes ``executed``, ``execution`` counts the cases done), 200 when
+    the act was executed already."""
     if (denied := api_require(Perm.EXECUTE_ACTS)) is not None:
         return denied
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         raise UserError("bad_json", _("Send a JSON object (Content-Type: application/json)."))
     destroyed_on = _date(body["date"], _("The date of destruction")) if body.get("date") else None
-    actor_id = g.api_user.id
-    disposition.acts.get_act(db.session(), act_id)  # 404 before anything runs
-    db.session().commit()  # execution commits case by case in sessions of its own
-    result = disposition.execution.execute_act(current_app._get_current_object(), act_id, actor_id=actor_id,
-                                               method=body.get("method"), destroyed_on=destroyed_on)
-    db.session().expire_all()
-    reply = disposition.acts.act_json(disposition.acts.get_act(db.session(), act_id))
-    reply["execution"] = {"cases": result.cases, "documents": result.documents, "files_deleted": result.blobs_deleted,
-                          "files_kept_shared": result.blobs_shared, "already_done": result.already_done}
-    return jsonify(reply)
+    session = db.session()
+    act = disposition.acts.get_act(session, act_id)
+    job = disposition.execution.request_execution(session, act, actor=g.api_user, method=body.get("method"),
+                                                  destroyed_on=destroyed_on)
+    if job is not None:
+        session.commit()  # the worker runs the execution in sessions of its own, once the request is recorded
+        worker.kick(current_app._get_current_object())
+        session.expire_all()
+    reply = disposition.acts.act_json(disposition.acts.get_act(session, act_id))
+    reply["already_done"] = job is None
+    return jsonify(reply), 200 if job is None else 202
 
 
 @bp.get("/acts/<int:act_id>/form")

@@ -6,8 +6,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_login import current_user
 
-from records import audit, audit_log, audit_words, db
+from records import audit_log, audit_words, db
 from records.db import session_scope
 from records.i18n import _
 from records.permissions import Perm
@@ -28,9 +29,8 @@ def _csv_response(body: Any, filename: str) -> Response:
 def events() -> Any:
     flt = audit_log.AuditFilter.from_args(request.args)
     session = db.session()
-    found = audit_log.find_events(session, flt, page=request.args.get("page", 1, type=int) or 1)
+    found = audit_log.browse(session, flt, page=request.args.get("page", 1, type=int) or 1, actor=current_user)
     actions = audit_log.action_names(session)
-    audit.record(session, "audit:view", page=found.page, filters=flt.query_args())
     areas = sorted({a.split(":", 1)[0] for a in actions})
     return render_template("audit/events.html", found=found, flt=flt, actions=actions, areas=areas,
                            args=flt.query_args(), lines=audit_words.describe(session, found.events),
@@ -41,7 +41,7 @@ def events() -> Any:
 @require(Perm.VIEW_AUDIT)
 def export_csv() -> Any:
     flt = audit_log.AuditFilter.from_args(request.args)
-    audit.record(db.session(), "audit:export", filters=flt.query_args())
+    audit_log.note_export(db.session(), flt, actor=current_user)
     app = current_app._get_current_object()
 
     def generate() -> Any:
@@ -59,10 +59,8 @@ def inspection() -> Any:
     until = period.until or date.today()
     since = period.since or until - timedelta(days=30)
     session = db.session()
-    lines = audit_log.inspection_report(session, since, until)
     fmt = "csv" if request.args.get("format") == "csv" else "html"
-    audit.record(session, "report:inspection", since=since.isoformat(), until=until.isoformat(), format=fmt,
-                 lines=len(lines))
+    lines = audit_log.inspection(session, since, until, fmt=fmt, actor=current_user)
     if fmt == "csv":
         headers = (_("Who"), _("Action"), _("What"), _("Times"), _("First"), _("Last"),
                    _("Approved by a person who also drafts this paper"))

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import session as cookie_session
 from flask_login import current_user, login_required, login_user, logout_user
 
-from records import accounts, audit, db
+from records import accounts, db
 from records.errors import UserError
 from records.i18n import _
 from records.web import safe_next
@@ -52,8 +52,7 @@ def login() -> Any:
 @bp.post("/logout")
 @login_required
 def logout() -> Any:
-    audit.record(db.session(), "auth:logout", current_user._get_current_object())
-    accounts.end_session(db.session(), cookie_session.get(SESSION_KEY))
+    accounts.sign_out(db.session(), current_user._get_current_object(), cookie_session.get(SESSION_KEY))
     logout_user()
     cookie_session.clear()
     return redirect(url_for("auth.login"))

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, cases, db, disposition, downloads, nomenclature
+from records import cases, db, disposition, downloads, nomenclature
 from records.capture import documents
-from records.disposition import reports
+from records.disposition import exports, reports
 from records.errors import UserError
 from records.i18n import _, ngettext
 from records.permissions import Perm
@@ -55,8 +55,8 @@ def expiry() -> Any:
     session = db.session()
     year = year_arg()
     lang = select_locale()
-    audit.record(session, "report:view", object_type="expiry_list", object_id=year, year=year)
-    return render_template("disposal/expiry.html", year=year, report=disposition.expiry.expiry_list(session, year),
+    return render_template("disposal/expiry.html", year=year,
+                           report=exports.expiry_list(session, year, actor=current_user),
                            lang=lang, form_lang=reports.form_language(lang), today=date.today(),
                            format_retention=format_retention)
 
@@ -66,10 +66,8 @@ def expiry() -> Any:
 def expiry_file(year: int, fmt: str) -> Any:
     if fmt not in {"csv", "xlsx", "pdf"}:
         raise UserError("bad_format", _("Choose CSV, XLSX or PDF."), status=404)
-    report = disposition.expiry.expiry_list(db.session(), year)
     lang = form_lang()
-    audit.record(db.session(), "report:export", object_type="expiry_list", object_id=year, year=year, format=fmt,
-                 lang=lang)
+    report = exports.expiry_list(db.session(), year, actor=current_user, format=fmt, lang=lang)
     data = {"csv": lambda: reports.expiry_csv(report, lang), "xlsx": lambda: reports.expiry_xlsx(report, lang),
             "pdf": lambda: reports.expiry_pdf(report, lang)}[fmt]()
     return download(data, fmt, f"expiry-{year}-{lang}")

@@ -7,62 +7,16 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, db, downloads, nomenclature
+from records import db, downloads, nomenclature
 from records.capture import doctext, documents, previews
 from records.errors import UserError
 from records.i18n import _
-from records.models import DocType
+from records.labels import text_status_label
+from records.models import DocumentState
 from records.permissions import Perm
 from records.web import require, select_locale, year_arg
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
-
-
-def doc_type_labels() -> dict[str, str]:
-    return {
-        DocType.PROTOCOL: _("Protocol (minutes)"),
-        DocType.ORDER: _("Order"),
-        DocType.CONTRACT: _("Practice contract"),
-        DocType.SAC: _("SAC document"),
-        DocType.REPORT: _("Report"),
-        DocType.OTHER: _("Other"),
-    }
-
-
-def sac_kind_labels() -> dict[str, str]:
-    return {"order": _("order"), "application": _("application"), "notice": _("notice"), "report": _("report")}
-
-
-def detail_label(key: str) -> str:
-    labels = {
-        "agenda": _("Agenda (one line)"),
-        "subject": _("Subject of the order"),
-        "valid_from": _("Valid from"),
-        "valid_to": _("Valid to"),
-        "student_group": _("Student group"),
-        "sac_kind": _("SAC document kind"),
-        "programme": _("Programme"),
-        "sac_year": _("Year of the SAC"),
-        "period": _("Reporting period"),
-    }
-    return labels.get(key, key)
-
-
-def text_status_label(status: str) -> str:
-    labels = {
-        "done": _("extracted, searchable"),
-        "pending": _("being read (OCR)…"),
-        "failed": _("could not be read"),
-        "none": _("no text found (blank or picture only)"),
-        "destroyed": _("destroyed with the document"),
-    }
-    return labels.get(status, status)
-
-
-@bp.app_context_processor
-def _labels() -> dict[str, Any]:
-    return {"doc_type_labels": doc_type_labels, "sac_kind_labels": sac_kind_labels, "detail_label": detail_label,
-            "text_status_label": text_status_label}
 
 
 @bp.get("/new")
@@ -116,17 +70,16 @@ def create() -> Any:
 @require(Perm.VIEW_RECORDS)
 def show(document_id: int) -> Any:
     session = db.session()
-    document = documents.get_document(session, document_id)
-    audit.record(session, "document:view", document)
+    document = documents.open_document(session, document_id, actor=current_user)
     current = document.current
     viewer = None
-    if document.state == "active" and previews.can_render(current):
+    if document.state == DocumentState.ACTIVE and previews.can_render(current):
         pages = previews.page_count(current_app._get_current_object(), current)
         page = min(max(request.args.get("page", 1, type=int), 1), pages or 1)
         viewer = {"pages": pages, "page": page, "shown": min(pages or 0, previews.MAX_PAGES)}
     return render_template("documents/show.html", document=document, current=current, lang=select_locale(),
                            viewer=viewer,
-                           can_read_again=document.state == "active" and documents.can_read_again(current),
+                           can_read_again=document.state == DocumentState.ACTIVE and documents.can_read_again(current),
                            shown_text=doctext.shown_text(session, document))
 
 
@@ -135,7 +88,7 @@ def show(document_id: int) -> Any:
 def status(document_id: int) -> Any:
     """The text state of a document, polled by its page and the filing list while OCR runs."""
     document = documents.get_document(db.session(), document_id)
-    state = document.text_status if document.state == "active" else "destroyed"
+    state = document.text_status if document.state == DocumentState.ACTIVE else DocumentState.DESTROYED
     return jsonify({"id": document.id, "text_status": state, "label": text_status_label(state),
                     "pending": state == "pending"})
 
@@ -146,12 +99,9 @@ def page_image(document_id: int, page: int) -> Any:
     """One page of the current (or a given) version as a picture; ``size`` is thumb, page or large."""
     session = db.session()
     document = documents.get_document(session, document_id)
-    documents.require_live(document)
-    version = documents.get_version(document, request.args.get("version", type=int))
     size = request.args.get("size", "page")
-    if size != "thumb" and page == 1:
-        audit.record(session, "document:preview", document, version=version.version, sha256=version.sha256)
-    path = previews.page_png(current_app._get_current_object(), version, page, size)
+    version, path = downloads.page_picture(current_app._get_current_object(), session, document,
+                                           request.args.get("version", type=int), page, size, actor=current_user)
     if path is None:
         if size != "thumb":
             abort(404)
@@ -173,14 +123,14 @@ def page_image(document_id: int, page: int) -> Any:
 @require(Perm.READ_FILES)
 def download(document_id: int) -> Any:
     document = documents.get_document(db.session(), document_id)
-    return downloads.send_version(document, request.args.get("version", type=int), inline=False)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=False, actor=current_user)
 
 
 @bp.get("/<int:document_id>/preview")
 @require(Perm.READ_FILES)
 def preview(document_id: int) -> Any:
     document = documents.get_document(db.session(), document_id)
-    return downloads.send_version(document, request.args.get("version", type=int), inline=True)
+    return downloads.send_version(document, request.args.get("version", type=int), inline=True, actor=current_user)
 
 
 @bp.post("/<int:document_id>/versions")

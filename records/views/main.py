@@ -19,10 +19,7 @@ bp = Blueprint("main", __name__)
 @bp.app_context_processor
 def _template_globals() -> dict[str, Any]:
     return {"can": can, "perms": perms, "LANGUAGE_NAMES": LANGUAGE_NAMES, "current_locale": select_locale,
-            "this_year": date.today().year, "case_state_label": case_state_label,
-            "job_kind_label": job_kind_label, "job_state_label": job_state_label,
-            "job_outcome_label": job_outcome_label,
-            "format_duration": jobs.format_duration, "days_since": days_since}
+            "this_year": date.today().year, "format_duration": jobs.format_duration, "days_since": days_since}
 
 
 def days_since(at: datetime | None) -> int | None:
@@ -31,16 +28,6 @@ def days_since(at: datetime | None) -> int | None:
     if at.tzinfo is None:  # SQLite returns naive UTC
         at = at.replace(tzinfo=UTC)
     return (datetime.now(UTC) - at).days
-
-
-def case_state_label(state: str) -> str:
-    labels = {
-        "open": _("open"),
-        "closed": _("closed"),
-        "transferred": _("transferred to the archive"),
-        "destroyed": _("destroyed"),
-    }
-    return labels.get(state, state)
 
 
 @bp.app_template_filter("filesize")
@@ -82,25 +69,6 @@ def work() -> Any:
     backlog = jobs.text_backlog(session)
     return render_template("jobs.html", rows=rows, backlog=backlog,
                            running=any(row["state"] == "running" for row in rows) or backlog["pending"] > 0)
-
-
-def job_kind_label(kind: str) -> str:
-    labels = {"import": _("Import of an archive"), "text": _("Reading the text of scans"),
-              "reindex": _("Rebuilding the search index")}
-    return labels.get(kind, kind)
-
-
-def job_outcome_label(outcome: str) -> str:
-    labels = {"filed": _("filed"), "already_filed": _("already filed"), "refused": _("refused"),
-              "done": _("text read"), "none": _("no text found"), "failed": _("text could not be read"),
-              "pending": _("to be tried again"), "dropped": _("destroyed meanwhile")}
-    return labels.get(outcome, outcome)
-
-
-def job_state_label(state: str) -> str:
-    labels = {"running": _("running"), "done": _("finished"), "interrupted": _("interrupted"),
-              "stalled": _("stopped without finishing")}
-    return labels.get(state, state)
 
 
 @bp.get("/lang/<code>")

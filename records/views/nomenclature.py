@@ -6,8 +6,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from records import audit, db, disposition, downloads, nomenclature
-from records.disposition import forms
+from records import db, disposition, downloads, nomenclature
+from records.disposition import exports, forms
 from records.errors import UserError
 from records.i18n import _
 from records.models import NomenclatureItem
@@ -53,8 +53,8 @@ def form_pdf(year: int) -> Any:
     session = db.session()
     nom = nomenclature.require(session, year)
     lang = forms.form_language(request.args.get("lang") or select_locale())
-    audit.record(session, "report:export", nom, format="pdf", lang=lang)
-    return downloads.send_data(forms.nomenclature_form(session, nom, lang), f"nomenclature-{year}-{lang}.pdf",
+    return downloads.send_data(exports.nomenclature_form(session, nom, lang, actor=current_user),
+                               f"nomenclature-{year}-{lang}.pdf",
                                "application/pdf")
 
 

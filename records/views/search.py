@@ -9,9 +9,9 @@ from flask_login import current_user
 from records import db
 from records.capture import previews
 from records.errors import UserError
+from records.labels import doc_type_labels
 from records.permissions import Perm
 from records.search.service import MAX_PAGE, PER_PAGE, parse_search_request, search_documents
-from records.views.documents import doc_type_labels
 from records.web import can, require
 
 bp = Blueprint("search", __name__, url_prefix="/search")

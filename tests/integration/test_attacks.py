@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from records.db import session_scope
 from records.errors import UserError
-from records.models import Case, NomenclatureItem, User
+from records.models import AuditAction, Case, NomenclatureItem, User
 from records.spreadsheet import FORMULA_START
 from tests.conftest import PASSWORD, do_login
 from tests.integration.test_disposal_expiry import close, file_doc
@@ -423,7 +423,7 @@ def _events(app: Flask, n: int) -> list[Any]:
     from records import audit
 
     with app.app_context(), session_scope(app) as session:
-        made = [audit.record(session, "test:event", object_type="thing", object_id=i, actor="tester", n=i)
+        made = [audit.record(session, AuditAction.AUDIT_VERIFY, object_type="thing", object_id=i, actor="tester", n=i)
                 for i in range(n)]
         return [(e.id, e.hash) for e in made]
 
@@ -477,7 +477,7 @@ def test_a_chain_forged_without_the_key_is_found(app: Flask, db_session: Any) ->
     db_session.execute(delete(AuditEvent))
     prev = audit.GENESIS
     for values in forged:
-        values["actor"] = "nobody" if values["action"] == "test:event" else values["actor"]
+        values["actor"] = "nobody" if values["action"] == "audit:verify" else values["actor"]
         fields = {k: values[k] for k in ("at", "actor_id", "actor", "action", "object_type", "object_id", "detail", "ip")}
         digest = audit.event_hash(prev, **fields)  # without the key: plain SHA-256, as the old chains were
         db_session.add(AuditEvent(prev_hash=prev, hash=digest, **values))
@@ -521,11 +521,11 @@ def test_a_chain_from_before_the_key_verifies_and_records_the_switch(app: Flask,
     assert _verify(app).exit_code == 0
     _events(app, 2)
     actions = list(db_session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert actions == ["test:old"] * 3 + ["audit:keyed", "test:event", "test:event"]
+    assert actions == ["test:old"] * 3 + ["audit:keyed", "audit:verify", "audit:verify"]
     result = _verify(app)
     assert result.exit_code == 0, result.output
     # Plain events are accepted only before the switch.
-    first_keyed = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "test:event").limit(1))
+    first_keyed = db_session.scalar(select(AuditEvent).where(AuditEvent.action == "audit:verify").limit(1))
     plain = audit.event_hash(first_keyed.prev_hash, at=first_keyed.at, actor_id=first_keyed.actor_id,
                              actor=first_keyed.actor, action=first_keyed.action, object_type=first_keyed.object_type,
                              object_id=first_keyed.object_id, detail=first_keyed.detail, ip=first_keyed.ip)

@@ -9,14 +9,14 @@ from sqlalchemy import delete, select, update
 
 from records import audit
 from records.db import session_scope
-from records.models import AuditEvent, Setting
+from records.models import AuditAction, AuditEvent, Setting
 
 
 def _add_events(app: Flask, n: int) -> list[int]:
     ids = []
     with app.app_context(), session_scope(app) as session:
         for i in range(n):
-            ids.append(audit.record(session, "test:event", object_type="thing", object_id=i, actor="tester",
+            ids.append(audit.record(session, AuditAction.AUDIT_VERIFY, object_type="thing", object_id=i, actor="tester",
                                     ip="10.0.0.1", n=i, text="Протокол №5").id)
     return ids
 
@@ -59,10 +59,10 @@ def test_deleted_middle_event_is_found(app: Flask, db_session: Any) -> None:
 def test_inserted_event_is_found(app: Flask, db_session: Any) -> None:
     ids = _add_events(app, 3)
     before = db_session.get(AuditEvent, ids[1])
-    forged_hash = audit.event_hash(before.hash, at=before.at, actor_id=None, actor="forger", action="test:event",
+    forged_hash = audit.event_hash(before.hash, at=before.at, actor_id=None, actor="forger", action="audit:verify",
                                    object_type=None, object_id=None, detail={}, ip=None)
     db_session.execute(update(AuditEvent).where(AuditEvent.id == ids[2]).values(id=ids[2] + 1000))
-    db_session.add(AuditEvent(id=ids[2], at=before.at, actor="forger", action="test:event", detail={},
+    db_session.add(AuditEvent(id=ids[2], at=before.at, actor="forger", action="audit:verify", detail={},
                               prev_hash=before.hash, hash=forged_hash))
     db_session.flush()
     result = _verify(app)
@@ -106,11 +106,11 @@ def test_checkpoint_follows_every_append(app: Flask, db_session: Any) -> None:
 
 def test_a_session_that_outlives_its_commit_still_links_to_the_newest_event(app: Flask) -> None:
     with app.app_context(), session_scope(app) as long_lived:
-        audit.record(long_lived, "test:event", actor="tester", n=1)
+        audit.record(long_lived, AuditAction.AUDIT_VERIFY, actor="tester", n=1)
         held = long_lived.get(Setting, audit.HEAD_KEY)
         long_lived.commit()  # the session goes on, still holding the checkpoint row it loaded
         _add_events(app, 2)  # meanwhile others append
-        newest = audit.record(long_lived, "test:event", actor="tester", n=2)
+        newest = audit.record(long_lived, AuditAction.AUDIT_VERIFY, actor="tester", n=2)
         assert held.value["id"] == newest.id
     result = _verify(app)
     assert result.exit_code == 0, result.output
@@ -119,9 +119,38 @@ def test_a_session_that_outlives_its_commit_still_links_to_the_newest_event(app:
 def test_export_writes_matching_events_as_csv(app: Flask, tmp_path: Any) -> None:
     _add_events(app, 3)
     out = tmp_path / "audit.csv"
-    result = app.test_cli_runner().invoke(args=["audit", "export", "--action", "test:event", "-o", str(out)])
+    result = app.test_cli_runner().invoke(args=["audit", "export", "--action", "audit:verify", "-o", str(out)])
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
     assert lines[0].startswith("id,at,actor")
-    assert len(lines) == 4 and all("test:event" in line for line in lines[1:])
+    assert len(lines) == 4 and all("audit:verify" in line for line in lines[1:])
     assert "Протокол №5" in lines[1]
+
+
+def test_an_action_the_trail_does_not_know_is_refused_before_anything_is_written(app: Flask) -> None:
+    import pytest
+
+    with app.app_context(), session_scope(app) as session:
+        before = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1))
+        with pytest.raises(ValueError):
+            audit.record(session, "document:viewed", actor="tester")  # type: ignore[arg-type]
+        assert session.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) == before
+
+
+def test_the_event_says_who_and_from_where_as_the_caller_gave_them(app: Flask) -> None:
+    """Nothing is taken from the request: the address is the one passed, else the one the request's
+    session was opened for; the actor is the one passed, even inside a request of someone else."""
+    from records import db
+
+    with app.test_request_context("/", method="POST", environ_base={"REMOTE_ADDR": "192.0.2.7"}):
+        session = db.session()
+        assert session.info[db.CLIENT_IP] == "192.0.2.7"
+        from_request = audit.record(session, AuditAction.AUDIT_VERIFY, actor="tester", n=1)
+        given = audit.record(session, AuditAction.AUDIT_VERIFY, actor="other", ip="198.51.100.1", n=2)
+        session.commit()
+        assert from_request is not None and given is not None
+        assert (from_request.actor, from_request.ip) == ("tester", "192.0.2.7")
+        assert (given.actor, given.ip) == ("other", "198.51.100.1")
+    with app.app_context(), session_scope(app) as session:
+        outside = audit.record(session, AuditAction.AUDIT_VERIFY, actor=None, n=3)
+        assert outside is not None and (outside.actor, outside.ip) == ("", None)

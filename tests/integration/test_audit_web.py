@@ -13,7 +13,7 @@ from sqlalchemy import select
 from records import accounts, audit, disposition
 from records.capture import documents
 from records.db import session_scope
-from records.models import AuditEvent, Case, Document
+from records.models import AuditAction, AuditEvent, Case, Document
 from tests import samples
 from tests.conftest import PASSWORD, do_login
 
@@ -78,11 +78,11 @@ def test_every_named_action_is_an_event(app: Flask, client: Any, make_user: Any,
 def _seed(app: Flask) -> None:
     with app.app_context(), session_scope(app) as session:
         for i in range(60):
-            audit.record(session, "document:view", object_type="document", object_id=i % 3, actor="aliya",
+            audit.record(session, AuditAction.DOCUMENT_VIEW, object_type="document", object_id=i % 3, actor="aliya",
                          ip="10.1.1.1")
-        audit.record(session, "search:query", actor="bakyt", query="келишим")
-        audit.record(session, "document:download", object_type="document", object_id=7, actor="bakyt")
-        audit.record(session, "nomenclature:approve", object_type="nomenclature", object_id=1, actor="bakyt")
+        audit.record(session, AuditAction.SEARCH_QUERY, actor="bakyt", query="келишим")
+        audit.record(session, AuditAction.DOCUMENT_DOWNLOAD, object_type="document", object_id=7, actor="bakyt")
+        audit.record(session, AuditAction.NOMENCLATURE_APPROVE, object_type="nomenclature", object_id=1, actor="bakyt")
 
 
 def test_audit_page_filters_and_pages(app: Flask, login_as: Any) -> None:
@@ -118,7 +118,7 @@ def test_csv_export_is_filtered_and_recorded(app: Flask, login_as: Any, db_sessi
 
 def test_csv_cells_cannot_become_formulas(app: Flask, login_as: Any) -> None:
     with app.app_context(), session_scope(app) as session:
-        audit.record(session, "search:query", actor="bakyt", query="=HYPERLINK(\"http://evil\")")
+        audit.record(session, AuditAction.SEARCH_QUERY, actor="bakyt", query="=HYPERLINK(\"http://evil\")")
     resp = login_as("admin").get("/audit/export.csv", query_string={"action": "search:query"})
     rows = list(csv.reader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
     assert all(not cell.startswith("=") for row in rows for cell in row)

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 from records import audit
 from records.blobs import get_store
 from records.db import Base, get_database, session_scope
-from records.models import DisposalAct, DisposalActRow, Document
+from records.models import AuditAction, DestructionMethod, DisposalAct, DisposalActRow, Document
 from records.search.indexing import get_index
 from tests import samples
 from tests.conftest import PG_DEFAULT, migrated_pg_schema
@@ -68,14 +68,14 @@ def _arrange(app: Flask, client: Any, api_token: Any, make_user: Any, tmp_path: 
             documents.add_version(app, session, doc, documents.Upload(second, "v2.docx"), actor=None)
         # A destroyed document is kept as a tombstone, with the act that destroyed it.
         act = DisposalAct(number="1", act_date=date(YEAR, 1, 20), year=YEAR, status="executed",
-                          drafted_by_id=head.id, destruction_method="shredded")
+                          drafted_by_id=head.id, destruction_method=DestructionMethod.SHREDDING)
         victim = session.get(Document, kept[2]["id"])
         act.rows.append(DisposalActRow(case_id=victim.case_id, position=1, heading="Протоколдор",
                                        case_index="12-4-7", case_year=YEAR, retention="5 л."))
         session.add(act)
         session.flush()
         victim.state, victim.destroyed_by_act_id = "destroyed", act.id
-        audit.record(session, "act:execute", act, actor="test")
+        audit.record(session, AuditAction.ACT_EXECUTE, act, actor="test")
     with app.app_context():
         from records import worker
 
@@ -144,7 +144,7 @@ def test_round_trip_restores_everything(app: Flask, client: Any, api_token: Any,
         with restored.app_context(), session_scope(restored) as session:
             live = set(session.scalars(select(Document.id).where(Document.state == "active")))
             assert len(live) == 3
-            assert session.scalar(select(DisposalAct.destruction_method)) == "shredded"
+            assert session.scalar(select(DisposalAct.destruction_method)) == DestructionMethod.SHREDDING
         assert get_index(restored).ids() == live
         verify = restored.test_cli_runner().invoke(args=["audit", "verify"])
         assert verify.exit_code == 0, verify.output

@@ -1,6 +1,8 @@
-"""Crash safety of disposition: ``flask acts execute`` killed with SIGKILL in the middle of an act leaves
-a state that running the same command again completes, with every destroyed case's bytes gone, the
-kept ones intact, the index clean and the audit chain whole."""
+"""Crash safety of disposition: the process executing an act killed with SIGKILL in the middle leaves a
+state that is finished with every destroyed case's bytes gone, the kept ones intact, the index clean and
+the audit chain whole. Two ways: the worker (``flask worker run``) killed after the records officer asked
+for the execution on the web, finished by the web server's worker when it starts again; and ``flask acts
+execute`` killed, finished by running the same command again."""
 from __future__ import annotations
 
 import io
@@ -18,9 +20,9 @@ from records import disposition
 from records.blobs import get_store
 from records.capture import documents
 from records.db import session_scope
-from records.models import ActStatus, DisposalActRow, Document
+from records.models import ActStatus, DisposalActRow, Document, JobState
 from tests.disposition_steps import approved_act, approved_inventory
-from tests.integration.server_process import FLASK, ROOT, consistency_problems, run_cli, server_env
+from tests.integration.server_process import FLASK, ROOT, Server, consistency_problems, run_cli, server_env
 
 YEARS = (2012, 2013, 2014)
 # Items with a number of years (no ЭПК): their cases closed in YEARS are all due for destruction now.
@@ -36,8 +38,9 @@ def _file(app: Flask, year: int, index: str, content: bytes, actor: Any) -> None
 
 
 @pytest.mark.slow
-def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: Flask, make_user: Any,
-                                                                            db_session: Any) -> None:
+@pytest.mark.parametrize("killed", ["worker", "cli"])
+def test_sigkill_in_the_middle_of_an_act_is_completed(app: Flask, make_user: Any, login_as: Any, db_session: Any,
+                                                      killed: str) -> None:
     drafter, officer = make_user("archivist"), make_user("archivist")
     people = {"drafter": drafter.id, "commission": make_user("commission").id, "approver": make_user("approver").id}
     for year in YEARS:
@@ -58,8 +61,17 @@ def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: F
     synced = run_cli(app, "index", "sync")
     assert synced.returncode == 0, synced.stderr
 
-    proc = subprocess.Popen([FLASK, "--app", "app", "acts", "execute", str(act_id), "--by", officer.username],
-                            cwd=ROOT, env=server_env(app), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if killed == "worker":
+        app.config["WORKER"] = "off"  # the request is recorded; the worker process executes
+        client = login_as("archivist")
+        officer = client.user
+        assert client.post(f"/disposal/acts/{act_id}/execute").status_code == 302
+        assert disposition.acts.get_act(db_session, act_id).status == ActStatus.EXECUTING
+        command = ["worker", "run", "--interval", "0.2"]
+    else:
+        command = ["acts", "execute", str(act_id), "--by", officer.username]
+    proc = subprocess.Popen([FLASK, "--app", "app", *command], cwd=ROOT, env=server_env(app),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # Let the process run in slices of a few milliseconds, and kill it as soon as a first case of the
     # act has been committed: it dies in the middle of the act, whatever the machine's speed.
     executed = 0
@@ -77,13 +89,29 @@ def test_sigkill_in_the_middle_of_an_act_is_completed_by_running_it_again(app: F
     rows = db_session.scalars(select(DisposalActRow).where(DisposalActRow.act_id == act_id)).all()
     done = sum(1 for r in rows if r.executed_at is not None)
     assert 0 < done < len(rows), "the process must have been killed part-way through the act"
-    assert disposition.acts.get_act(db_session, act_id).status == ActStatus.EXECUTING
+    act = disposition.acts.get_act(db_session, act_id)
+    assert act.status == ActStatus.EXECUTING
+    assert act.job is not None and act.job.state == JobState.RUNNING  # nobody said it stopped
 
-    again = run_cli(app, "acts", "execute", str(act_id), "--by", officer.username)
-    assert again.returncode == 0, again.stderr
+    if killed == "worker":
+        # The web server starting again: its worker finishes the act before anything else.
+        server = Server(app).start()
+        try:
+            deadline = time.monotonic() + 300
+            while disposition.acts.get_act(db_session, act_id).status != ActStatus.EXECUTED:
+                assert time.monotonic() < deadline, "the restarted worker did not finish the act"
+                time.sleep(0.2)
+                db_session.expire_all()
+        finally:
+            server.stop()
+    else:
+        again = run_cli(app, "acts", "execute", str(act_id), "--by", officer.username)
+        assert again.returncode == 0, again.stderr
     assert run_cli(app, "index", "sync").returncode == 0
     db_session.expire_all()
-    assert disposition.acts.get_act(db_session, act_id).status == ActStatus.EXECUTED
+    act = disposition.acts.get_act(db_session, act_id)
+    assert act.status == ActStatus.EXECUTED and act.executed_by_id == officer.id
+    assert act.job is not None and (act.job.state, act.job.done, act.job.total) == (JobState.DONE, len(rows), len(rows))
     destroyed = db_session.scalars(select(Document).where(Document.state == "destroyed")).all()
     assert len(destroyed) == len(rows)
     store = get_store(app)

@@ -118,6 +118,8 @@ def test_draft_approve_execute_and_run_again(app: Flask, filed: dict[str, Any], 
 
     resp = officer.post(f"/disposal/acts/{act_id}/execute")
     assert resp.status_code == 302
+    # The tests' worker runs inline, after the request's commit: the job is done when the answer comes
+    # (test_act_execution_job follows it with the worker elsewhere).
     act = act_of(app, act_id)
     assert act.status == ActStatus.EXECUTED and act.executed_at is not None and act.executed_by_id == officer.user.id
     assert act.destruction_method == "deleted" and act.destroyed_on == TODAY  # electronic files only

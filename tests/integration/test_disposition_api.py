@@ -11,7 +11,7 @@ from flask import Flask
 
 from records.db import session_scope
 from records.models import Case
-from tests.disposition_steps import TODAY, api_file, close, file_doc
+from tests.disposition_steps import TODAY, api_file, close, executed_act, file_doc
 
 
 class Api:
@@ -115,12 +115,15 @@ def test_the_whole_flow_and_every_refusal(app: Flask, people: dict[str, Api], tm
 
     approved = approver.post(f"{url}/approval")
     assert approved.status_code == 200 and approved.get_json()["status"] == "approved"
-    executed = officer.post(f"{url}/execution", {})
-    assert executed.status_code == 200, executed.get_data(as_text=True)
-    body = executed.get_json()
-    assert body["status"] == "executed" and body["execution"]["cases"] == 2 and body["destruction_method"] == "deleted"
-    assert all(c["executed_at"] for c in officer.get(url).get_json()["cases"])
-    assert officer.post(f"{url}/execution").get_json()["execution"]["already_done"]
+    requested = officer.post(f"{url}/execution", {})
+    assert requested.status_code == 202, requested.get_data(as_text=True)
+    assert requested.get_json()["destruction_method"] == "deleted" and not requested.get_json()["already_done"]
+    body = executed_act(lambda: officer.get(url).get_json())
+    assert body["execution"]["state"] == "done" and body["destruction_method"] == "deleted"
+    assert (body["execution"]["cases_done"], body["execution"]["cases"], body["execution"]["documents"]) == (2, 2, 2)
+    assert all(c["executed_at"] for c in body["cases"])
+    again = officer.post(f"{url}/execution")
+    assert again.status_code == 200 and again.get_json()["already_done"] and again.get_json()["status"] == "executed"
 
     # Closed stays closed: the destroyed case and, once handed over, the transferred one.
     secretary = people["secretary"]

@@ -94,6 +94,18 @@ def test_phrases_match_exact_words_in_order(index: SearchIndex) -> None:
     assert ids_for(index, '"ЁЛКА"') == {3}
 
 
+def test_longer_phrases_need_every_word_in_a_row(empty_index: SearchIndex) -> None:
+    empty_index.add([
+        make_doc(1, text="окуу планы бекитилди"),
+        make_doc(2, text="окуу планы жана планы бекитилди"),  # both word pairs, not one after another
+        make_doc(3, text="планы бекитилди окуу"),
+    ])
+    assert ids_for(empty_index, '"окуу планы бекитилди"') == {1}
+    assert ids_for(empty_index, '"планы бекитилди"') == {1, 2, 3}
+    assert ids_for(empty_index, '"бекитилди окуу"') == {3}
+    assert ids_for(empty_index, 'планы -"окуу планы"') == {3}
+
+
 def test_prefix_matches_word_starts(index: SearchIndex) -> None:
     assert ids_for(index, "келиш*") == {1}
     assert ids_for(index, "ПРАКТИК*") == {1, 2}

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from records import audit
 from records.capture import previews
-from records.models import Document, User
+from records.models import AuditAction, Document, User
 from tests import samples
 from tests.integration.server_process import FLASK, ROOT, server_env
 
@@ -147,7 +147,7 @@ def test_home_page_shows_each_role_its_work(app: Flask, login_as: Any, tmp_path:
         from records.db import session_scope
 
         with session_scope(app) as session:
-            audit.record(session, "audit:verify", actor="cli", via="cli", events=10, problems=0)
+            audit.record(session, AuditAction.AUDIT_VERIFY, actor="cli", via="cli", events=10, problems=0)
     home = login_as("admin").get("/").get_data(as_text=True)
     assert "Checks and backups" in home and "unbroken" in home and "never" in home  # no backup yet
 

@@ -174,10 +174,10 @@ def _term_tables(reader: object) -> list[object]:
 
 
 def test_searchers_read_memory_mapped_files_and_close_them_when_replaced(index: WhooshIndex) -> None:
-    from records.search.whoosh_index import _MappedFile
+    from records.search.whoosh_internals import MappedFile
 
     first = _term_tables(index._fresh_searcher().reader())
-    assert first and all(isinstance(f, _MappedFile) for f in first)
+    assert first and all(isinstance(f, MappedFile) for f in first)
     assert ids_for(index, "протокол")  # searches read through the maps
     index.add([make_doc(50, text="жаңы документ")])  # a commit: the next search opens a new searcher
     assert ids_for(index, "документ") == {50}
@@ -185,7 +185,7 @@ def test_searchers_read_memory_mapped_files_and_close_them_when_replaced(index: 
     assert not any(f._map.closed for f in _term_tables(index._fresh_searcher().reader()))
     # What writers and merges read (the writing side of the index) is plain files, not maps.
     with index._ix.reader() as plain:
-        assert not any(isinstance(f, _MappedFile) for f in _term_tables(plain))
+        assert not any(isinstance(f, MappedFile) for f in _term_tables(plain))
 
 
 def _all_postings(index: WhooshIndex) -> dict[tuple[str, bytes], list[tuple[str, float, bytes]]]:
@@ -219,3 +219,16 @@ def test_merged_segments_hold_exactly_the_postings_of_their_documents(tmp_path: 
     with merged._ix.reader() as reader:
         assert len(reader.leaf_readers()) < len(docs) / 5
     assert _all_postings(merged) == _all_postings(whole)
+
+
+def test_index_files_name_their_classes_where_every_earlier_index_named_them(index: WhooshIndex) -> None:
+    # The table of contents pickles the schema and each segment's codec; an index written by any earlier
+    # version names these classes in records.search.whoosh_index, so they must resolve there.
+    from records.search import whoosh_index
+
+    toc = b"".join(path.read_bytes() for path in index.path.glob("*.toc"))
+    for cls in whoosh_index.PICKLED_CLASSES:
+        assert getattr(whoosh_index, cls.__name__) is cls
+        assert cls.__name__.encode() in toc
+    assert b"records.search.whoosh_index" in toc
+    assert b"records.search.whoosh_schema" not in toc and b"records.search.whoosh_internals" not in toc

@@ -14,10 +14,12 @@ import pytest
 from whoosh import query as wq
 from whoosh import sorting
 
+from records.search import whoosh_search
 from records.search.base import IndexDoc
 from records.search.query import parse_query
 from records.search.whoosh_fast import ConstantTerms, phrase_terms
-from records.search.whoosh_index import WhooshIndex, _filters_query, _prefix_query, to_whoosh
+from records.search.whoosh_index import WhooshIndex
+from records.search.whoosh_query import filters_query, prefix_query, to_whoosh
 
 WORDS = (
     "кафедра кафедранын кафедры протокол протоколу протоколом келишим келишимдер келишимдин практика практики "
@@ -82,7 +84,7 @@ def _reference(index: WhooshIndex, q: str, sort: str, filters: dict[str, str] | 
     better document from a short page), a phrase ranked by its words' scores as the application ranks it."""
     searcher = index._fresh_searcher()
     query = to_whoosh(parse_query(q), searcher.reader())
-    extra = _filters_query(filters or {})
+    extra = filters_query(filters or {})
     query = wq.And([query, *extra]) if extra else query
     sortedby = [sorting.FieldFacet("date_key", reverse=True), sorting.ScoreFacet()] if sort == "date" else None
     matched = {hit.docnum for hit in searcher.search(query, limit=None)}
@@ -106,7 +108,7 @@ def test_pages_scores_totals_and_facets_match_whoosh(index: WhooshIndex, monkeyp
             assert [hit.score for hit in fast.hits] == pytest.approx([score for _, score in expected], rel=1e-12)
     # The totals and facets agree with Whoosh's own matching too.
     with monkeypatch.context() as patched:
-        patched.setattr(WhooshIndex, "_scored", lambda *args: None)
+        patched.setattr(whoosh_search, "score_segments", lambda *args: None)
         slow = index.search(q, sort=sort, snippets=False)
     fast = index.search(q, sort=sort, snippets=False)
     assert (fast.total, fast.facets) == (slow.total, slow.facets)
@@ -123,7 +125,7 @@ def test_filters_match_whoosh(index: WhooshIndex) -> None:
 @pytest.mark.parametrize("prefix", ["к", "каф", "пр", "лаб", "студенттер", "щ"])
 def test_prefix_matches_from_the_term_table_run_equal_looking_each_term_up(index: WhooshIndex, prefix: str) -> None:
     searcher = index._fresh_searcher()
-    query = _prefix_query(prefix, searcher.reader())
+    query = prefix_query(prefix, searcher.reader())
     if prefix == "щ":
         assert query is wq.NullQuery
         return

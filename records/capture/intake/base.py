@@ -171,3 +171,9 @@ def _message(code: str, params: dict[str, object]) -> object:
     if code == "too_many_pages":
         return _l("The file has too many pages. Files up to %(limit)s pages are accepted.", **params)
     raise ValueError(code)
+
+
+# What the inspection of one kind of file found: active content, and whether its text needs OCR (None
+# when that is only known once its text is read).
+Verdict = tuple[bool, bool | None]
+READ_CHUNK = 64 * 2**10  # bytes read at a time when a file's raw bytes are scanned

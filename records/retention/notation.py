@@ -1,11 +1,4 @@
-"""Retention periods of the nomenclature as data, and the rule that counts them.
-
-A records officer types the retention column of the nomenclature the way the
-paper forms write it, in Kyrgyz or Russian (``Токтом ст.334``, ``5-ж. ст.343``,
-``5 л. ЭПК``, ``МАЧ``). :func:`parse_retention` turns that text into a
-:class:`RetentionRule`; :func:`format_retention` prints a rule back in Kyrgyz,
-Russian or English; :func:`destruction_due` and :func:`may_destroy_in` apply
-the counting rule of the disposition flow.
+"""The retention notation of the nomenclature, typed and printed.
 
 Notation understood by :func:`parse_retention` (case and spacing are free,
 parts may be separated by spaces, commas, semicolons or ``+``):
@@ -46,140 +39,18 @@ to the same rule.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from records.i18n import _l
-
-__all__ = [
-    "MAX_YEARS",
-    "MIN_YEARS",
-    "Due",
-    "NeverReason",
-    "RetentionKind",
-    "RetentionParseError",
-    "RetentionRule",
-    "destruction_due",
-    "format_retention",
-    "may_destroy_in",
-    "needs_review",
-    "parse_retention",
-    "russian_years",
-]
-
-# The longest fixed period in the standard lists is 75 years; anything far
-# beyond that is a typing slip, not a real retention period.
-MIN_YEARS = 1
-MAX_YEARS = 100
-
-LANGUAGES = ("ky", "ru", "en")
-
-
-class RetentionKind(StrEnum):
-    """What kind of period a nomenclature item has."""
-
-    PERMANENT = "permanent"
-    YEARS = "years"
-    UNTIL_NEEDED = "until_needed"
-
-
-class NeverReason(StrEnum):
-    """Why a case has no year from which it may be destroyed."""
-
-    PERMANENT = "permanent"
-    UNTIL_NEEDED = "until_needed"
-    HELD = "held"
-    OPEN = "open"
-
-
-class RetentionParseError(ValueError):
-    """The retention text could not be read.
-
-    ``message`` is a lazy translatable string for the user; ``text`` is what
-    was typed.
-    """
-
-    def __init__(self, message: Any, text: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.text = text
-
-    def __str__(self) -> str:
-        return str(self.message)
-
-
-@dataclass(frozen=True)
-class RetentionRule:
-    """A parsed retention period.
-
-    ``source`` (the text as typed) and ``article_text`` (the article references
-    as typed, e.g. ``"ст.23,28"``) are kept for display and audit but take no
-    part in equality: two spellings of the same period are the same rule.
-    """
-
-    kind: RetentionKind
-    years: int | None = None
-    epk: bool = False
-    articles: tuple[str, ...] = ()
-    source: str = field(default="", compare=False)
-    article_text: str = field(default="", compare=False)
-
-    def __post_init__(self) -> None:
-        # Guards against rules built in code (or from stored JSON) that the
-        # parser would never produce.
-        kind = RetentionKind(self.kind)
-        object.__setattr__(self, "kind", kind)
-        object.__setattr__(self, "articles", tuple(self.articles))
-        if kind is RetentionKind.YEARS:
-            if not _is_year_count(self.years):
-                raise ValueError(
-                    f"years must be an int from {MIN_YEARS} to {MAX_YEARS}, got {self.years!r}"
-                )
-        elif self.years is not None:
-            raise ValueError(f"a {kind.value} rule has no years, got {self.years!r}")
-        if self.epk and kind is RetentionKind.PERMANENT:
-            raise ValueError("a permanent rule cannot carry an ЭПК mark")
-
-    def to_json(self) -> dict[str, Any]:
-        """The rule as plain JSON data: ``{"kind", "years", "epk", "articles"}``."""
-        return {
-            "kind": self.kind.value,
-            "years": self.years,
-            "epk": self.epk,
-            "articles": list(self.articles),
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RetentionRule:
-        """Rebuild a rule stored with :meth:`to_json`."""
-        return cls(
-            kind=RetentionKind(data["kind"]),
-            years=data.get("years"),
-            epk=bool(data.get("epk", False)),
-            articles=tuple(str(a) for a in data.get("articles", ())),
-        )
-
-
-@dataclass(frozen=True)
-class Due:
-    """When a closed case may first go into a destruction act.
-
-    Exactly one of ``year`` and ``never`` is set. ``review`` is true when the
-    expert commission must look at the case first (ЭПК mark, or until-needed).
-    """
-
-    year: int | None
-    never: NeverReason | None
-    review: bool
-
-
-def _is_year_count(value: object) -> bool:
-    return (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and MIN_YEARS <= value <= MAX_YEARS
-    )
+from records.retention.rule import (
+    LANGUAGES,
+    MAX_YEARS,
+    MIN_YEARS,
+    RetentionKind,
+    RetentionParseError,
+    RetentionRule,
+    is_year_count,
+)
 
 
 # --- parsing -----------------------------------------------------------------
@@ -322,7 +193,7 @@ def parse_retention(text: str) -> RetentionRule:
             articles.extend(_ARTICLE_NUMBER_RE.findall(listed))
         elif m := _YEARS_RE.match(work, pos):
             years = int(m.group("n"))
-            if not _is_year_count(years):
+            if not is_year_count(years):
                 raise _error_years_range(text)
             periods.append((RetentionKind.YEARS, years))
         elif m := _UNTIL_NEEDED_RE.match(work, pos):
@@ -405,51 +276,3 @@ def format_retention(rule: RetentionRule, lang: str) -> str:
         return ", ".join(part for part in (period, epk, articles) if part)
     head = f"{period} {epk}" if epk else period
     return f"{head}, {articles}" if articles else head
-
-
-# --- counting ----------------------------------------------------------------
-
-def needs_review(rule: RetentionRule) -> bool:
-    """Whether the expert commission must look at a case before it may go."""
-    return rule.epk or rule.kind is RetentionKind.UNTIL_NEEDED
-
-
-def destruction_due(
-    rule: RetentionRule, closed_year: int | None, *, held: bool = False
-) -> Due:
-    """The first year whose destruction act may list a case under ``rule``.
-
-    Retention runs from 1 January after the closing year, so a case closed in
-    ``C`` with ``N`` years is due in ``C + N + 1``. When there is no such year
-    the reason is, in order of precedence: ``held`` (a hold stops everything),
-    then the rule itself (``permanent``, ``until_needed``: true however long
-    the case has been closed), then ``open`` (not closed yet).
-    """
-    review = needs_review(rule)
-    if held:
-        return Due(year=None, never=NeverReason.HELD, review=review)
-    if rule.kind is RetentionKind.PERMANENT:
-        return Due(year=None, never=NeverReason.PERMANENT, review=review)
-    if rule.kind is RetentionKind.UNTIL_NEEDED:
-        return Due(year=None, never=NeverReason.UNTIL_NEEDED, review=review)
-    if closed_year is None:
-        return Due(year=None, never=NeverReason.OPEN, review=review)
-    assert rule.years is not None  # guaranteed by RetentionRule.__post_init__
-    return Due(year=closed_year + rule.years + 1, never=None, review=review)
-
-
-def may_destroy_in(
-    rule: RetentionRule,
-    closed_year: int | None,
-    act_year: int,
-    *,
-    held: bool = False,
-) -> bool:
-    """Whether the destruction act drawn up in ``act_year`` may list the case.
-
-    An ЭПК-marked case is listed too once its period has run: the act is
-    itself the commission's review and needs its approval; ``Due.review``
-    tells the disposal service to present such cases for that review.
-    """
-    due = destruction_due(rule, closed_year, held=held)
-    return due.year is not None and act_year >= due.year

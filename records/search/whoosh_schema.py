@@ -1,0 +1,193 @@
+"""The Whoosh index's fields: the schema, how a document becomes field values, and the layout check.
+
+A document's words are split once for every text field (``DocumentWords``) and indexed by
+``AnalyzedText`` without running the analyzer again; positions are packed numbers
+(``PackedPositions``) so a block of them reads as one array. Both go through Whoosh's public
+field and format API (``FieldType.index``, ``Format.encode``/``decode_*``);
+``tests/unit/test_whoosh_write_path.py`` checks that the postings are the analyzers' own.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from whoosh import formats
+from whoosh.fields import DATETIME, ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.system import pack_uint
+
+from records.search.analysis import exact_analyzer, fold, folded_words, normalize_number, stemming_analyzer
+from records.search.analysis import stems as word_stems
+from records.search.base import IndexDoc
+
+__all__ = ["SNIPPET_SOURCE_CHARS", "AnalyzedText", "DocumentWords", "PackedPositions", "build_schema",
+           "document_fields", "normalize_case_index", "same_layout", "searchable_text"]
+
+SNIPPET_SOURCE_CHARS = 4000
+PICKLED_IN = "records.search.whoosh_index"  # where the index files look up the classes they name
+
+
+class DocumentWords:
+    """The folded words of one document, split once and handed to every field that indexes them."""
+
+    __slots__ = ("counts", "words")
+
+    def __init__(self, text: str) -> None:
+        self.words = folded_words(unicodedata.normalize("NFC", text))
+        self.counts = Counter(self.words)
+
+
+class PackedPositions(formats.Positions):  # type: ignore[misc]
+    """A word's positions in a document as little-endian 32-bit numbers.
+
+    Whoosh's own format pickles each document's list of position gaps, so checking a phrase meant
+    unpickling one list per document; packed, the positions of a whole postings block are joined and
+    read as one array (``records.search.whoosh_fast``). Whoosh's own phrase matching decodes them too.
+    """
+
+    # Every index's table of contents pickles this class by name; indexes have always named it in
+    # ``records.search.whoosh_index`` (which imports it), so files stay the same whichever version wrote them.
+    __module__ = PICKLED_IN
+
+    def encode(self, poslist: Iterable[int]) -> bytes:
+        return np.asarray(list(poslist), dtype="<u4").tobytes()
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return np.frombuffer(valuestring, dtype="<u4").tolist()  # type: ignore[no-any-return]
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        return len(valuestring) // 4
+
+    def decode_weight(self, valuestring: bytes) -> float:
+        return self.decode_frequency(valuestring) * self.field_boost  # type: ignore[no-any-return]
+
+
+class AnalyzedText(TEXT):  # type: ignore[misc]
+    """A text field that also takes ``DocumentWords``, indexing them without running the analyzer again.
+
+    The postings are the ones the field's analyzer would give: a stemmed field (frequencies, no
+    positions) counts every stem of every word; an unstemmed one with positions lists each word's
+    positions. Strings still go through the analyzer, so queries and small fields are unchanged.
+    """
+
+    # Every index's table of contents pickles this class by name; indexes have always named it in
+    # ``records.search.whoosh_index`` (which imports it), so files stay the same whichever version wrote them.
+    __module__ = PICKLED_IN
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        if not isinstance(value, DocumentWords):
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        if self.analyzer.stemming:
+            counts: Counter[str] = Counter()
+            for word, count in value.counts.items():
+                for stem in word_stems(word):
+                    counts[stem] += count
+            for stem, count in counts.items():
+                yield stem.encode("utf-8"), count, count * boost, pack_uint(count)
+            return
+        if not self.format.supports("positions"):
+            # Which documents hold a word, nothing more (prefix matching).
+            for word in value.counts:
+                yield word.encode("utf-8"), 1, boost, b""
+            return
+        positions: dict[str, list[int]] = {}
+        for position, word in enumerate(value.words):
+            found = positions.get(word)
+            if found is None:
+                positions[word] = [position]
+            else:
+                found.append(position)
+        encode = self.format.encode
+        for word, places in positions.items():
+            yield word.encode("utf-8"), len(places), len(places) * boost, encode(places)
+
+
+def _words_field() -> AnalyzedText:
+    field = AnalyzedText(analyzer=exact_analyzer(), phrase=False)
+    field.format = formats.Existence()
+    field.scorable = False
+    return field
+
+
+def _exact_field() -> AnalyzedText:
+    field = AnalyzedText(analyzer=exact_analyzer(), phrase=True)
+    field.format = PackedPositions()
+    return field
+
+
+def build_schema() -> Schema:
+    """The one Whoosh schema. An index written with another layout is rebuilt (see ``IndexLayoutChanged``)."""
+    stemmed = stemming_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True, sortable=True),
+        title=TEXT(analyzer=stemmed, stored=True, phrase=False),
+        # title + text + counterparty + number + index + file names, stemmed:
+        content=AnalyzedText(analyzer=stemmed, phrase=False),
+        # the same words unstemmed, with positions, for phrases:
+        exact=_exact_field(),
+        # and once more without positions, for prefixes (reading which documents hold a word is then
+        # not slowed down by its positions):
+        words=_words_field(),
+        counterparty=TEXT(analyzer=stemmed, phrase=False),
+        case_index=ID(stored=True, sortable=True),
+        year=ID(stored=True, sortable=True),
+        doc_type=ID(stored=True, sortable=True),
+        number=ID,
+        language=ID,
+        doc_date=DATETIME(stored=True),
+        # the date as a day number, 0 when unknown, so undated documents sort last:
+        date_key=NUMERIC(int, bits=32, sortable=True),
+        excerpt=STORED,
+    )
+
+
+def normalize_case_index(value: str) -> str:
+    return "".join(value.split())
+
+
+def searchable_text(doc: IndexDoc) -> str:
+    """What the ``content``, ``exact`` and ``words`` fields index: title, text, counterparty, number,
+    index and file names."""
+    text = unicodedata.normalize("NFC", doc.text)
+    return "\n".join(
+        part for part in (doc.title, text, doc.counterparty, doc.number, doc.case_index, *doc.filenames) if part
+    )
+
+
+def document_fields(doc: IndexDoc) -> dict[str, Any]:
+    """The field values of ``doc``; the three text fields share one ``DocumentWords``."""
+    text = unicodedata.normalize("NFC", doc.text)
+    analyzed = DocumentWords(searchable_text(doc))
+    fields: dict[str, Any] = {
+        "id": str(doc.id),
+        "title": doc.title,
+        "content": analyzed,
+        "exact": analyzed,
+        "words": analyzed,
+        "case_index": normalize_case_index(doc.case_index),
+        "year": str(doc.year),
+        "doc_type": fold(doc.doc_type),
+        "excerpt": text[:SNIPPET_SOURCE_CHARS],
+        "date_key": doc.doc_date.toordinal() if doc.doc_date is not None else 0,
+    }
+    if doc.counterparty:
+        fields["counterparty"] = doc.counterparty
+    if doc.number:
+        fields["number"] = normalize_number(doc.number)
+    if doc.language:
+        fields["language"] = fold(doc.language)
+    if doc.doc_date is not None:
+        fields["doc_date"] = datetime(doc.doc_date.year, doc.doc_date.month, doc.doc_date.day)
+    return fields
+
+
+def same_layout(found: Schema, expected: Schema) -> bool:
+    return set(found.names()) == set(expected.names()) and all(
+        type(found[name]) is type(expected[name]) and type(found[name].format) is type(expected[name].format)
+        for name in expected.names()
+    )

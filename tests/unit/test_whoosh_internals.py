@@ -1,0 +1,73 @@
+"""The Whoosh release installed is the one ``records.search.whoosh_internals`` was written against.
+
+That module uses Whoosh's private names (listed in its docstring); another release may rename or
+change any of them without notice, and the index would then break or, worse, mis-score quietly.
+"""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from whoosh.codec.whoosh3 import (
+    W3Codec,
+    W3FieldWriter,
+    W3LeafMatcher,
+    W3PostingsWriter,
+    W3TermInfo,
+)
+from whoosh.collectors import TopCollector
+from whoosh.filedb import filestore, filetables
+from whoosh.matching import ListMatcher
+from whoosh.reading import SegmentReader
+from whoosh.scoring import BM25F
+from whoosh.writing import SegmentWriter
+
+from records.search import whoosh_internals
+from records.search.whoosh_internals import WHOOSH_VERSION, installed_whoosh_version
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+
+
+def test_the_installed_whoosh_is_the_release_the_internals_were_written_against() -> None:
+    installed = installed_whoosh_version()
+    if installed != WHOOSH_VERSION:
+        pytest.fail(
+            f"whoosh-reloaded {installed} is installed, but records/search/whoosh_internals.py uses private "
+            f"names of whoosh-reloaded {WHOOSH_VERSION}. Check every name its docstring lists against the new "
+            f"release, run tests/unit/test_whoosh_scoring.py and test_whoosh_write_path.py, then update "
+            f"WHOOSH_VERSION there and the pin in pyproject.toml.",
+            pytrace=False,
+        )
+
+
+def test_pyproject_pins_that_release() -> None:
+    dependencies = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]["dependencies"]
+    pins = [dependency.strip() for dependency in dependencies
+            if dependency.lower().startswith("whoosh-reloaded")]
+    assert pins == [f"whoosh-reloaded=={WHOOSH_VERSION}"]
+
+
+@pytest.mark.parametrize(("owner", "names"), [
+    (W3Codec(), ["_blocklimit", "_compression", "_inlinelimit", "length_stats"]),
+    (W3FieldWriter, ["start_term"]),
+    (W3PostingsWriter, ["_write_block", "_mini_ids", "_mini_weights", "_mini_values", "_new_block"]),
+    (W3TermInfo, ["set_inlined", "from_bytes", "add_block"]),
+    (W3LeafMatcher, ["_goto", "_read_data", "_read_ids", "_read_weights", "_read_values"]),
+    (ListMatcher, ["skip_to", "skip_to_quality"]),
+    (TopCollector, ["_collect"]),
+    (SegmentReader, ["indexed_field_names"]),
+    (SegmentWriter, ["write_per_doc"]),
+    (filestore.FileStorage, ["_fpath", "open_file"]),
+    (filetables.OrderedHashReader, ["closest_key_pos"]),
+    (filetables, ["_lengths"]),
+])
+def test_the_private_names_the_internals_use_still_exist(owner: object, names: list[str]) -> None:
+    missing = [name for name in names if not hasattr(owner, name)]
+    assert not missing, f"{owner!r} lacks {missing}; see records/search/whoosh_internals.py"
+
+
+def test_bm25f_keeps_its_per_field_b() -> None:
+    weighting = BM25F(B=0.5, title_B=0.2)
+    assert whoosh_internals.field_B(weighting, "title") == 0.2
+    assert whoosh_internals.field_B(weighting, "content") == 0.5
