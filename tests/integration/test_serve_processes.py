@@ -36,6 +36,17 @@ def _serving_pids(server: Server, count: int, timeout: float = 30) -> list[int]:
     raise AssertionError(f"{count} processes expected, found {child_pids(server.proc.pid)}")
 
 
+def _worker_pids(log: Path, timeout: float = 30) -> list[int]:
+    """The processes that said they run the background worker, once one has (it says so as it starts)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [int(pid) for pid in WORKER_LINE.findall(log.read_text())]
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no background worker started: {log.read_text()}")
+
+
 def _owners_of_connections(server: Server, pids: list[int], connections: int = 40) -> dict[int, int]:
     """Open ``connections`` keep-alive connections one after another, each answered once, and count
     which of ``pids`` answered on each (all kept open meanwhile, so the processes share them); stops
@@ -81,9 +92,8 @@ def test_two_serving_processes_answer_and_one_worker_indexes_what_both_file(
     server = Server(app, env={"SANDYK_SERVE_PROCESSES": "2"}, log=log).start()
     try:
         children = _serving_pids(server, 3)  # two serving processes and the worker
-        said = log.read_text()
-        workers = [int(pid) for pid in WORKER_LINE.findall(said)]
-        assert len(workers) == 1, said
+        workers = _worker_pids(log)
+        assert len(workers) == 1, log.read_text()
         worker = workers[0]
         assert worker in children
         serving = [pid for pid in children if pid != worker]
@@ -117,7 +127,7 @@ def test_a_dead_process_is_replaced_and_stopping_the_server_leaves_no_process(ap
     try:
         first = _serving_pids(server, 3)
         started.update(first)
-        worker = int(WORKER_LINE.findall(log.read_text())[0])
+        worker = _worker_pids(log)[0]
         victim = next(pid for pid in first if pid != worker)
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 30
