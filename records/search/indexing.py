@@ -234,8 +234,11 @@ def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
 
 
 def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the index from the catalogue, ``batch`` documents at a time so memory stays bounded.
+    """Rebuild the index from the catalogue, reading ``batch`` documents at a time.
 
+    The documents reach the index as one stream, which it writes in segments as large as its memory
+    bound allows (``progress`` counts the documents read into it); a sync waiting meanwhile for the
+    index's write lock gives up after a few seconds and its tasks are applied by a later round.
     Short transactions throughout: filing goes on meanwhile, and whatever is filed during the rebuild
     leaves an index task that the next sync applies (upserts are idempotent).
     """
@@ -246,15 +249,21 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
         session.execute(delete(IndexTask))
         index.clear()
     done = 0
-    for ids in _live_ids(app, batch):
-        with session_scope(app) as session:
-            docs = _load(session, ids)
-            texts = _texts(session, docs)
-            entries = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == DocumentState.ACTIVE]
-        index.add(entries)
-        done += len(entries)
-        if progress:
-            progress(len(ids))
+
+    def entries() -> Iterator[IndexDoc]:
+        nonlocal done
+        for ids in _live_ids(app, batch):
+            with session_scope(app) as session:
+                docs = _load(session, ids)
+                texts = _texts(session, docs)
+                found = [index_doc(d, texts.get(d.id, "")) for d in docs if d.state == DocumentState.ACTIVE]
+            yield from found
+            done += len(found)
+            if progress:
+                progress(len(ids))
+
+    # One stream, so the index writes it in segments as large as it takes (see ``WhooshIndex.add``).
+    index.add(entries())
     return done
 
 

@@ -51,6 +51,11 @@ from records.search.whoosh_schema import (
 from records.search.whoosh_search import SegmentColumns, Window, run_search
 from records.search.whoosh_writing import BATCH_SIZE, LOCK_TIMEOUT, MERGE_FACTOR, writing
 
+# Most one commit writes (``add``): memory grows with the text held in the writer's postings until the
+# commit, and every segment repeats the common words in its own term table.
+SEGMENT_DOCS = 2000
+SEGMENT_CHARS = 40_000_000
+
 # Classes every index's table of contents names in this module (pickled schema and segment codec):
 # they stay importable from here, or no index written before would open.
 PICKLED_CLASSES = (AnalyzedText, PackedPositions, InliningCodec)
@@ -61,6 +66,8 @@ __all__ = [
     "MERGE_FACTOR",
     "PICKLED_CLASSES",
     "PREFIX_EXPANSION_LIMIT",
+    "SEGMENT_CHARS",
+    "SEGMENT_DOCS",
     "SNIPPET_SOURCE_CHARS",
     "WhooshIndex",
     "build_schema",
@@ -145,14 +152,29 @@ class WhooshIndex:
     # -- writing -------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
+        """Insert or replace ``docs``, one commit (one new segment) per ``SEGMENT_DOCS`` documents or
+        ``SEGMENT_CHARS`` characters of text, whichever comes first.
+
+        A long stream (a rebuild) thus becomes a few large segments: every segment writes its own term
+        table, so small ones repeat the common words again and again, and are merged (written again) soon.
+        """
         iterator = iter(docs)
-        while batch := list(islice(iterator, BATCH_SIZE)):
-            # The last version of a repeated id wins: a writer cannot replace a
-            # document it added itself before committing.
-            latest = {doc.id: doc for doc in batch}
+        batch = list(islice(iterator, BATCH_SIZE))
+        while batch:
             with writing(self._ix, self.lock_timeout) as writer:
-                for doc in latest.values():
-                    writer.update_document(**document_fields(doc))
+                written: set[int] = set()
+                chars = 0
+                while batch and len(written) < SEGMENT_DOCS and chars < SEGMENT_CHARS:
+                    # The last version of a repeated id wins: a writer cannot replace a
+                    # document it added itself before committing, so the next writer does.
+                    latest = {doc.id: doc for doc in batch}
+                    if not written.isdisjoint(latest):
+                        break
+                    for doc in latest.values():
+                        writer.update_document(**document_fields(doc))
+                        chars += len(doc.text)
+                    written.update(latest)
+                    batch = list(islice(iterator, BATCH_SIZE))
 
     def delete(self, ids: Iterable[int]) -> None:
         wanted = [str(doc_id) for doc_id in ids]

@@ -200,7 +200,9 @@ class PostingBuffer:
     """
 
     def __init__(self) -> None:
-        self._terms: dict[tuple[str, bytes], list[Any]] = {}
+        # Field name -> term -> flat postings list (document, weight, value, document, ...): no key tuple
+        # per term, as a rebuild's segment buffers close to a million terms.
+        self._terms: dict[str, dict[bytes, list[Any]]] = {}
         self._streams: list[Iterator[Posting]] = []
         self._readers: list[SegmentReader] = []
 
@@ -212,9 +214,12 @@ class PostingBuffer:
 
     def add(self, item: Posting) -> None:
         fieldname, text, docnum, weight, value = item
-        found = self._terms.get((fieldname, text))
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        found = terms.get(text)
         if found is None:
-            self._terms[fieldname, text] = [docnum, weight, value]
+            terms[text] = [docnum, weight, value]
         else:
             found += (docnum, weight, value)
 
@@ -223,12 +228,12 @@ class PostingBuffer:
         self._streams.append(postings)
 
     def _own(self) -> Iterator[Posting]:
-        terms = self._terms
-        for key in sorted(terms):
-            fieldname, text = key
-            flat = terms.pop(key)  # written once, then freed
-            for i in range(0, len(flat), 3):
-                yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
+        for fieldname in sorted(self._terms):
+            terms = self._terms.pop(fieldname)
+            for text in sorted(terms):
+                flat = terms.pop(text)  # written once, then freed
+                for i in range(0, len(flat), 3):
+                    yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
 
     def iter_postings(self) -> Iterator[Posting]:
         if not self._streams:

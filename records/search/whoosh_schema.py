@@ -12,6 +12,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -88,7 +89,7 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
                 for stem in word_stems(word):
                     counts[stem] += count
             for stem, count in counts.items():
-                yield stem.encode("utf-8"), count, count * boost, pack_uint(count)
+                yield (stem.encode("utf-8"), count, *frequency_posting(count, boost))
             return
         if not self.format.supports("positions"):
             # Which documents hold a word, nothing more (prefix matching).
@@ -104,7 +105,7 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
                 found.append(position)
         encode = self.format.encode
         for word, places in positions.items():
-            yield word.encode("utf-8"), len(places), len(places) * boost, encode(places)
+            yield word.encode("utf-8"), len(places), frequency_posting(len(places), boost)[0], encode(places)
 
 
 def _words_field() -> AnalyzedText:
@@ -191,3 +192,10 @@ def same_layout(found: Schema, expected: Schema) -> bool:
         type(found[name]) is type(expected[name]) and type(found[name].format) is type(expected[name].format)
         for name in expected.names()
     )
+
+
+@lru_cache(maxsize=4096)
+def frequency_posting(count: int, boost: float) -> tuple[float, bytes]:
+    """The weight and the value of a posting of ``count`` occurrences, as objects shared by every such
+    posting: a writer holds millions of postings until it commits, most of them with small counts."""
+    return count * boost, pack_uint(count)

@@ -94,3 +94,21 @@ def test_fidelity_benchmark_prints_every_figure_against_its_target() -> None:
     assert done.returncode == (1 if missed else 0), done.stderr
     # Each PDF is also measured with the other candidate readers, against the same reference.
     assert len(re.findall(rf"^  pdfium text range \(before\) +{NUMBER}%  glued", out, re.M)) == 6
+
+
+def test_reindex_benchmark_reports_every_engine_against_the_targets() -> None:
+    out = _run("bench/reindex_bench.py", "--docs", "12", "--batch", "5")
+    assert "Reindex: 12 documents" in out and "product said: Indexed 12 document(s)." in out
+    engines = ["(a) product: flask index reindex", "(b) SQLite FTS5"]
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        assert "tantivy not installed, skipped" in out
+    else:
+        engines.append("(c) tantivy")
+        assert len(re.findall(rf"build time within [35]x of tantivy: x{NUMBER}, (?:met|NOT met)$", out, re.M)) == 2
+    for label in engines:
+        assert re.search(rf"^{re.escape(label)} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER} +{NUMBER}$", out, re.M), label
+    assert re.search(rf"^product peak RSS: {NUMBER} MB$", out, re.M)
+    assert re.search(rf"^target: index at most 2x the text: x{NUMBER}, (?:met|NOT met)$", out, re.M)
+    assert re.search(rf"^target: peak memory under 1024 MB .*: {NUMBER} MB, (?:met|NOT met)$", out, re.M)

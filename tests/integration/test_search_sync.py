@@ -116,6 +116,21 @@ def test_reindex_rebuilds_from_the_catalogue(app: Flask) -> None:
     assert index.ids() == set(ids) and indexing.check(app).clean
 
 
+def test_reindex_reads_in_batches_and_writes_one_segment_while_it_fits(app: Flask) -> None:
+    from records.search.whoosh_index import WhooshIndex
+
+    ids = [file_quietly(app, f"бума{n}") for n in range(5)]
+    indexing.sync(app)
+    index = indexing.get_index(app)
+    read: list[int] = []
+    assert indexing.reindex(app, batch=2, progress=read.append) == 5
+    assert read == [2, 2, 1] and index.ids() == set(ids) and indexing.check(app).clean
+    assert {hit.id for hit in index.search("бума3").hits} == {ids[3]}
+    if isinstance(index, WhooshIndex):
+        with index._ix.reader() as reader:  # three reads, one commit: no small segments to merge later
+            assert [leaf.doc_count() for leaf, _ in reader.leaf_readers()] == [5]
+
+
 def test_first_round_of_the_worker_applies_what_was_left(app: Flask, app_config: dict[str, Any]) -> None:
     from app import create_app
     from records.db import get_database

@@ -232,3 +232,37 @@ def test_index_files_name_their_classes_where_every_earlier_index_named_them(ind
         assert cls.__name__.encode() in toc
     assert b"records.search.whoosh_index" in toc
     assert b"records.search.whoosh_schema" not in toc and b"records.search.whoosh_internals" not in toc
+
+
+def test_a_long_stream_is_written_in_bounded_segments_with_the_postings_of_small_commits(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from records.search import whoosh_index
+
+    monkeypatch.setattr(whoosh_index, "BATCH_SIZE", 4)
+    monkeypatch.setattr(whoosh_index, "SEGMENT_DOCS", 10)
+    docs = [make_doc(n, title=f"Протокол №{n}", text=" ".join(("кафедранын", "келишимдер", "договоры", "окуу",
+                                                               f"сөз{n % 11}")[: 2 + n % 4] * (1 + n % 3)))
+            for n in range(1, 46)]
+    # Repeated ids: the later version wins, within one writer's reach and across writers.
+    stream = [*docs[:6], make_doc(3, title="Кайра жазылган"), *docs[6:], make_doc(44, title="Акыркы")]
+    streamed = WhooshIndex(tmp_path / "streamed")
+    streamed.add(iter(stream))
+    small = WhooshIndex(tmp_path / "small")
+    for doc in stream:
+        small.add([doc])
+    with streamed._ix.reader() as reader:
+        sizes = [leaf.doc_count() for leaf, _ in reader.leaf_readers()]
+    assert sum(sizes) == 45 and max(sizes) <= 10 + 3 and len(sizes) >= 45 // 13
+    assert _all_postings(streamed) == _all_postings(small)
+    assert ids_for(streamed, "Кайра") == {3} and ids_for(streamed, "Акыркы") == {44}
+
+
+def test_a_segment_ends_when_its_text_reaches_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from records.search import whoosh_index
+
+    monkeypatch.setattr(whoosh_index, "BATCH_SIZE", 2)
+    monkeypatch.setattr(whoosh_index, "SEGMENT_CHARS", 3000)
+    index = WhooshIndex(tmp_path / "index")
+    index.add(make_doc(n, text="кафедра " * 250) for n in range(1, 13))  # 2 000 characters each
+    with index._ix.reader() as reader:
+        assert sorted(leaf.doc_count() for leaf, _ in reader.leaf_readers()) == [2] * 6
