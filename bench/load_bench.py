@@ -1,6 +1,7 @@
 """Load benchmark of the production server (``flask --app app serve``, waitress) on a generated corpus.
 
     python bench/load_bench.py [--docs 20000] [--seconds 20] [--levels 10,25,50] [--data DIR] [--app-root DIR]
+                               [--processes N]
 
 A data folder is filled with ``--docs`` documents of ``bench/corpus.py`` (plain text, through the
 real capture pipeline, indexed once at the end; ``--data`` keeps it for the next run, so another
@@ -359,6 +360,11 @@ def slow_clients(port: int, user: User) -> tuple[Tally, int]:
     return tally, len(opened)
 
 
+def load_average() -> str:
+    """The machine's 1-, 5- and 15-minute load averages: the share of the processors others were using."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
 def verdict(ok: bool) -> str:
     return "met" if ok else "NOT met"
 
@@ -372,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="data folder to fill, or to reuse when it is filled already")
     parser.add_argument("--app-root", type=Path, default=ROOT, help="the code to serve (default: this checkout)")
     parser.add_argument("--skip", default="", help="phases to leave out: hostile,slow")
+    parser.add_argument("--processes", default="", help="serving processes (SANDYK_SERVE_PROCESSES; default: the app's)")
     args = parser.parse_args(argv)
     levels = [int(n) for n in args.levels.split(",")]
     skip = set(args.skip.split(","))
@@ -384,8 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             populate(data_dir, args.docs)
         token, reader_token = (data_dir / "bench-token").read_text().split()
         port = free_port()
-        print(f"Serving {args.app_root} on 127.0.0.1:{port} (waitress)", flush=True)
-        server = start_server(args.app_root, data_dir, port)
+        print(f"Serving {args.app_root} on 127.0.0.1:{port} (waitress; load average {load_average()})", flush=True)
+        server = start_server(args.app_root, data_dir, port,
+                              {"SANDYK_SERVE_PROCESSES": args.processes} if args.processes else None)
         try:
             return measure(port, (token, reader_token), data_dir, levels, args.seconds, args.think, workdir, skip)
         finally:
@@ -414,7 +422,8 @@ def measure(port: int, tokens: tuple[str, str], data_dir: Path, levels: list[int
         tally = level([port], users[:count], doc_ids, token, seconds, think)
         report(f"{count} users", tally)
         rate = sum(len(v) for k, v in tally.times.items() if k != "upload") / seconds
-        print(f"  {count} users: {rate:.1f} searches and page views a second", flush=True)
+        print(f"  {count} users: {rate:.1f} searches and page views a second; load average {load_average()}",
+              flush=True)
         if count == max(levels):
             targets.append((f"searches p99 under {SEARCH_TARGET_S * 1000:.0f} ms at {count} users, no errors",
                             percentile(tally.times.get("search", []), .99) < SEARCH_TARGET_S
@@ -423,12 +432,14 @@ def measure(port: int, tokens: tuple[str, str], data_dir: Path, levels: list[int
         tally, opened = slow_clients(port, users[0])
         print(f"  {opened} slow connections held open")
         report("slow", tally)
+        print(f"  load average {load_average()}", flush=True)
         targets.append((f"/healthz and signed-in searches under 1 s with {SLOW_CLIENTS} slow connections",
                         opened == SLOW_CLIENTS and all(max(v) < SLOW_TARGET_S for v in tally.times.values())
                         and not any(tally.errors.values())))
     if "hostile" not in skip:
         tally = hostile(port, users, doc_ids, token, workdir, think)
         report("hostile", tally)
+        print(f"  load average {load_average()}", flush=True)
         reads = tally.times.get("search", []) + tally.times.get("page view", [])
         targets.append(("searches and page views p99 under 1 s during two hostile uploads, none failing",
                         bool(reads) and percentile(reads, .99) < HOSTILE_TARGET_S

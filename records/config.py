@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "HOST": "127.0.0.1",
     "PORT": 8080,
     "THREADS": 8,
+    # Serving processes of `serve` (each with THREADS threads, all on the one port); 0: one per core.
+    # With more than one, the background worker runs in a process of its own.
+    "SERVE_PROCESSES": 0,
     # Open connections the server keeps (each slow or idle client holds one; they cost a socket, not a
     # thread), and how long one may send nothing before it is closed.
     "CONNECTION_LIMIT": 2000,

@@ -11,7 +11,9 @@ the attempt counter), so several processes can run it at once.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable
@@ -209,6 +211,7 @@ class Worker:
         self.thread = threading.Thread(target=self._loop, name="sandyk-worker", daemon=True)
 
     def start(self) -> None:
+        print(f"Sandyk: the background worker runs in process {os.getpid()}", file=sys.stderr, flush=True)
         self.thread.start()
         start_listener(self.app, self.wake, self.stop)
 
@@ -236,10 +239,49 @@ def kick(app: Flask) -> None:
         worker.wake.set()
 
 
+class _PipeWake:
+    """Wakes the worker of another process: a byte on the pipe it reads."""
+
+    def __init__(self, fd: int) -> None:
+        os.set_blocking(fd, False)
+        self.fd = fd
+
+    def set(self) -> None:
+        try:
+            os.write(self.fd, b"!")
+        except BlockingIOError:
+            pass  # the pipe is full of wake-ups the worker has not read yet: it will wake anyway
+
+
+class Elsewhere:
+    """The background work of a serving process that leaves it to the worker process (``serve`` with
+    several processes): ``kick`` wakes that process instead of starting a thread here."""
+
+    def __init__(self, wake_fd: int) -> None:
+        self.wake = _PipeWake(wake_fd)
+
+
+def run_elsewhere(app: Flask, wake_fd: int) -> None:
+    """This process's background work is done by the worker process reading ``wake_fd``'s pipe."""
+    app.extensions["sandyk.worker"] = Elsewhere(wake_fd)
+
+
+def run_in_process(app: Flask, wake_fd: int) -> None:
+    """Be the worker process of ``serve``: the background thread, woken by every byte the serving
+    processes write into the pipe ``wake_fd`` reads; ends when they have all closed it."""
+    kick(app)  # the first round finishes at once whatever a crash left behind
+    worker = app.extensions["sandyk.worker"]
+    try:
+        while os.read(wake_fd, 4096):
+            worker.wake.set()
+    finally:
+        shutdown(app, timeout=5)
+
+
 def shutdown(app: Flask, timeout: float = 30) -> None:
     """Stop this app's background thread (tests, and orderly shutdowns)."""
-    worker: Worker | None = app.extensions.pop("sandyk.worker", None)
-    if worker is not None:
+    worker = app.extensions.pop("sandyk.worker", None)
+    if isinstance(worker, Worker):
         worker.stop.set()
         worker.wake.set()
         worker.thread.join(timeout)

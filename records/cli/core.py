@@ -90,24 +90,24 @@ def register_commands(app: Flask) -> None:
     @with_appcontext
     def serve_command(host: str | None, port: int | None) -> None:
         """Set up the data folder, then serve the app with the production WSGI server (waitress)."""
-        from waitress import create_server
+        from records import serving
 
         app_obj = current_app._get_current_object()
         host = host or app_obj.config["HOST"]
         port = port or app_obj.config["PORT"]
-        try:
-            server = create_server(app_obj, **server_settings(app_obj.config), host=host, port=port)
-        except OSError as exc:
-            # Most often another Sandyk (or another program) already listens there.
-            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}. "
-                                       "Is Sandyk already running? Choose another port with --port.") from None
-        setup_data(app_obj)
-        from records import worker
 
-        # Finish at once whatever a crash left behind (text to read, index changes to apply).
-        worker.kick(app_obj)
-        click.echo(f"Sandyk is serving on http://{host}:{port}/")
-        server.run()
+        def ready() -> None:
+            setup_data(app_obj)
+            processes = serving.process_count(app_obj.config)
+            click.echo(f"Sandyk is serving on http://{host}:{port}/ "
+                       f"({processes} {'process' if processes == 1 else 'processes'})")
+
+        try:
+            serving.serve(app_obj, host, port, server_settings(app_obj.config), ready=ready)
+        except serving.ListenError as exc:
+            # Most often another Sandyk (or another program) already listens there.
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc}. "
+                                       "Is Sandyk already running? Choose another port with --port.") from None
 
     from records.cli import disposition, imports, index, trust, worker
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from markupsafe import Markup, escape
 
@@ -142,7 +142,18 @@ def _snap(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def snippet(text: str, highlighter: Highlighter, width: int = SNIPPET_CHARS) -> Markup:
-    """An escaped window of ``text`` (about ``width`` characters) with ``<mark>`` around matches."""
+    """An escaped window of ``text`` (about ``width`` characters) with ``<mark>`` around matches.
+
+    The last ``SNIPPETS_KEPT`` snippets are remembered (a snippet depends only on the text and the query's
+    words): the same search asked again, or the next page of it, does not mark the same texts again."""
+    return _snippet(text, highlighter, width)
+
+
+SNIPPETS_KEPT = 2048  # each holds its text, at most a few kilobytes
+
+
+@lru_cache(maxsize=SNIPPETS_KEPT)
+def _snippet(text: str, highlighter: Highlighter, width: int) -> Markup:
     text = _SPACES.sub(" ", text).strip()
     spans = _marks(text, highlighter)
     window_start = _best_window(spans, width)

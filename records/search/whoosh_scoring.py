@@ -6,7 +6,10 @@ a partial sort of one array instead of a walk over a matcher tree posting by pos
 """
 from __future__ import annotations
 
+import threading
 from array import array
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -134,7 +137,8 @@ class SegmentScorer:
         tbytes = term_bytes(self.reader, fieldname, text)
         if tbytes is None:
             return found
-        ids, weights = _postings(self.reader, fieldname, tbytes, self._cache)
+        ids, weights = _POSTINGS.get(self.reader, fieldname, tbytes,
+                                     lambda: _postings(self.reader, fieldname, tbytes, self._cache))
         if not ids.size:
             return found
         field = self.reader.schema[fieldname]
@@ -154,6 +158,44 @@ class SegmentScorer:
         found.mask[ids] = True
         found.scores[ids] = scores
         return found
+
+
+class _PostingsCache:
+    """Terms' document numbers and weights, decoded once per segment and kept across searches: a segment's
+    postings never change (deletions are applied after, from the reader), so the popular terms are not
+    decompressed and unpickled again at every search. Bounded in bytes, the least recently used out first;
+    the arrays are read-only."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._found: OrderedDict[tuple[str, str, bytes], tuple[DocNums, np.ndarray, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, reader: SegmentReader, fieldname: str, tbytes: bytes,
+            read: Callable[[], tuple[DocNums, np.ndarray]]) -> tuple[DocNums, np.ndarray]:
+        key = (reader.segment().segid, fieldname, tbytes)
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+                return found[0], found[1]
+        ids, weights = read()
+        ids, weights = np.array(ids), np.array(weights)  # copies of their own, never a cached block's arrays
+        ids.flags.writeable = weights.flags.writeable = False
+        cost = ids.nbytes + weights.nbytes + len(tbytes) + 200
+        if cost > self.max_bytes // 8:
+            return ids, weights
+        with self._lock:
+            if key not in self._found:
+                self._found[key] = (ids, weights, cost)
+                self.size += cost
+                while self.size > self.max_bytes:
+                    self.size -= self._found.popitem(last=False)[1][2]
+        return ids, weights
+
+
+_POSTINGS = _PostingsCache(32 << 20)
 
 
 def _postings(reader: SegmentReader, fieldname: str, tbytes: bytes,

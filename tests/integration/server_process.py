@@ -42,23 +42,67 @@ def server_env(app: Flask) -> dict[str, str]:
     return env
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux: from /proc)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
+def is_running(pid: int) -> bool:
+    """Whether a process ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def connection_owner(server_port: int, client_port: int, pids: list[int]) -> int | None:
+    """Which of ``pids`` holds the server's end of the TCP connection from 127.0.0.1:``client_port``."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, inode = fields[1], fields[2], fields[9]
+        if int(local.split(":")[1], 16) == server_port and int(remote.split(":")[1], 16) == client_port:
+            inodes.add(f"socket:[{inode}]")
+    for pid in pids:
+        try:
+            links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+        except (FileNotFoundError, PermissionError):
+            continue
+        if links & inodes:
+            return pid
+    return None
+
+
 class Server:
-    def __init__(self, app: Flask) -> None:
+    """``env`` adds settings of the server's (``SANDYK_SERVE_PROCESSES``, say); ``log`` takes its
+    standard error instead of a pipe read when it fails to start."""
+
+    def __init__(self, app: Flask, env: dict[str, str] | None = None, log: Path | None = None) -> None:
         self.app = app
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.env = env or {}
+        self.log = log
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60) -> Server:
+        stderr = self.log.open("ab") if self.log is not None else subprocess.PIPE
         self.proc = subprocess.Popen([FLASK, "--app", "app", "serve", "--port", str(self.port)], cwd=ROOT,
-                                     env=server_env(self.app), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     env={**server_env(self.app), **self.env}, stdout=subprocess.DEVNULL, stderr=stderr)
+        if self.log is not None:
+            stderr.close()  # type: ignore[union-attr]
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                said = self.log.read_bytes() if self.log is not None else self.proc.stderr.read()  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {said.decode()[-2000:]}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as resp:
                     if resp.status == 200:
@@ -68,8 +112,13 @@ class Server:
         raise RuntimeError("server did not answer in time")
 
     def kill(self) -> None:
-        """SIGKILL: no cleanup of any kind runs."""
+        """SIGKILL to every process of the server, its serving processes first: no cleanup of any kind runs."""
         if self.proc is not None and self.proc.poll() is None:
+            for child in child_pids(self.proc.pid):
+                try:
+                    os.killpg(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
         if self.proc is not None and self.proc.stderr is not None:
