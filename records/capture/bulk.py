@@ -14,15 +14,18 @@ import errno
 import hashlib
 import io
 import os
+import signal
 import stat
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import audit, cases, nomenclature, worker
@@ -363,19 +366,49 @@ def _check_bytes(app: Flask, path: Path, size: int) -> None:
 def import_items(app: Flask, items: Iterable[ImportItem], *, actor_id: int, draft_years: bool = False,
                  dry_run: bool = False, on_result: Callable[[ItemResult], None] | None = None,
                  report: ImportReport | None = None) -> ImportReport:
-    """File every item in turn; Ctrl-C stops after the file in hand is rolled back, keeping the rest."""
+    """File every item in turn; Ctrl-C stops after the file in hand, keeping what is filed (a second
+    Ctrl-C stops at once, rolling the file in hand back)."""
     report = report or ImportReport()
     planned: dict[str, str] = {}
-    try:
-        for item in items:
-            result = import_item(app, item, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run,
-                                 planned=planned)
-            report.add(result)
-            if on_result is not None:
-                on_result(result)
-    except KeyboardInterrupt:
-        report.interrupted = True
+    with _stop_between_items() as stop_asked:
+        try:
+            for item in items:
+                if stop_asked():
+                    break
+                result = import_item(app, item, actor_id=actor_id, draft_years=draft_years, dry_run=dry_run,
+                                     planned=planned)
+                report.add(result)
+                if on_result is not None:
+                    on_result(result)
+        except KeyboardInterrupt:
+            report.interrupted = True
+        report.interrupted = report.interrupted or stop_asked()
     return report
+
+
+@contextmanager
+def _stop_between_items() -> Iterator[Callable[[], bool]]:
+    """While the block runs, the first Ctrl-C (SIGINT) only asks the loop to stop before its next item.
+
+    A KeyboardInterrupt raised at an arbitrary point can land inside the database driver or a
+    garbage-collection callback, where it is swallowed or leaves a connection mid-transaction (seen:
+    an import that went on, then waited on its own lock). The second Ctrl-C interrupts at once."""
+    asked = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is signal.SIG_IGN:
+        yield asked.is_set
+        return
+
+    def ask(signum: int, frame: Any) -> None:
+        if asked.is_set():
+            raise KeyboardInterrupt
+        asked.set()
+
+    signal.signal(signal.SIGINT, ask)
+    try:
+        yield asked.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def finish_text(app: Flask, on_file: Callable[[str], None] | None = None) -> int:
