@@ -111,9 +111,8 @@ def register_commands(app: Flask) -> None:
 
     from records.cli import disposition, imports, index, trust, worker
 
-    for module in (sys.modules[__name__], disposition, imports, index, trust, worker):
-        for group in module.GROUPS:
-            app.cli.add_command(group)
+    for group in (*GROUPS, *disposition.GROUPS, *imports.GROUPS, *index.GROUPS, *trust.GROUPS, *worker.GROUPS):
+        app.cli.add_command(group)
 
 
 users_cli = AppGroup("users", help="Accounts and API tokens.")

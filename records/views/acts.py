@@ -13,6 +13,7 @@ from flask_login import current_user
 from records import db, disposition, worker
 from records.blobs import get_store
 from records.disposition import exports, forms, handover
+from records.errors import UserError
 from records.i18n import _, ngettext
 from records.models import ActStatus, DestructionMethod, InventoryStatus, ReviewDecision
 from records.permissions import Perm
@@ -223,8 +224,6 @@ def transfer_inventory(inventory_id: int) -> Any:
 @bp.get("/inventories/<int:inventory_id>.<fmt>")
 @require(Perm.VIEW_REPORTS)
 def inventory_file(inventory_id: int, fmt: str) -> Any:
-    from records.errors import UserError
-
     if fmt not in forms.FORMATS:
         raise UserError("bad_format", _("Choose XLSX or PDF."), status=404)
     session = db.session()
