@@ -21,6 +21,7 @@ from records.models import ActStatus, AuditEvent, Blob, Case, DisposalAct, Docum
 from records.search.indexing import get_index
 from tests import samples
 from tests.disposition_steps import (
+    TODAY,
     approved_act,
     approved_inventory,
     close,
@@ -31,7 +32,6 @@ from tests.disposition_steps import (
     web_draft_act,
 )
 
-TODAY = date.today()
 
 
 def post_doc(client: Any, token: str, tmp_path: Path, index: str, text: str, **extra: str) -> dict[str, Any]:
