@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "OCR_LANGS": "kir",
     "OCR_TIMEOUT": 120,  # seconds per page
     "OCR_WORKERS": 0,  # tesseract processes reading pages at once; 0: one per core
+    "INDEX_PROCESSES": 0,  # processes a rebuild writes the search index with; 0: one per core
     "PREVIEW_CACHE_MB": 512,  # page pictures under <DATA_DIR>/previews
     # "thread": the web process extracts text and updates the index itself; "inline": the same work runs
     # synchronously after each commit (tests, scripts); "off": an external worker does (`flask worker run`).

@@ -71,8 +71,9 @@ class SearchResult:
 
 
 class SearchIndex(Protocol):
-    def add(self, docs: Iterable[IndexDoc]) -> None:
-        """Insert or replace documents by id."""
+    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1) -> None:
+        """Insert or replace documents by id; a backend may use up to ``processes`` processes for a
+        long stream (a rebuild)."""
 
     def delete(self, ids: Iterable[int]) -> None:
         """Remove documents; unknown ids are ignored."""

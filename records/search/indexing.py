@@ -227,6 +227,13 @@ def _live_ids(app: Flask, batch: int) -> Iterator[list[int]]:
         last = ids[-1]
 
 
+def index_processes(app: Flask) -> int:
+    """How many processes a rebuild writes the index with (``SANDYK_INDEX_PROCESSES``; 0: one per core)."""
+    from records.search.whoosh_build import default_processes
+
+    return int(app.config.get("INDEX_PROCESSES") or 0) or default_processes()
+
+
 def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the index from the catalogue, reading ``batch`` documents at a time.
 
@@ -256,8 +263,9 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
             if progress:
                 progress(len(ids))
 
-    # One stream, so the index writes it in segments as large as it takes (see ``WhooshIndex.add``).
-    index.add(entries())
+    # One stream, so the index writes it in segments as large as it takes (see ``WhooshIndex.add``),
+    # on every core unless told otherwise (``SANDYK_INDEX_PROCESSES``).
+    index.add(entries(), processes=index_processes(app))
     return done
 
 

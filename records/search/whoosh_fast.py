@@ -284,7 +284,7 @@ class ConstantTerms(wq.Query):  # type: ignore[misc]
         if known is not None and known[0] is reader:
             run = known[1]
             entries = [(text, run.get(text.encode("utf-8"))) for text in self.texts]
-            parts = [_term_docnums(reader, self.fieldname, text, info=term_info_from_entry(entry))
+            parts = [_term_docnums(reader, self.fieldname, text, info=term_info_from_entry(run, entry))
                      for text, entry in entries if entry is not None]
         else:
             parts = [_term_docnums(reader, self.fieldname, text) for text in self.texts]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -38,7 +38,8 @@ from whoosh.writing import CLEAR, LockError
 
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchResult, Sort
 from records.search.query import parse_query
-from records.search.whoosh_internals import InliningCodec, MappedStorage
+from records.search.whoosh_build import build, segment_chunks
+from records.search.whoosh_internals import CompactCodec, InliningCodec, MappedStorage
 from records.search.whoosh_query import PREFIX_EXPANSION_LIMIT, filters_query, to_whoosh
 from records.search.whoosh_schema import (
     SNIPPET_SOURCE_CHARS,
@@ -58,7 +59,7 @@ SEGMENT_CHARS = 40_000_000
 
 # Classes every index's table of contents names in this module (pickled schema and segment codec):
 # they stay importable from here, or no index written before would open.
-PICKLED_CLASSES = (AnalyzedText, PackedPositions, InliningCodec)
+PICKLED_CLASSES = (AnalyzedText, PackedPositions, InliningCodec, CompactCodec)
 
 __all__ = [
     "BATCH_SIZE",
@@ -151,13 +152,22 @@ class WhooshIndex:
 
     # -- writing -------------------------------------------------------------
 
-    def add(self, docs: Iterable[IndexDoc]) -> None:
+    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1) -> None:
         """Insert or replace ``docs``, one commit (one new segment) per ``SEGMENT_DOCS`` documents or
         ``SEGMENT_CHARS`` characters of text, whichever comes first.
 
         A long stream (a rebuild) thus becomes a few large segments: every segment writes its own term
         table, so small ones repeat the common words again and again, and are merged (written again) soon.
+        With ``processes`` above 1 the segments are written by that many processes at once
+        (``records.search.whoosh_build``).
         """
+        if processes > 1:
+            chunks = segment_chunks(docs, SEGMENT_DOCS, SEGMENT_CHARS, BATCH_SIZE)
+            first = list(islice(chunks, 2))
+            if len(first) > 1:
+                build(self._ix, self.path, chain(first, chunks), processes)
+                return
+            docs = first[0] if first else []  # one segment: not worth starting processes
         iterator = iter(docs)
         batch = list(islice(iterator, BATCH_SIZE))
         while batch:

@@ -34,6 +34,13 @@ Writing (``InliningCodec``, ``PostingBuffer``, ``merge_segment_into``):
   segments' postings (instead of ``add_reader`` copying them into the pool) kept bulk loads from
   slowing down as the index grew.
 
+Segments built in other processes (``unlocked_segment_writer``, ``finish_segment``,
+``commit_with_segments``): ``SegmentWriter(_lk=False)``, ``._finalize_segment``, ``._finish``,
+``._merge_segments``, ``._close_segment``, ``._commit_toc`` and ``._added``, as Whoosh's own
+multi-process writer (``whoosh.multiproc``) uses them. A rebuild writes segments on every core, each
+in a folder of its own, and one process lists them in the index: 1.9x the documents per second of
+one process on two cores (``bench/reindex_bench.py``).
+
 Reading postings (``term_info``, ``postings_blocks``, ``each_block``, ``stored_blocks``):
 
 - ``SegmentReader._terms`` (the ``W3TermsReader``), its ``_codec`` and ``_postfile``: a term's
@@ -82,11 +89,13 @@ import mmap
 import pickle
 import struct
 import zlib
+from array import array
 from bisect import bisect_left
 from collections.abc import Iterator
 from heapq import merge
 from importlib.metadata import version
-from itertools import repeat
+from itertools import groupby, repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -95,9 +104,11 @@ from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     WHOOSH3_HEADER_MAGIC,
     W3Codec,
+    W3FieldCursor,
     W3FieldWriter,
     W3PostingsWriter,
     W3TermInfo,
+    W3TermsReader,
 )
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
@@ -106,20 +117,22 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.matching import ListMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.scoring import BM25F
-from whoosh.system import _FLOAT_SIZE
-from whoosh.util.numeric import length_to_byte
+from whoosh.system import _FLOAT_SIZE, pack_ushort
+from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 __all__ = [
     "WHOOSH_VERSION", "ConstantMatcher", "InliningCodec", "MappedFile", "MappedStorage", "PostingBuffer",
-    "TopCollector", "each_block", "field_B", "field_length_bytes", "installed_whoosh_version",
-    "merge_segment_into", "postings_blocks", "prefix_terms", "run_frequencies", "segment_postings",
-    "term_info", "term_info_from_entry",
+    "TopCollector", "commit_with_segments", "each_block", "field_B", "field_length_bytes", "finish_segment",
+    "installed_whoosh_version", "merge_segment_into", "postings_blocks", "prefix_terms", "run_frequencies",
+    "segment_postings", "term_info", "term_info_from_entry", "unlocked_segment_writer",
 ]
 
 WHOOSH_VERSION = "2.7.5"  # the release every name above was read in; pinned in pyproject.toml
 
 Posting = tuple[str, bytes, int, float, bytes]  # field, term, document number, weight, value
+# One term's postings: field, term, document numbers, weights, values
+TermPostings = tuple[str, bytes, list[int], list[float], list[bytes]]
 
 
 def installed_whoosh_version() -> str:
@@ -190,6 +203,270 @@ class InliningCodec(W3Codec):  # type: ignore[misc]
                                inlinelimit=self._inlinelimit)
 
 
+# Compact term table entries (``CompactCodec``) ------------------------------------------------------------
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+_SMALL = [_varint(n) for n in range(1 << 14)]  # one or two bytes: almost every number an entry holds
+
+
+def _varints(numbers: Any) -> bytes:
+    small = _SMALL
+    return b"".join([small[n] if n < 16384 else _varint(n) for n in numbers])
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    n, shift = 0, 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        n |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return n, pos
+        shift += 7
+
+
+_F32 = struct.Struct("<f")
+_INLINED, _WHOLE_WEIGHTS, _HAS_VALUES, _HAS_LENGTHS = 1, 2, 4, 8
+
+
+class CompactTermInfo(_TermInfo):
+    """A term table entry in a few bytes, where Whoosh's takes a 23-byte header and pickles inlined postings.
+
+    Flags, the document frequency, the weights (whole numbers as varints, which every weight of this
+    schema is: a count times a boost of 1; else 32-bit floats, as Whoosh keeps them), then either the
+    inlined postings (document numbers as gaps, values length-prefixed) or the postings' place in the
+    postings file. A term in one document takes about a tenth of Whoosh's entry.
+    """
+
+    def to_bytes(self) -> bytes:
+        inlined = self._inlined
+        total, top = self._weight, self._maxweight
+        weights = inlined[1] if inlined is not None else ()
+        whole = total == int(total) and top == int(top) and all(w == int(w) for w in weights)
+        lengths = self._minlength not in (None, 0) or self._maxlength
+        flags = ((_INLINED if inlined is not None else 0) | (_WHOLE_WEIGHTS if whole else 0)
+                 | (_HAS_VALUES if inlined is not None and inlined[2] else 0) | (_HAS_LENGTHS if lengths else 0))
+        head = bytes((flags,))
+        if lengths:
+            head += _varint(self._df) + (_varints((int(total), int(top))) if whole else _F32.pack(total) + _F32.pack(top))
+            head += bytes((length_to_byte(self._minlength), length_to_byte(self._maxlength)))
+            numbers: list[int] = []
+        elif whole:
+            numbers = [self._df, int(total), int(top)]
+        else:
+            head += _varint(self._df) + _F32.pack(total) + _F32.pack(top)
+            numbers = []
+        if inlined is None:
+            numbers += (self._minid, self._maxid, self._offset, self._length)
+            return head + _varints(numbers)
+        ids, _, values = inlined
+        last = 0
+        for docnum in ids:
+            numbers.append(docnum - last)
+            last = docnum
+        if whole:
+            numbers += map(int, weights)
+            out = head + _varints(numbers)
+        else:
+            out = head + _varints(numbers) + b"".join(map(_F32.pack, weights))
+        if values:
+            small = _SMALL
+            out += b"".join([small[len(v)] + v if len(v) < 16384 else _varint(len(v)) + v for v in values])
+        return out
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CompactTermInfo:
+        info = cls()
+        flags = data[0]
+        df, pos = _read_varint(data, 1)
+        info._df = df
+        whole = flags & _WHOLE_WEIGHTS
+        if whole:
+            total, pos = _read_varint(data, pos)
+            top, pos = _read_varint(data, pos)
+            info._weight, info._maxweight = float(total), float(top)
+        else:
+            info._weight, info._maxweight = _F32.unpack_from(data, pos)[0], _F32.unpack_from(data, pos + 4)[0]
+            pos += 8
+        if flags & _HAS_LENGTHS:
+            info._minlength, info._maxlength = byte_to_length(data[pos]), byte_to_length(data[pos + 1])
+            pos += 2
+        else:  # as Whoosh's entry reads back without length statistics
+            info._minlength = info._maxlength = 0
+        if flags & _INLINED:
+            ids = []
+            last = 0
+            for _ in range(df):
+                gap, pos = _read_varint(data, pos)
+                last += gap
+                ids.append(last)
+            if whole:
+                weights = []
+                for _ in range(df):
+                    weight, pos = _read_varint(data, pos)
+                    weights.append(float(weight))
+            else:
+                weights = [_F32.unpack_from(data, pos + 4 * i)[0] for i in range(df)]
+                pos += 4 * df
+            values = []
+            if flags & _HAS_VALUES:
+                for _ in range(df):
+                    size, pos = _read_varint(data, pos)
+                    values.append(bytes(data[pos:pos + size]))
+                    pos += size
+            info._inlined = (tuple(ids), tuple(weights), tuple(values))
+            info._minid, info._maxid = ids[0], ids[-1]
+        else:
+            info._minid, pos = _read_varint(data, pos)
+            info._maxid, pos = _read_varint(data, pos)
+            info._offset, pos = _read_varint(data, pos)
+            info._length, pos = _read_varint(data, pos)
+        return info
+
+    @staticmethod
+    def doc_frequency_of(data: bytes) -> int:
+        return _read_varint(data, 1)[0]
+
+
+class _CompactFieldWriter(W3FieldWriter):  # type: ignore[misc]
+    """Writes a segment's term table and postings a term at a time (``PostingBuffer.terms``): a term in
+    fewer than the inline limit of documents becomes one compact entry, a longer one Whoosh's blocks
+    (the stock block format, pickled with the current protocol), without a call per posting."""
+
+    def add_postings(self, schema: Schema, lengths: Any, items: Any) -> None:
+        terms = items.terms() if isinstance(items, _Postings) else _grouped(items)
+        codec = self._codec
+        inline_below, limit, level = codec._inlinelimit, codec._blocklimit, codec._compression
+        tindex_add, fieldmap = self._tindex.add, self._fieldmap
+        postfile = self._postfile
+        lastfield, prefix, fixedsize = None, b"", None
+        for fieldname, text, ids, weights, values in terms:
+            if fieldname != lastfield:
+                if fieldname not in fieldmap:
+                    fieldmap[fieldname] = len(fieldmap)
+                prefix = pack_ushort(fieldmap[fieldname])
+                fixedsize = schema[fieldname].format.fixed_value_size()
+                lastfield = fieldname
+            info = CompactTermInfo()
+            top = max(weights)  # as given, as Whoosh's postings writer keeps it
+            weights = array("f", weights)  # stored as 32-bit floats, as Whoosh's postings writer stores them
+            info._df = len(ids)
+            info._weight = sum(weights)
+            info._maxweight = top
+            info._minlength, info._maxlength = None, 0
+            info._minid, info._maxid = ids[0], ids[-1]
+            if len(ids) < inline_below:
+                info._inlined = (tuple(ids), tuple(weights), tuple(v for v in values if v))
+            else:
+                start = postfile.tell()
+                _write_blocks(postfile, ids, weights, values, fixedsize, limit, level)
+                info._offset, info._length = start, postfile.tell() - start
+            tindex_add(prefix + text, info.to_bytes())
+
+
+def _write_blocks(postfile: Any, ids: Any, weights: Any, values: Any, fixedsize: int | None, limit: int,
+                  level: int) -> None:
+    """One term's postings as Whoosh 3 blocks (``W3PostingsWriter._write_block``, in bulk)."""
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    count = len(ids)
+    for start in range(0, count, limit):
+        end = min(start + limit, count)
+        block_ids = ids[start:end]
+        block_weights = weights[start:end]
+        gaps = (block_ids[0], *(b - a for a, b in zip(block_ids, block_ids[1:])))
+        first = block_weights[0]
+        if all(w == 1.0 for w in block_weights):
+            mini_weights: Any = None
+        elif all(w == first for w in block_weights):
+            mini_weights = first
+        else:
+            mini_weights = tuple(block_weights)
+        block_values = values[start:end]
+        if fixedsize is None or fixedsize < 0:
+            mini_values: Any = tuple(v for v in block_values if v)  # Whoosh keeps no empty value
+        elif fixedsize == 0:
+            mini_values = None
+        else:
+            mini_values = b"".join(block_values)
+        databytes = pickle.dumps((gaps, mini_weights, mini_values), pickle.HIGHEST_PROTOCOL)
+        if level:
+            databytes = zlib.compress(databytes, level)
+        infobytes = pickle.dumps((end - start, block_ids[-1], max(block_weights), level, 0, 0), 2)
+        size = len(infobytes) + len(databytes)
+        postfile.write_int(-size if end == count else size)
+        postfile.write(infobytes)
+        postfile.write(databytes)
+
+
+def _grouped(postings: Iterator[Posting]) -> Iterator[tuple[str, bytes, list[int], list[float], list[bytes]]]:
+    """Postings in term order, one tuple per term."""
+    for (fieldname, text), group in groupby(postings, key=itemgetter(0, 1)):
+        rows = list(group)
+        yield fieldname, text, [r[2] for r in rows], [r[3] for r in rows], [r[4] for r in rows]
+
+
+class _CompactTermsReader(W3TermsReader):  # type: ignore[misc]
+    """Whoosh's terms reader, decoding ``CompactTermInfo`` entries."""
+
+    def items(self) -> Iterator[tuple[tuple[str, bytes], CompactTermInfo]]:
+        decode, keydecoder = CompactTermInfo.from_bytes, self._keydecoder
+        return ((keydecoder(key), decode(value)) for key, value in self._tindex.items())
+
+    def items_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[tuple[str, bytes], CompactTermInfo]]:
+        decode, keydecoder = CompactTermInfo.from_bytes, self._keydecoder
+        return ((keydecoder(key), decode(value))
+                for key, value in self._tindex.items_from(self._keycoder(fieldname, prefix)))
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> CompactTermInfo:
+        try:
+            return CompactTermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)])
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+
+    # As Whoosh's: a missing term raises KeyError here, which the segment reader turns into 0.
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        return CompactTermInfo.from_bytes(self._tindex[self._keycoder(fieldname, tbytes)]).weight()  # type: ignore[no-any-return]
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        return CompactTermInfo.doc_frequency_of(self._tindex[self._keycoder(fieldname, tbytes)])
+
+    def cursor(self, fieldname: str, fieldobj: Any) -> Any:
+        return _CompactFieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder, fieldobj)
+
+
+class _CompactFieldCursor(W3FieldCursor):  # type: ignore[misc]
+    def term_info(self) -> CompactTermInfo | None:
+        if self._pos is None:
+            return None
+        return CompactTermInfo.from_bytes(self._tindex.dbfile.get(self._datapos, self._datalen))
+
+
+class CompactCodec(InliningCodec):  # type: ignore[misc]
+    """``InliningCodec`` with compact term table entries (``CompactTermInfo``) and postings written a
+    term at a time. Segments written before by ``InliningCodec`` keep being read as they are."""
+
+    __module__ = "records.search.whoosh_index"
+
+    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
+        return _CompactFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage: Any, segment: Any) -> W3TermsReader:
+        filename = segment.make_filename(self.TERMS_EXT)
+        return _CompactTermsReader(self, storage.open_file(filename), storage.file_length(filename),
+                                   segment.open_file(storage, self.POSTS_EXT))
+
+
 class PostingBuffer:
     """The postings of one writer, in place of Whoosh's external-sort pool (``SegmentWriter.pool``).
 
@@ -227,19 +504,43 @@ class PostingBuffer:
         self._readers.append(reader)
         self._streams.append(postings)
 
-    def _own(self) -> Iterator[Posting]:
+    def iter_postings(self) -> _Postings:
+        return _Postings(self)
+
+    def _own_terms(self) -> Iterator[TermPostings]:
         for fieldname in sorted(self._terms):
             terms = self._terms.pop(fieldname)
             for text in sorted(terms):
                 flat = terms.pop(text)  # written once, then freed
-                for i in range(0, len(flat), 3):
-                    yield fieldname, text, flat[i], flat[i + 1], flat[i + 2]
+                yield fieldname, text, flat[0::3], flat[1::3], flat[2::3]
 
-    def iter_postings(self) -> Iterator[Posting]:
+    def terms(self) -> Iterator[TermPostings]:
+        """Every term's postings, in term order: the writer's own documents' and the merged segments'."""
         if not self._streams:
-            return self._own()
-        # Document numbers never repeat across the sources, so tuples never compare past them.
-        return merge(self._own(), *self._streams)
+            yield from self._own_terms()
+            return
+        # Each source lists a term once; the sources' document numbers do not overlap (the writer's own
+        # documents come first, each merged segment's after the one before), so a term's lists are
+        # joined in the order of their first document.
+        sources = [self._own_terms(), *(_grouped(stream) for stream in self._streams)]
+        current: TermPostings | None = None
+        for term in merge(*sources, key=lambda t: (t[0], t[1], t[2][0])):
+            if current is not None and current[:2] == term[:2]:
+                current[2].extend(term[2])
+                current[3].extend(term[3])
+                current[4].extend(term[4])
+                continue
+            if current is not None:
+                yield current
+            current = (term[0], term[1], list(term[2]), list(term[3]), list(term[4]))
+        if current is not None:
+            yield current
+
+    def postings(self) -> Iterator[Posting]:
+        """The same postings one by one, as Whoosh's pool hands them out."""
+        for fieldname, text, ids, weights, values in self.terms():
+            for docnum, weight, value in zip(ids, weights, values):
+                yield fieldname, text, docnum, weight, value
 
     def cleanup(self) -> None:
         for reader in self._readers:
@@ -247,6 +548,20 @@ class PostingBuffer:
         self._readers.clear()
         self._streams.clear()
         self._terms.clear()
+
+
+class _Postings:
+    """What ``PostingBuffer.iter_postings`` hands the field writer: postings one by one for Whoosh's
+    writer, a term at a time for ``_CompactFieldWriter``."""
+
+    def __init__(self, buffer: PostingBuffer) -> None:
+        self.buffer = buffer
+
+    def __iter__(self) -> Iterator[Posting]:
+        return self.buffer.postings()
+
+    def terms(self) -> Iterator[TermPostings]:
+        return self.buffer.terms()
 
 
 def merge_segment_into(writer: SegmentWriter, segment: Any) -> None:
@@ -283,6 +598,42 @@ def segment_postings(reader: SegmentReader, schema: Schema, start: int,
                 if deleted and docnum in deleted:
                     continue
                 yield fieldname, text, start + docnum if docmap is None else docmap[docnum], weight, value or b""
+
+
+# -- segments built in other processes ------------------------------------------------------------------
+
+
+def unlocked_segment_writer(ix: Any, codec: Any) -> SegmentWriter:
+    """A writer of one new segment of ``ix`` that takes no lock: it is finished by ``finish_segment``
+    and never writes ``ix``'s table of contents (``SegmentWriter(_lk=False)``, as Whoosh's own
+    multi-process writer uses it). ``commit_with_segments`` then lists the segment in another index."""
+    return SegmentWriter(ix, _lk=False, codec=codec, compound=False)
+
+
+def finish_segment(writer: SegmentWriter) -> Any:
+    """Write the segment's files (``_finalize_segment``) and drop the writer's temporary files (``_finish``)."""
+    segment = writer._finalize_segment()
+    writer._finish()
+    return segment
+
+
+def commit_with_segments(writer: SegmentWriter, mergetype: Any, segments: list[Any],
+                         before_toc: Any) -> None:
+    """``SegmentWriter.commit`` that also lists ``segments`` (finished by ``finish_segment``) in the new
+    table of contents; ``before_toc`` runs first, to move their files into the index's folder.
+
+    The merge policy sees the index's segments only, as in a stock commit (``_merge_segments``);
+    what the writer itself holds (merged segments) becomes one more segment (``_finalize_segment``);
+    ``_commit_toc`` writes the table of contents and deletes files no segment lists any more.
+    """
+    final = writer._merge_segments(mergetype, False, True)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    before_toc()
+    writer._commit_toc(final + list(segments))
+    writer._finish()
 
 
 # -- reading postings -------------------------------------------------------------------------------------
@@ -342,7 +693,22 @@ _DOC_FREQ_AT = 1 + _FLOAT_SIZE  # W3TermInfo's header: flags byte, total weight,
 _FIELD_NUMBER_SIZE = 2  # a term table key is the field's number (unsigned short) then the term's bytes
 
 
-def prefix_terms(reader: Any, fieldname: str, prefix: str) -> dict[bytes, bytes] | None:
+class TermRun(dict[bytes, bytes]):
+    """A run of term table entries (``prefix_terms``): term bytes -> the entry, undecoded, and how the
+    segment's codec decodes an entry."""
+
+    def __init__(self, compact: bool) -> None:
+        super().__init__()
+        self.compact = compact
+
+    def info(self, entry: bytes) -> W3TermInfo:
+        return CompactTermInfo.from_bytes(entry) if self.compact else W3TermInfo.from_bytes(entry)
+
+    def doc_frequency(self, entry: bytes) -> int:
+        return CompactTermInfo.doc_frequency_of(entry) if self.compact else _DOC_FREQ.unpack_from(entry, _DOC_FREQ_AT)[0]
+
+
+def prefix_terms(reader: Any, fieldname: str, prefix: str) -> TermRun | None:
     """Every term of ``fieldname`` in one segment starting with ``prefix``, with its term table entry.
 
     The terms of a prefix are one contiguous run of the segment's term table; it is read in one piece
@@ -355,12 +721,12 @@ def prefix_terms(reader: Any, fieldname: str, prefix: str) -> dict[bytes, bytes]
         return None
     key = terms._keycoder(fieldname, prefix.encode("utf-8"))
     start = tindex.closest_key_pos(key)
+    found = TermRun(isinstance(terms, _CompactTermsReader))
     if start is None:
-        return {}
+        return found
     # The first key past the prefix's run; UTF-8 never holds a 0xff byte, so the last byte can grow.
     stop = tindex.closest_key_pos(key[:-1] + bytes([key[-1] + 1])) if key[-1] < 0xFF else None
     data = tindex.dbfile.get(start, (tindex.endofdata if stop is None else stop) - start)
-    found: dict[bytes, bytes] = {}
     unpack_lengths = _lengths.unpack_from
     pos, end = 0, len(data)
     while pos < end:
@@ -375,15 +741,15 @@ def prefix_terms(reader: Any, fieldname: str, prefix: str) -> dict[bytes, bytes]
     return found
 
 
-def run_frequencies(run: dict[bytes, bytes]) -> dict[bytes, int]:
+def run_frequencies(run: TermRun) -> dict[bytes, int]:
     """The document frequency of every term of a term table run (``prefix_terms``)."""
-    unpack_df = _DOC_FREQ.unpack_from
-    return {text: unpack_df(entry, _DOC_FREQ_AT)[0] for text, entry in run.items()}
+    doc_frequency = run.doc_frequency
+    return {text: doc_frequency(entry) for text, entry in run.items()}
 
 
-def term_info_from_entry(entry: bytes) -> W3TermInfo:
+def term_info_from_entry(run: TermRun, entry: bytes) -> W3TermInfo:
     """The term info of one term table entry of a run (``prefix_terms``)."""
-    return W3TermInfo.from_bytes(entry)
+    return run.info(entry)
 
 
 # -- scoring ----------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Writing the Whoosh index: a writer that waits briefly for another's lock, and the merge policy.
 
-Postings are grouped by term in memory instead of Whoosh's sort-and-spill pool, short postings lists
-live in the term table, blocks are pickled with the current protocol (``InliningCodec`` and
-``PostingBuffer`` in ``records.search.whoosh_internals``), and segments merge by size level
+Postings are grouped by term in memory instead of Whoosh's sort-and-spill pool and written a term at
+a time; short postings lists live in the term table in a compact encoding, blocks are pickled with the
+current protocol (``CompactCodec`` and ``PostingBuffer`` in ``records.search.whoosh_internals``), and segments merge by size level
 (``tiered_merge``), streaming the merged postings rather than re-sorting them.
 """
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 from whoosh.index import FileIndex
 from whoosh.writing import IndexWriter, LockError, SegmentWriter
 
-from records.search.whoosh_internals import InliningCodec, PostingBuffer, merge_segment_into
+from records.search.whoosh_internals import CompactCodec, PostingBuffer, merge_segment_into
 
-__all__ = ["BATCH_SIZE", "INLINE_POSTINGS", "LOCK_TIMEOUT", "MAX_MERGE_DOCS", "MERGE_FACTOR", "tiered_merge",
-           "writing"]
+__all__ = ["BATCH_SIZE", "INLINE_POSTINGS", "LOCK_TIMEOUT", "MAX_MERGE_DOCS", "MERGE_FACTOR", "acquire_writer",
+           "new_codec", "tiered_merge", "writing"]
 
 BATCH_SIZE = 500
 INLINE_POSTINGS = 8  # a term in at most this many documents of a segment keeps its postings in the term table
@@ -56,7 +56,14 @@ def tiered_merge(writer: SegmentWriter, segments: list[Any]) -> list[Any]:
     return [segment for segment in segments if segment not in chosen]
 
 
-def _acquire_writer(ix: FileIndex, lock_timeout: float) -> tuple[IndexWriter, PostingBuffer]:
+def new_codec() -> CompactCodec:
+    """The codec every new segment is written with."""
+    return CompactCodec(inline_below=INLINE_POSTINGS + 1)
+
+
+def acquire_writer(ix: FileIndex, lock_timeout: float) -> tuple[IndexWriter, PostingBuffer]:
+    """The index's writer, with a ``PostingBuffer`` as its pool, once the write lock is free (at most
+    ``lock_timeout`` seconds of waiting, then ``LockError``)."""
     deadline = time.monotonic() + lock_timeout
     delay = 0.02
     while True:
@@ -64,7 +71,7 @@ def _acquire_writer(ix: FileIndex, lock_timeout: float) -> tuple[IndexWriter, Po
             # Separate segment files, not one compound file: Whoosh memory-maps compound files, so
             # a merge read every page of the merged segments into the process's resident memory,
             # and assembling one copied the whole segment once more.
-            writer = ix.writer(codec=InliningCodec(inline_below=INLINE_POSTINGS + 1), compound=False)
+            writer = ix.writer(codec=new_codec(), compound=False)
         except LockError:
             # Another process (or thread) is writing; wait briefly, then give up loudly.
             if time.monotonic() + delay > deadline:
@@ -79,7 +86,7 @@ def _acquire_writer(ix: FileIndex, lock_timeout: float) -> tuple[IndexWriter, Po
 def writing(ix: FileIndex, lock_timeout: float, **commit_args: Any) -> Iterator[IndexWriter]:
     """A writer committed when the block ends (merging by ``tiered_merge`` unless told otherwise),
     cancelled when it raises."""
-    writer, postings = _acquire_writer(ix, lock_timeout)
+    writer, postings = acquire_writer(ix, lock_timeout)
     try:
         yield writer
     except BaseException:

@@ -2,6 +2,7 @@
 tests/integration/test_search_index.py."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -170,13 +171,15 @@ def test_index_files_name_their_classes_where_every_earlier_index_named_them(ind
     toc = b"".join(path.read_bytes() for path in index.path.glob("*.toc"))
     for cls in whoosh_index.PICKLED_CLASSES:
         assert getattr(whoosh_index, cls.__name__) is cls
-        assert cls.__name__.encode() in toc
+        # InliningCodec wrote the segments of earlier versions; new segments are CompactCodec's.
+        assert (cls.__name__.encode() in toc) is (cls is not whoosh_index.InliningCodec)
     assert b"records.search.whoosh_index" in toc
     assert b"records.search.whoosh_schema" not in toc and b"records.search.whoosh_internals" not in toc
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_a_long_stream_is_written_in_bounded_segments_with_the_postings_of_small_commits(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
     from records.search import whoosh_index
 
     monkeypatch.setattr(whoosh_index, "BATCH_SIZE", 4)
@@ -187,15 +190,37 @@ def test_a_long_stream_is_written_in_bounded_segments_with_the_postings_of_small
     # Repeated ids: the later version wins, within one writer's reach and across writers.
     stream = [*docs[:6], make_doc(3, title="Кайра жазылган"), *docs[6:], make_doc(44, title="Акыркы")]
     streamed = WhooshIndex(tmp_path / "streamed")
-    streamed.add(iter(stream))
+    streamed.add([make_doc(44, title="Мурунку"), make_doc(999, title="Башка")])  # already there: replaced, kept
+    streamed.add(iter(stream), processes=processes)
     small = WhooshIndex(tmp_path / "small")
+    small.add([make_doc(999, title="Башка")])
     for doc in stream:
         small.add([doc])
     with streamed._ix.reader() as reader:
         sizes = [leaf.doc_count() for leaf, _ in reader.leaf_readers()]
-    assert sum(sizes) == 45 and max(sizes) <= 10 + 3 and len(sizes) >= 45 // 13
+    assert sum(sizes) == 46 and max(sizes) <= 10 + 3 and len(sizes) >= 45 // 13
     assert _all_postings(streamed) == _all_postings(small)
     assert ids_for(streamed, "Кайра") == {3} and ids_for(streamed, "Акыркы") == {44}
+    assert not ids_for(streamed, "Мурунку") and streamed.ids() == {*range(1, 46), 999}
+    # The building processes' work folders are gone; nothing but the index is left.
+    assert not [path for path in streamed.path.iterdir() if path.name.startswith(".building")]
+
+
+def test_a_rebuild_removes_the_work_folders_of_a_killed_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from records.search import whoosh_index
+
+    monkeypatch.setattr(whoosh_index, "BATCH_SIZE", 2)
+    monkeypatch.setattr(whoosh_index, "SEGMENT_DOCS", 3)
+    index = WhooshIndex(tmp_path / "index")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = index.path / f".building-{dead.stdout.strip()}"
+    (abandoned / "p1").mkdir(parents=True)
+    (abandoned / "p1" / "MAIN_half.trm").write_bytes(b"half-written")
+    mine = index.path / f".building-{os.getppid()}"  # a live process's rebuild is left alone
+    mine.mkdir()
+    index.add((make_doc(n, text=f"кат {n}") for n in range(1, 8)), processes=2)
+    assert not abandoned.exists() and mine.exists()
+    assert index.ids() == set(range(1, 8)) and ids_for(index, "кат") == set(range(1, 8))
 
 
 def test_a_segment_ends_when_its_text_reaches_the_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -207,3 +232,38 @@ def test_a_segment_ends_when_its_text_reaches_the_bound(tmp_path: Path, monkeypa
     index.add(make_doc(n, text="кафедра " * 250) for n in range(1, 13))  # 2 000 characters each
     with index._ix.reader() as reader:
         assert sorted(leaf.doc_count() for leaf, _ in reader.leaf_readers()) == [2] * 6
+
+
+def test_segments_of_the_earlier_term_table_are_read_searched_and_merged_with_compact_ones(tmp_path: Path) -> None:
+    from records.search.whoosh_internals import InliningCodec, PostingBuffer
+    from records.search.whoosh_schema import document_fields
+    from records.search.whoosh_writing import INLINE_POSTINGS, new_codec
+
+    def commit_alone(index: WhooshIndex, doc: object, codec: object) -> None:
+        writer = index._ix.writer(codec=codec, compound=False)
+        buffer = PostingBuffer.install(writer)
+        writer.add_document(**document_fields(doc))
+        writer.commit(merge=False)
+        buffer.cleanup()
+
+    docs = [make_doc(n, title=f"Протокол №{n}", text=" ".join(("кафедранын", "келишимдер", "окуу", "планы",
+                                                               f"сөз{n % 7}", f"тамга{n}")[: 3 + n % 4] * (1 + n % 9)))
+            for n in range(1, 41)]
+    mixed = WhooshIndex(tmp_path / "mixed")  # segments as the earlier version wrote them: Whoosh's term entries
+    compact = WhooshIndex(tmp_path / "compact")  # the same segments, compact entries
+    for doc in docs[:20]:
+        commit_alone(mixed, doc, InliningCodec(inline_below=INLINE_POSTINGS + 1))
+        commit_alone(compact, doc, new_codec())
+    mixed.add(docs[20:30])
+    compact.add(docs[20:30])
+    assert _all_postings(mixed) == _all_postings(compact)
+    for query in ("окуу", '"окуу планы"', "тамга1*", "кафедра", "сөз3", "келишим -сөз2"):
+        assert [(h.id, h.score) for h in mixed.search(query).hits] == \
+            [(h.id, h.score) for h in compact.search(query).hits], query
+    for doc in docs[30:]:  # small commits: the earlier segments are merged into compact ones
+        mixed.add([doc])
+    toc = b"".join(path.read_bytes() for path in mixed.path.glob("*.toc"))
+    assert b"InliningCodec" not in toc
+    whole = WhooshIndex(tmp_path / "whole")
+    whole.add(docs)
+    assert _all_postings(mixed) == _all_postings(whole)

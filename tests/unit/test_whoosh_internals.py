@@ -71,3 +71,33 @@ def test_bm25f_keeps_its_per_field_b() -> None:
     weighting = BM25F(B=0.5, title_B=0.2)
     assert whoosh_internals.field_B(weighting, "title") == 0.2
     assert whoosh_internals.field_B(weighting, "content") == 0.5
+
+
+@pytest.mark.parametrize("inlined", [True, False])
+@pytest.mark.parametrize("weights", [[1.0, 3.0, 200000.0], [0.5, 1.25, 3.0]])
+@pytest.mark.parametrize("lengths", [(None, 0), (3, 90)])
+def test_compact_term_entries_read_back_as_whooshs_own(inlined: bool, weights: list[float],
+                                                        lengths: tuple[int | None, int]) -> None:
+    from whoosh.codec.whoosh3 import W3TermInfo
+
+    from records.search.whoosh_internals import CompactTermInfo
+
+    def filled(info: W3TermInfo) -> W3TermInfo:
+        info._df, info._weight, info._maxweight = 3, sum(weights), max(weights)
+        info._minlength, info._maxlength = lengths
+        info._minid, info._maxid = 7, 70_000
+        if inlined:
+            info._inlined = ((7, 300, 70_000), tuple(weights), (b"\x01\x00\x00\x00", b"", b"\x00" * 20000))
+        else:
+            info._offset, info._length = 2**33, 123_456
+        return info
+
+    ours = CompactTermInfo.from_bytes(filled(CompactTermInfo()).to_bytes())
+    whooshs = W3TermInfo.from_bytes(filled(W3TermInfo()).to_bytes())
+    if isinstance(whooshs._length, tuple):  # Whoosh reads its own length field back as a 1-tuple
+        whooshs._length = whooshs._length[0]
+    for name in ("_df", "_minid", "_maxid", "_offset", "_length", "_inlined", "_minlength", "_maxlength"):
+        assert getattr(ours, name) == getattr(whooshs, name), name
+    assert ours._weight == pytest.approx(whooshs._weight) and ours._maxweight == pytest.approx(whooshs._maxweight)
+    assert CompactTermInfo.doc_frequency_of(filled(CompactTermInfo()).to_bytes()) == 3
+    assert len(filled(CompactTermInfo()).to_bytes()) < len(filled(W3TermInfo()).to_bytes())
