@@ -11,7 +11,9 @@ if anything fails, what was listed stays a valid index and the work folders are 
 crash, by the next rebuild).
 
 Only a few segments are in flight at once (one per process and one waiting), so memory stays bounded
-however long the stream: each process holds one segment's postings.
+however long the stream: each process holds one segment's postings, and the segments are made smaller
+by the number of processes (``WhooshIndex.add``), so a rebuild on every core holds about what one
+process writing whole segments would.
 """
 from __future__ import annotations
 
@@ -134,7 +136,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _list_segment(ix: FileIndex, index_path: Path, docs: list[IndexDoc], result: tuple[Any, str, list[str]]) -> None:
+def _list_segment(ix: FileIndex, index_path: Path, ids: list[int], result: tuple[Any, str, list[str]]) -> None:
     segment, folder, files = result
     writer, postings = acquire_writer(ix, BUILD_LOCK_TIMEOUT)
 
@@ -143,8 +145,8 @@ def _list_segment(ix: FileIndex, index_path: Path, docs: list[IndexDoc], result:
             os.replace(os.path.join(folder, name), index_path / name)
 
     try:
-        for doc in docs:
-            writer.delete_by_term("id", str(doc.id))
+        for doc_id in ids:
+            writer.delete_by_term("id", str(doc_id))
         commit_with_segments(writer, tiered_merge, [segment], move_files)
     except BaseException:
         if not writer.is_closed:
@@ -165,15 +167,17 @@ def build(ix: FileIndex, index_path: Path, chunks: Iterable[list[IndexDoc]], pro
     context = multiprocessing.get_context("spawn")
     try:
         with context.Pool(processes, initializer=_start_worker, initargs=(str(work), ix.indexname)) as pool:
-            pending: deque[tuple[list[IndexDoc], Any]] = deque()
+            pending: deque[tuple[list[int], Any]] = deque()
             for chunk in chunks:
-                pending.append((chunk, pool.apply_async(_write_segment, (chunk,))))
+                # Only the ids stay here: the documents' text is the building process's to hold.
+                pending.append(([doc.id for doc in chunk], pool.apply_async(_write_segment, (chunk,))))
+                del chunk
                 # Listed in the stream's order, so a later version of a document replaces an earlier one.
                 while len(pending) > processes:
-                    done_docs, result = pending.popleft()
-                    _list_segment(ix, index_path, done_docs, result.get())
+                    ids, result = pending.popleft()
+                    _list_segment(ix, index_path, ids, result.get())
             while pending:
-                done_docs, result = pending.popleft()
-                _list_segment(ix, index_path, done_docs, result.get())
+                ids, result = pending.popleft()
+                _list_segment(ix, index_path, ids, result.get())
     finally:
         shutil.rmtree(work, ignore_errors=True)

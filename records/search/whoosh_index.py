@@ -162,7 +162,10 @@ class WhooshIndex:
         (``records.search.whoosh_build``).
         """
         if processes > 1:
-            chunks = segment_chunks(docs, SEGMENT_DOCS, SEGMENT_CHARS, BATCH_SIZE)
+            # Each process holds its own segment's postings: smaller segments keep the whole within the
+            # memory of one process writing ``SEGMENT_DOCS``.
+            chunks = segment_chunks(docs, max(SEGMENT_DOCS // processes, BATCH_SIZE), SEGMENT_CHARS // processes,
+                                    BATCH_SIZE)
             first = list(islice(chunks, 2))
             if len(first) > 1:
                 build(self._ix, self.path, chain(first, chunks), processes)

@@ -112,8 +112,9 @@ from whoosh.codec.whoosh3 import (
 )
 from whoosh.fields import Schema
 from whoosh.filedb.filestore import FileStorage
-from whoosh.filedb.filetables import _lengths
+from whoosh.filedb.filetables import HashWriter, OrderedHashWriter, _lengths
 from whoosh.filedb.structfile import StructFile
+from whoosh.util.numlists import GrowableArray
 from whoosh.matching import ListMatcher
 from whoosh.reading import SegmentReader, TermNotFound
 from whoosh.scoring import BM25F
@@ -122,7 +123,7 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 __all__ = [
-    "WHOOSH_VERSION", "ConstantMatcher", "InliningCodec", "MappedFile", "MappedStorage", "PostingBuffer",
+    "WHOOSH_VERSION", "CompactCodec", "CompactTermInfo", "ConstantMatcher", "DocumentWriter", "InliningCodec", "MappedFile", "MappedStorage", "PostingBuffer",
     "TopCollector", "commit_with_segments", "each_block", "field_B", "field_length_bytes", "finish_segment",
     "installed_whoosh_version", "merge_segment_into", "postings_blocks", "prefix_terms", "run_frequencies",
     "segment_postings", "term_info", "term_info_from_entry", "unlocked_segment_writer",
@@ -339,10 +340,56 @@ class CompactTermInfo(_TermInfo):
         return _read_varint(data, 1)[0]
 
 
+class _TermTableWriter(OrderedHashWriter):  # type: ignore[misc]
+    """Whoosh's ordered hash file (the term table), written through a buffer and hashed with CRC-32.
+
+    ``OrderedHashWriter.add`` makes three writes, a ``tell`` and an MD5 digest per term; here a term is
+    appended to a buffer, and the hash is ``zlib.crc32``, which the file's header names (hash type 1),
+    so Whoosh's reader hashes lookups the same way. Keys must still come in increasing order.
+    """
+
+    def __init__(self, dbfile: Any) -> None:
+        HashWriter.__init__(self, dbfile, hashtype=1)
+        self.index = GrowableArray("H")
+        self.lastkey = b""
+        self._buffer = bytearray()
+        self._position = dbfile.tell()
+
+    def add(self, key: bytes, value: bytes) -> None:
+        position = self._position
+        self.index.append(position)
+        hashed = zlib.crc32(key)
+        self.buckets[hashed & 255].append((hashed, position))
+        record = _lengths.pack(len(key), len(value)) + key + value
+        self._buffer += record
+        self._position = position + len(record)
+        if len(self._buffer) > 1 << 20:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.dbfile.write(bytes(self._buffer))
+        self._buffer.clear()
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        self._flush()
+        super().close()
+
+
 class _CompactFieldWriter(W3FieldWriter):  # type: ignore[misc]
     """Writes a segment's term table and postings a term at a time (``PostingBuffer.terms``): a term in
     fewer than the inline limit of documents becomes one compact entry, a longer one Whoosh's blocks
     (the stock block format, pickled with the current protocol), without a call per posting."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        super().__init__(codec, storage, segment)
+        # The stock writer has written nothing to its table yet but the header: start the table again.
+        dbfile = self._tindex.dbfile
+        dbfile.seek(self._tindex.startoffset)
+        self._tindex = _TermTableWriter(dbfile)
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
 
     def add_postings(self, schema: Schema, lengths: Any, items: Any) -> None:
         terms = items.terms() if isinstance(items, _Postings) else _grouped(items)
@@ -467,6 +514,62 @@ class CompactCodec(InliningCodec):  # type: ignore[misc]
                                    segment.open_file(storage, self.POSTS_EXT))
 
 
+class DocumentWriter(SegmentWriter):  # type: ignore[misc]
+    """Whoosh's segment writer, taking each field's postings of a document in one piece.
+
+    ``add_document`` is Whoosh's (``SegmentWriter.add_document``, copied), except that a field with a
+    ``document_postings`` method that returns postings for the value (``AnalyzedText`` with a document's
+    words) hands them to the ``PostingBuffer`` as three lists, instead of one generator step, tuple and
+    call per posting. Other fields, and stored values, lengths and columns, go Whoosh's way.
+    """
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    whole = getattr(field, "document_postings", None)
+                    postings = whole(value) if whole is not None else None
+                    if postings is not None:
+                        texts, frequencies, weights, values = postings
+                        if fieldboost != 1.0:
+                            weights = [weight * fieldboost for weight in weights]
+                        pool.add_document(fieldname, docnum, texts, weights, values)
+                        if field.scorable:
+                            length = sum(frequencies)
+                    else:
+                        scorable = field.scorable
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if scorable:
+                                length += freq
+                            pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+                stored = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(fieldname, field, stored if field.stored else None, length)
+                column = field.column_type
+                if column and stored is not None:
+                    perdocwriter.add_column_value(fieldname, column, field.to_column_value(stored))
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+
 class PostingBuffer:
     """The postings of one writer, in place of Whoosh's external-sort pool (``SegmentWriter.pool``).
 
@@ -499,6 +602,20 @@ class PostingBuffer:
             terms[text] = [docnum, weight, value]
         else:
             found += (docnum, weight, value)
+
+    def add_document(self, fieldname: str, docnum: int, texts: list[bytes], weights: list[float],
+                     values: list[bytes]) -> None:
+        """One document's postings of one field: a term each, in any order."""
+        terms = self._terms.get(fieldname)
+        if terms is None:
+            terms = self._terms[fieldname] = {}
+        get = terms.get
+        for text, weight, value in zip(texts, weights, values):
+            found = get(text)
+            if found is None:
+                terms[text] = [docnum, weight, value]
+            else:
+                found += (docnum, weight, value)
 
     def add_segment(self, reader: SegmentReader, postings: Iterator[Posting]) -> None:
         self._readers.append(reader)
@@ -607,7 +724,7 @@ def unlocked_segment_writer(ix: Any, codec: Any) -> SegmentWriter:
     """A writer of one new segment of ``ix`` that takes no lock: it is finished by ``finish_segment``
     and never writes ``ix``'s table of contents (``SegmentWriter(_lk=False)``, as Whoosh's own
     multi-process writer uses it). ``commit_with_segments`` then lists the segment in another index."""
-    return SegmentWriter(ix, _lk=False, codec=codec, compound=False)
+    return DocumentWriter(ix, _lk=False, codec=codec, compound=False)
 
 
 def finish_segment(writer: SegmentWriter) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 from whoosh.index import FileIndex
 from whoosh.writing import IndexWriter, LockError, SegmentWriter
 
-from records.search.whoosh_internals import CompactCodec, PostingBuffer, merge_segment_into
+from records.search.whoosh_internals import CompactCodec, DocumentWriter, PostingBuffer, merge_segment_into
 
 __all__ = ["BATCH_SIZE", "INLINE_POSTINGS", "LOCK_TIMEOUT", "MAX_MERGE_DOCS", "MERGE_FACTOR", "acquire_writer",
            "new_codec", "tiered_merge", "writing"]
@@ -71,7 +71,7 @@ def acquire_writer(ix: FileIndex, lock_timeout: float) -> tuple[IndexWriter, Pos
             # Separate segment files, not one compound file: Whoosh memory-maps compound files, so
             # a merge read every page of the merged segments into the process's resident memory,
             # and assembling one copied the whole segment once more.
-            writer = ix.writer(codec=new_codec(), compound=False)
+            writer = DocumentWriter(ix, codec=new_codec(), compound=False)
         except LockError:
             # Another process (or thread) is writing; wait briefly, then give up loudly.
             if time.monotonic() + delay > deadline:
