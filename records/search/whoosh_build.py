@@ -11,9 +11,8 @@ if anything fails, what was listed stays a valid index and the work folders are 
 crash, by the next rebuild).
 
 Only a few segments are in flight at once (one per process and one waiting), so memory stays bounded
-however long the stream: each process holds one segment's postings, and the segments are made smaller
-by the number of processes (``WhooshIndex.add``), so a rebuild on every core holds about what one
-process writing whole segments would.
+however long the stream: each process holds one segment's postings (about 600 MB for 2,000 documents
+of 20 KB), and the calling process keeps only the ids of the segments in flight.
 """
 from __future__ import annotations
 

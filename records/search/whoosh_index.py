@@ -162,10 +162,10 @@ class WhooshIndex:
         (``records.search.whoosh_build``).
         """
         if processes > 1:
-            # Each process holds its own segment's postings: smaller segments keep the whole within the
-            # memory of one process writing ``SEGMENT_DOCS``.
-            chunks = segment_chunks(docs, max(SEGMENT_DOCS // processes, BATCH_SIZE), SEGMENT_CHARS // processes,
-                                    BATCH_SIZE)
+            # Each process holds one segment's postings (smaller segments would save memory, but repeat the
+            # common words in more term tables and leave more to merge: 2.00x the text instead of 1.74x at
+            # 10,000 documents with half-size segments).
+            chunks = segment_chunks(docs, SEGMENT_DOCS, SEGMENT_CHARS, BATCH_SIZE)
             first = list(islice(chunks, 2))
             if len(first) > 1:
                 build(self._ix, self.path, chain(first, chunks), processes)
