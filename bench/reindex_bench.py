@@ -162,6 +162,7 @@ def run_product(data_dir: Path, batch: int, profile: Path | None) -> tuple[float
         raise SystemExit(f"index reindex failed:\n{stderr}")
     # The largest resident set of any process waited for so far (the command and its building processes).
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    tree_peak = max(tree_peak, peak)  # a command too short for a sample still had its own peak
     return seconds, cpu_seconds(resource.RUSAGE_CHILDREN) - cpu, peak, tree_peak, stdout.strip()
 
 
