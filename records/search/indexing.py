@@ -170,9 +170,17 @@ def _sync_turn(app: Flask) -> Iterator[Session]:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def sync(app: Flask, batch: int = 200) -> int:
+SYNC_BACKLOG_BATCH = 1000  # tasks a round takes once a backlog shows (a refill after an upgrade)
+
+
+def sync(app: Flask, batch: int = 200, backlog_batch: int = SYNC_BACKLOG_BATCH) -> int:
     """Apply waiting index tasks; returns how many were applied. Safe to call from several threads
-    or processes: upserts and deletes are idempotent and rows are removed only once applied."""
+    or processes: upserts and deletes are idempotent and rows are removed only once applied.
+
+    A round takes ``batch`` tasks; after a full round (a backlog: every document queued again after an
+    upgrade) the next take ``backlog_batch``, so the refill is written in larger segments, each
+    repeating the common words once, instead of many small ones to be merged again and again.
+    """
     index = get_index(app)
     applied = 0
     with _sync_lock:
@@ -201,6 +209,7 @@ def sync(app: Flask, batch: int = 200) -> int:
                 # All that was waiting is applied. Tasks committed since then are applied by the sync
                 # their own writer runs after its commit.
                 return applied
+            batch = max(batch, backlog_batch)
 
 
 def pending(session: Session) -> int:

@@ -189,3 +189,20 @@ def test_an_index_of_an_older_layout_is_rebuilt_from_the_catalogue(app: Flask) -
     assert rebuilt.ids() == set(ids) and indexing.check(app).clean
     assert {hit.id for hit in rebuilt.search("эскирге*").hits} == set(ids)
     assert [hit.id for hit in rebuilt.search('"протокол эскирген1"').hits] == [ids[1]]
+
+
+def test_a_backlog_is_applied_in_larger_rounds_after_a_full_one(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = [file_quietly(app, f"калдык{n}") for n in range(9)]
+    index = indexing.get_index(app)
+    sizes: list[int] = []
+    real_add = index.add
+
+    def counting_add(docs: list[indexing.IndexDoc], **kwargs: object) -> None:
+        docs = list(docs)
+        sizes.append(len(docs))
+        real_add(docs, **kwargs)
+
+    monkeypatch.setattr(index, "add", counting_add)
+    assert indexing.sync(app, batch=2, backlog_batch=4) == 9
+    assert sizes == [2, 4, 3]
+    assert index.ids() >= set(ids) and indexing.check(app).clean
