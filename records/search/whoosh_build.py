@@ -135,7 +135,28 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _list_segment(ix: FileIndex, index_path: Path, ids: list[int], result: tuple[Any, str, list[str]]) -> None:
+def _delete_earlier(writer: Any, ids: list[int], known: dict[str, dict[str, int]]) -> None:
+    """Mark ``ids`` deleted wherever the index holds them: an earlier version, or a copy a sync added.
+
+    Each segment's ids are read once from its ``id`` column and kept in ``known`` for the rest of the
+    rebuild (a segment never changes), instead of a term lookup per id and segment at every listing.
+    """
+    wanted = {str(doc_id) for doc_id in ids}
+    with writer.reader() as reader:
+        for leaf, _ in reader.leaf_readers():
+            segment = leaf.segment()
+            if segment is None:  # an empty index reads as one empty leaf
+                continue
+            found = known.get(segment.segment_id())
+            if found is None:
+                column = leaf.column_reader("id")
+                found = known[segment.segment_id()] = {column[n]: n for n in range(leaf.doc_count_all())}
+            for doc_id in wanted & found.keys():
+                segment.delete_document(found[doc_id])
+
+
+def _list_segment(ix: FileIndex, index_path: Path, ids: list[int], result: tuple[Any, str, list[str]],
+                  known: dict[str, dict[str, int]]) -> None:
     segment, folder, files = result
     writer, postings = acquire_writer(ix, BUILD_LOCK_TIMEOUT)
 
@@ -144,8 +165,7 @@ def _list_segment(ix: FileIndex, index_path: Path, ids: list[int], result: tuple
             os.replace(os.path.join(folder, name), index_path / name)
 
     try:
-        for doc_id in ids:
-            writer.delete_by_term("id", str(doc_id))
+        _delete_earlier(writer, ids, known)
         commit_with_segments(writer, tiered_merge, [segment], move_files)
     except BaseException:
         if not writer.is_closed:
@@ -167,6 +187,7 @@ def build(ix: FileIndex, index_path: Path, chunks: Iterable[list[IndexDoc]], pro
     try:
         with context.Pool(processes, initializer=_start_worker, initargs=(str(work), ix.indexname)) as pool:
             pending: deque[tuple[list[int], Any]] = deque()
+            known: dict[str, dict[str, int]] = {}  # segment -> its documents' ids -> numbers
             for chunk in chunks:
                 # Only the ids stay here: the documents' text is the building process's to hold.
                 pending.append(([doc.id for doc in chunk], pool.apply_async(_write_segment, (chunk,))))
@@ -174,9 +195,9 @@ def build(ix: FileIndex, index_path: Path, chunks: Iterable[list[IndexDoc]], pro
                 # Listed in the stream's order, so a later version of a document replaces an earlier one.
                 while len(pending) > processes:
                     ids, result = pending.popleft()
-                    _list_segment(ix, index_path, ids, result.get())
+                    _list_segment(ix, index_path, ids, result.get(), known)
             while pending:
                 ids, result = pending.popleft()
-                _list_segment(ix, index_path, ids, result.get())
+                _list_segment(ix, index_path, ids, result.get(), known)
     finally:
         shutil.rmtree(work, ignore_errors=True)
