@@ -354,8 +354,13 @@ def _prefer_indexes(conn: Any) -> None:
     """Find matches through the GIN indexes even when most documents match. The planner would then
     choose a sequential scan, which evaluates ``@@`` row by row and so reads (and decompresses) every
     stored vector; a bitmap scan of the index reads none of them for plain words. Measured on 3,000
-    documents: 2-3x faster for every kind of query. For this search's transaction only."""
-    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    documents: 2-3x faster for every kind of query.
+
+    And no JIT compilation: a search that must read the whole table (no words: a facet or a date range
+    alone, or only excluded words) keeps its sequential scan, whose cost the setting above makes huge, so
+    the planner would compile the statement, at about 240 ms, for a statement that runs in 40 ms
+    (measured at 20,000 documents). For this search's transaction only, in one round trip."""
+    conn.execute(text("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"))
 
 
 class PgIndex:
