@@ -159,12 +159,23 @@ class _Actor:
     username: str
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise writers of the chain so two transactions never link to the same predecessor."""
-    if session.get_bind().dialect.name == "postgresql":
+def _locked_head(session: Session) -> Setting | None:
+    """The chain-head checkpoint, read under the lock that serialises writers of the chain, so two
+    transactions never link to the same predecessor.
+
+    On PostgreSQL the checkpoint's row is the lock: it is read ``FOR UPDATE``, which waits for the writer
+    holding it and then returns the version that writer committed, in one round trip (the lock is held
+    while the append's statements go back and forth, so every round trip under it counts). Where there
+    is no checkpoint yet (a new chain, or one whose checkpoint was removed), there is no row to lock:
+    such writers take turns on an advisory lock and read again, and the first to commit creates the row
+    that the writers after it lock. On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``)
+    already serialises writers."""
+    head = _read_head(session)
+    if head is None and session.get_bind().dialect.name == "postgresql":
         # Keyed by the schema too: installs (or test runs) sharing one database never wait on each other.
         session.execute(text("SELECT pg_advisory_xact_lock(727100, hashtext(current_schema()))"))
-    # On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``) already serialises writers.
+        head = _read_head(session)
+    return head
 
 
 def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any, ip: str | None = None,
@@ -231,8 +242,7 @@ def _append_all(session: Session, pending: list[_Pending]) -> AuditEvent:
     db.begin_write(session)  # the chain head is read under the writer's lock
     key = seal_of(session).key
 
-    _lock_chain(session)
-    head = _read_head(session)
+    head = _locked_head(session)
     # The checkpoint moves with every append, in the same transaction and under the chain lock, so it
     # names the newest event. Without one (none yet, or removed: verification reports that), the
     # newest event is looked up.
@@ -287,7 +297,8 @@ def _read_head(session: Session) -> Setting | None:
         session.flush()
     with session.no_autoflush:
         return session.scalars(
-            select(Setting).where(Setting.key == HEAD_KEY).execution_options(populate_existing=True)
+            select(Setting).where(Setting.key == HEAD_KEY).with_for_update()
+            .execution_options(populate_existing=True)
         ).one_or_none()
 
 
