@@ -159,12 +159,23 @@ class _Actor:
     username: str
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise writers of the chain so two transactions never link to the same predecessor."""
-    if session.get_bind().dialect.name == "postgresql":
+def _locked_head(session: Session) -> Setting | None:
+    """The chain-head checkpoint, read under the lock that serialises writers of the chain, so two
+    transactions never link to the same predecessor.
+
+    On PostgreSQL the checkpoint's row is the lock: it is read ``FOR UPDATE``, which waits for the writer
+    holding it and then returns the version that writer committed, in one round trip (the lock is held
+    while the append's statements go back and forth, so every round trip under it counts). Where there
+    is no checkpoint yet (a new chain, or one whose checkpoint was removed), there is no row to lock:
+    such writers take turns on an advisory lock and read again, and the first to commit creates the row
+    that the writers after it lock. On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``)
+    already serialises writers."""
+    head = _read_head(session)
+    if head is None and session.get_bind().dialect.name == "postgresql":
         # Keyed by the schema too: installs (or test runs) sharing one database never wait on each other.
         session.execute(text("SELECT pg_advisory_xact_lock(727100, hashtext(current_schema()))"))
-    # On SQLite the writer's transaction (BEGIN IMMEDIATE, see ``record``) already serialises writers.
+        head = _read_head(session)
+    return head
 
 
 def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any, ip: str | None = None,
@@ -178,7 +189,9 @@ def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any
 
     The event of a read (a search, a view, a download) is appended once the read is done, in a short
     transaction of its own, so the chain's lock is never held while the read's work runs; ``None`` is
-    returned then."""
+    returned then. The events of the reads whose writes are grouped into one such transaction are
+    appended together when it commits (:func:`_append_queued`): the chain is locked and its head read
+    once for all of them, and they are inserted in one statement."""
     action = AuditAction(action)  # a name the trail does not know is refused before anything is written
     if ip is None:
         ip = session.info.get(db.CLIENT_IP)
@@ -189,19 +202,47 @@ def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any
         # Written later, maybe from another request's thread: who, what and from where are taken now.
         if getattr(actor, "is_authenticated", False):
             actor = _Actor(actor.id, actor.username)
-        db.after_work(session, lambda later: record(later, action, object_type=object_type, object_id=object_id,
-                                                    actor=actor or "", ip=ip, **detail))
+        later = _Pending(action, actor or "", ip, object_type, object_id, detail)
+        db.after_work(session, lambda sess: sess.info.setdefault(_QUEUED, []).append(later))
         return None
+    return _append_all(session, [_Pending(action, actor, ip, object_type, object_id, detail)])
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An event to append: what ``record`` was given."""
+
+    action: AuditAction
+    actor: Any
+    ip: str | None
+    object_type: str | None
+    object_id: Any
+    detail: dict[str, Any]
+
+
+_QUEUED = "audit_queued_events"
+
+
+@sa_event.listens_for(Session, "before_commit")
+def _append_queued(session: Session) -> None:
+    """Append the events queued in this transaction (the grouped writes of reads), all at once."""
+    queued = session.info.pop(_QUEUED, None)
+    if queued:
+        _append_all(session, queued)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_queued(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
+
+
+def _append_all(session: Session, pending: list[_Pending]) -> AuditEvent:
+    """Link ``pending`` to the chain in this order, under the chain's lock, and move the checkpoint
+    once, to the last of them (which is returned). The events are flushed together: one INSERT."""
     db.begin_write(session)  # the chain head is read under the writer's lock
-    if actor is not None and not isinstance(actor, str) and not getattr(actor, "is_authenticated", True):
-        actor = None  # an anonymous visitor
-    actor_id = getattr(actor, "id", None)
-    actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
-    detail = json.loads(json.dumps(detail, ensure_ascii=False, default=str))  # what is hashed is what is stored
     key = seal_of(session).key
 
-    _lock_chain(session)
-    head = _read_head(session)
+    head = _locked_head(session)
     # The checkpoint moves with every append, in the same transaction and under the chain lock, so it
     # names the newest event. Without one (none yet, or removed: verification reports that), the
     # newest event is looked up.
@@ -209,34 +250,42 @@ def record(session: Session, action: AuditAction, obj: Any = None, *, actor: Any
     prev = checkpoint.get("hash") or session.scalar(
         select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)) or GENESIS
     count = int(checkpoint.get("count", 0))
+    events: list[AuditEvent] = []
     if prev != GENESIS and not checkpoint.get("keyed"):
         # A chain begun before the key existed: say where the keyed part begins.
-        switch = _append(session, key, prev, count + 1, actor_id=None, actor_name="system",
-                         action=AuditAction.AUDIT_KEYED, object_type=None, oid=None, detail={"hash": "hmac-sha256", "plain_events": count}, ip=None)
-        prev, count = switch.hash, count + 1
-        head = _move_head(session, head, switch, count)
-    oid = None if object_id is None else str(object_id)
-    event = _append(session, key, prev, count + 1, actor_id=actor_id, actor_name=actor_name, action=action,
-                    object_type=object_type, oid=oid, detail=detail, ip=ip)
-    _move_head(session, head, event, count + 1)
-    return event
+        events.append(_event(key, prev, actor_id=None, actor_name="system", action=AuditAction.AUDIT_KEYED,
+                             object_type=None, oid=None, detail={"hash": "hmac-sha256", "plain_events": count},
+                             ip=None))
+        prev = events[-1].hash
+    for item in pending:
+        actor = item.actor
+        if actor is not None and not isinstance(actor, str) and not getattr(actor, "is_authenticated", True):
+            actor = None  # an anonymous visitor
+        actor_name = getattr(actor, "username", None) or (actor if isinstance(actor, str) else "")
+        # What is hashed is what is stored.
+        detail = json.loads(json.dumps(item.detail, ensure_ascii=False, default=str))
+        events.append(_event(key, prev, actor_id=getattr(actor, "id", None), actor_name=actor_name,
+                             action=item.action, object_type=item.object_type,
+                             oid=None if item.object_id is None else str(item.object_id), detail=detail, ip=item.ip))
+        prev = events[-1].hash
+    session.add_all(events)
+    session.flush()  # for the ids: inserted in this order, so the ids follow the links
+    last, count = events[-1], count + len(events)
+    session.info[_PENDING] = {"id": last.id, "hash": last.hash, "count": count}
+    _move_head(session, head, last, count)
+    return last
 
 
-def _append(session: Session, key: bytes, prev: str, count: int, *, actor_id: int | None, actor_name: str,
-            action: AuditAction, object_type: str | None, oid: str | None, detail: dict[str, Any],
-            ip: str | None) -> AuditEvent:
+def _event(key: bytes, prev: str, *, actor_id: int | None, actor_name: str, action: AuditAction,
+           object_type: str | None, oid: str | None, detail: dict[str, Any], ip: str | None) -> AuditEvent:
     at = utcnow()
     name = action.value  # the plain string is what is stored and hashed
-    event = AuditEvent(
+    return AuditEvent(
         at=at, actor_id=actor_id, actor=actor_name, action=name, object_type=object_type, object_id=oid,
         detail=detail, ip=ip, prev_hash=prev,
         hash=event_hash(prev, at=at, actor_id=actor_id, actor=actor_name, action=name,
                         object_type=object_type, object_id=oid, detail=detail, ip=ip, key=key),
     )
-    session.add(event)
-    session.flush()  # for the event's id
-    session.info[_PENDING] = {"id": event.id, "hash": event.hash, "count": count}
-    return event
 
 
 def _read_head(session: Session) -> Setting | None:
@@ -248,7 +297,8 @@ def _read_head(session: Session) -> Setting | None:
         session.flush()
     with session.no_autoflush:
         return session.scalars(
-            select(Setting).where(Setting.key == HEAD_KEY).execution_options(populate_existing=True)
+            select(Setting).where(Setting.key == HEAD_KEY).with_for_update()
+            .execution_options(populate_existing=True)
         ).one_or_none()
 
 

@@ -55,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
     # Serving processes of `serve` (each with THREADS threads, all on the one port); 0: one per core.
     # With more than one, the background worker runs in a process of its own.
     "SERVE_PROCESSES": 0,
+    # Database connections each process keeps open (PostgreSQL); 0: two per thread and two more.
+    "DB_POOL_SIZE": 0,
     # Open connections the server keeps (each slow or idle client holds one; they cost a socket, not a
     # thread), and how long one may send nothing before it is closed.
     "CONNECTION_LIMIT": 2000,

@@ -257,19 +257,34 @@ def _filters(filters: dict[str, str]) -> list[ColumnElement[bool]]:
     return found
 
 
-def _facet_counts(matched: Any, name: str) -> Any:
-    """A JSON object of value -> count over the matched rows, for one facet."""
-    column = matched.c[_COLUMNS[name].key]
-    grouped = (select(column.label("value"), func.count().label("n")).where(column.is_not(None))
-               .group_by(column).subquery())
-    return (select(func.coalesce(func.json_object_agg(grouped.c.value, grouped.c.n), text("'{}'::json")))
+def _value_counts(matched: Any) -> Any:
+    """The total and the facets in one aggregation: a JSON array of ``[year, index, type, count]`` for each
+    combination of the facet columns among the matched rows, which ``_totals`` adds up. One pass over the
+    matches, grouping by few combinations, instead of a count and one grouping per facet (measured on a
+    word in 19,700 of 20,000 documents: 16 ms instead of 19 ms for this part)."""
+    columns = [matched.c[_COLUMNS[name].key] for name in FACETS]
+    grouped = select(*columns, func.count().label("n")).group_by(*columns).subquery()
+    return (select(func.coalesce(func.json_agg(func.json_build_array(*grouped.c)), text("'[]'::json")))
             .scalar_subquery())
+
+
+def _totals(combinations: list[list[Any]]) -> tuple[int, dict[str, dict[str, int]]]:
+    """The total and each facet's value -> count (most first, then by value) from ``_value_counts``."""
+    total = 0
+    counts: dict[str, dict[str, int]] = {name: defaultdict(int) for name in FACETS}
+    for *values, n in combinations:
+        total += int(n)
+        for name, value in zip(FACETS, values, strict=True):
+            if value not in (None, ""):
+                counts[name][str(value)] += int(n)
+    return total, {name: dict(sorted(found.items(), key=lambda item: (-item[1], item[0])))
+                   for name, found in counts.items()}
 
 
 def _statement(node: Node, filters: dict[str, str], offset: int, limit: int, sort: Sort) -> Select[Any]:
     """One statement for one search: the matching rows once (a materialised CTE of their ids and
     facet columns, found through the indexes without reading the stored vectors where the query
-    allows), the total and the facets from it, and the page: ranked among a bounded set of candidates
+    allows), the total and the facets from it (one grouping), and the page: ranked among a bounded set of candidates
     (the best ``RANK_WINDOW`` by the small ``head`` vector), so the large vectors are read for at most
     that many rows, not for every match."""
     translate = _Translator()
@@ -281,10 +296,7 @@ def _statement(node: Node, filters: dict[str, str], offset: int, limit: int, sor
                       SearchEntry.doc_date,
                       *([translate.rank(_ENTRIES, first_pass=True).label("first_rank")] if first_pass else []))
                .where(where).cte("matched").prefix_with("MATERIALIZED"))
-    summary = select(
-        select(func.count()).select_from(matched).scalar_subquery().label("total"),
-        *(_facet_counts(matched, name).label(f"facet_{name}") for name in FACETS),
-    ).subquery("summary")
+    summary = select(_value_counts(matched).label("combinations")).subquery("summary")
 
     window = max(RANK_WINDOW, offset + limit)
     entries = _ENTRIES.alias("entry")
@@ -354,8 +366,13 @@ def _prefer_indexes(conn: Any) -> None:
     """Find matches through the GIN indexes even when most documents match. The planner would then
     choose a sequential scan, which evaluates ``@@`` row by row and so reads (and decompresses) every
     stored vector; a bitmap scan of the index reads none of them for plain words. Measured on 3,000
-    documents: 2-3x faster for every kind of query. For this search's transaction only."""
-    conn.execute(text("SET LOCAL enable_seqscan = off"))
+    documents: 2-3x faster for every kind of query.
+
+    And no JIT compilation: a search that must read the whole table (no words: a facet or a date range
+    alone, or only excluded words) keeps its sequential scan, whose cost the setting above makes huge, so
+    the planner would compile the statement, at about 240 ms, for a statement that runs in 40 ms
+    (measured at 20,000 documents). For this search's transaction only, in one round trip."""
+    conn.execute(text("SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)"))
 
 
 class PgIndex:
@@ -420,12 +437,7 @@ class PgIndex:
         with self.engine.connect() as conn:
             _prefer_indexes(conn)
             rows = conn.execute(statement).all()
-        first = rows[0]
-        total = int(first.total)
-        facets = {name: dict(sorted(((str(value), int(count))
-                                     for value, count in (getattr(first, f"facet_{name}") or {}).items()
-                                     if value not in (None, "")), key=lambda item: (-item[1], item[0])))
-                  for name in FACETS}
+        total, facets = _totals(rows[0].combinations or [])
         hits = [
             Hit(id=row.document_id, score=float(row.rank or 0.0), title=row.title, case_index=row.case_index,
                 year=row.year, doc_type=row.doc_type, doc_date=row.doc_date,

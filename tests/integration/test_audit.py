@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import delete, select, update
 
@@ -154,3 +155,85 @@ def test_the_event_says_who_and_from_where_as_the_caller_gave_them(app: Flask) -
     with app.app_context(), session_scope(app) as session:
         outside = audit.record(session, AuditAction.AUDIT_VERIFY, actor=None, n=3)
         assert outside is not None and (outside.actor, outside.ip) == ("", None)
+
+
+def test_events_of_reads_written_together_are_appended_in_one_insert_under_one_lock(app: Flask) -> None:
+    """The group commit of reads' writes links its events in the order the reads finished, reading the
+    chain's head and taking its lock once, with one INSERT for all of them."""
+    from sqlalchemy import event as sa_event
+
+    from records import db
+
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.get_database(app).engine
+    before = _add_events(app, 1)[0]
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with app.test_request_context("/", method="GET"):
+            session = db.session()
+            for n in range(3):
+                assert audit.record(session, AuditAction.AUDIT_VERIFY, actor="reader", n=n) is None
+            session.commit()
+            db.write_after_work(app)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+    inserts = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO AUDIT_EVENT")]
+    reads_of_head = [s for s in statements if "FROM setting" in s]
+    assert len(reads_of_head) == 1
+    if engine.dialect.name == "postgresql":  # SQLite inserts them one by one (no ordered RETURNING of many)
+        assert len(inserts) == 1 and not any("pg_advisory_xact_lock" in s for s in statements)
+        assert "FOR UPDATE" in reads_of_head[0]  # the checkpoint row is the lock
+    with app.app_context(), session_scope(app) as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.id > before).order_by(AuditEvent.id)).all()
+        assert [event.detail["n"] for event in events] == [0, 1, 2]
+        assert events[0].prev_hash == session.get(AuditEvent, before).hash
+        assert [event.prev_hash for event in events[1:]] == [event.hash for event in events[:-1]]
+        head = session.get(Setting, audit.HEAD_KEY).value
+        assert head["id"] == events[-1].id and head["hash"] == events[-1].hash
+    assert app.extensions["sandyk.audit"].newest()["id"] == events[-1].id
+    result = _verify(app)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("checkpoint", ["kept", "removed"])
+def test_writers_appending_at_once_keep_one_chain(app: Flask, db_session: Any, checkpoint: str) -> None:
+    """Writers in parallel transactions take turns on the chain: with its checkpoint row (the lock), and
+    without one (a new chain, or a removed checkpoint), where they take turns on another lock until
+    the first of them writes the row again."""
+    import threading
+
+    _add_events(app, 1)
+    if checkpoint == "removed":
+        db_session.execute(delete(Setting).where(Setting.key == audit.HEAD_KEY))
+        db_session.commit()
+    start = threading.Barrier(6)
+    failures: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            start.wait(20)
+            for i in range(5):
+                with app.app_context(), session_scope(app) as session:
+                    audit.record(session, AuditAction.AUDIT_VERIFY, actor=f"writer-{n}", n=i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not failures
+    with app.app_context(), session_scope(app) as session:
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert len([e for e in events if e.actor.startswith("writer-")]) == 30
+        assert [event.prev_hash for event in events[1:]] == [event.hash for event in events[:-1]]
+        problems = list(audit.verify_chain(session))
+    if checkpoint == "kept":
+        assert problems == []
+    else:  # the links hold; the new checkpoint counts from where the removed one was lost, as reported
+        assert {problem.problem for problem in problems} <= {"count", "file_count"}

@@ -108,3 +108,27 @@ def test_the_api_answers_to_tokens_only_and_pages_to_sessions_only(app: Flask, l
 
     denied = app.test_client().post("/api/v1/acts", headers=bearer, json={})
     assert denied.status_code == 403 and denied.get_json()["error"]["code"] == "forbidden"
+
+
+def test_a_token_is_checked_with_its_account_and_roles_in_one_query(app: Flask, api_token) -> None:  # type: ignore[no-untyped-def]
+    """Every API request begins with its token: one round trip for the token, the account and its roles."""
+    from sqlalchemy import event
+
+    from records import accounts
+    from records.db import get_database, session_scope
+
+    token = api_token("auditor", "secretary")
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = get_database(app).engine
+    with app.app_context(), session_scope(app) as session:
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            user = accounts.user_for_token(session, token)
+            assert user is not None and user.roles == {"auditor", "secretary"}
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1

@@ -81,6 +81,23 @@ def test_db_check_warns_about_settings_that_slow_searches(pg_url: str) -> None:
         ample.dispose()
 
 
+def test_a_postgresql_pool_keeps_a_connection_for_each_thread_and_its_search(pg_url: str, tmp_path: Path) -> None:
+    """A connection given back to a full pool is closed; under load a pool smaller than what the threads
+    hold at once (a request's own connection and its search's) would open and close them all the time."""
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": pg_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "test", "WORKER": "off",
+                      "THREADS": 6})
+    configured = create_app({"DATABASE_URL": pg_url, "DATA_DIR": str(tmp_path), "SECRET_KEY": "test",
+                             "WORKER": "off", "DB_POOL_SIZE": 3})
+    try:
+        assert get_database(app).engine.pool.size() == 2 * 6 + 2
+        assert get_database(configured).engine.pool.size() == 3
+    finally:
+        get_database(app).dispose()
+        get_database(configured).dispose()
+
+
 # -- the scale-out configuration, whole: two app servers and two workers, one PostgreSQL, one S3 store --
 
 
