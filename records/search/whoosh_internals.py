@@ -39,7 +39,7 @@ Segments built in other processes (``unlocked_segment_writer``, ``finish_segment
 ``._merge_segments``, ``._close_segment``, ``._commit_toc`` and ``._added``, as Whoosh's own
 multi-process writer (``whoosh.multiproc``) uses them. A rebuild writes segments on every core, each
 in a folder of its own, and one process lists them in the index (``records.search.whoosh_build``):
-6,000 documents in 120 s on two processes against 170 s on one, on a shared two-core machine
+10,000 documents in 85.5 s on two processes against 155 s on one, on a quiet two-core machine
 (``bench/reindex_bench.py --processes``).
 
 Compact term table (``CompactCodec``, ``CompactTermInfo``, ``DocumentWriter``, ``_TermTableWriter``):
