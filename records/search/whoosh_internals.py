@@ -597,7 +597,7 @@ class PostingBuffer:
         # Field name -> term -> flat postings list (document, weight, value, document, ...): no key tuple
         # per term, as a rebuild's segment buffers close to a million terms.
         self._terms: dict[str, dict[bytes, list[Any]]] = {}
-        self._streams: list[Iterator[Posting]] = []
+        self._streams: list[Iterator[TermPostings]] = []
         self._readers: list[SegmentReader] = []
 
     @classmethod
@@ -631,7 +631,7 @@ class PostingBuffer:
             else:
                 found += (docnum, weight, value)
 
-    def add_segment(self, reader: SegmentReader, postings: Iterator[Posting]) -> None:
+    def add_segment(self, reader: SegmentReader, postings: Iterator[TermPostings]) -> None:
         self._readers.append(reader)
         self._streams.append(postings)
 
@@ -653,7 +653,7 @@ class PostingBuffer:
         # Each source lists a term once; the sources' document numbers do not overlap (the writer's own
         # documents come first, each merged segment's after the one before), so a term's lists are
         # joined in the order of their first document.
-        sources = [self._own_terms(), *(_grouped(stream) for stream in self._streams)]
+        sources = [self._own_terms(), *self._streams]
         current: TermPostings | None = None
         for term in merge(*sources, key=lambda t: (t[0], t[1], t[2][0])):
             if current is not None and current[:2] == term[:2]:
@@ -706,8 +706,9 @@ def merge_segment_into(writer: SegmentWriter, segment: Any) -> None:
 
 
 def segment_postings(reader: SegmentReader, schema: Schema, start: int,
-                     docmap: dict[int, int] | None) -> Iterator[Posting]:
-    """A segment's postings in term order, renumbered for the segment being written, deleted ones left out.
+                     docmap: dict[int, int] | None) -> Iterator[TermPostings]:
+    """A segment's postings a term at a time, in term order, renumbered for the segment being written,
+    deleted ones left out (a term left with none is skipped).
 
     Read a block at a time in the term table's own order: ``reader.postings`` would look every term up
     in the table again and hand out each posting through four matcher calls. Values are ``b""`` where a
@@ -723,12 +724,19 @@ def segment_postings(reader: SegmentReader, schema: Schema, start: int,
         else:
             blocks = stored_blocks(terms._codec.postings_reader(terms._postfile, info, reader.schema[fieldname].format,
                                                                 term=(fieldname, text)))
-        for ids, weights, values in blocks:
+        ids: list[int] = []
+        weights: list[float] = []
+        values: list[bytes] = []
+        for block_ids, block_weights, block_values in blocks:
             # A postings list of a field without values keeps none at all (an empty tuple).
-            for docnum, weight, value in zip(ids, weights, values or repeat(b"")):
+            for docnum, weight, value in zip(block_ids, block_weights, block_values or repeat(b"")):
                 if deleted and docnum in deleted:
                     continue
-                yield fieldname, text, start + docnum if docmap is None else docmap[docnum], weight, value or b""
+                ids.append(start + docnum if docmap is None else docmap[docnum])
+                weights.append(weight)
+                values.append(value or b"")
+        if ids:
+            yield fieldname, text, ids, weights, values
 
 
 # -- segments built in other processes ------------------------------------------------------------------
