@@ -16,7 +16,6 @@ of 20 KB), and the calling process keeps only the ids of the segments in flight.
 """
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import shutil
@@ -41,7 +40,6 @@ from records.search.whoosh_writing import BATCH_SIZE, acquire_writer, new_codec,
 
 __all__ = ["BUILD_LOCK_TIMEOUT", "WORK_PREFIX", "build", "default_processes", "segment_chunks"]
 
-log = logging.getLogger(__name__)
 
 WORK_PREFIX = ".building-"  # work folders inside the index's folder; Whoosh's file cleaning skips dot names
 # A rebuild waits longer than a sync for the write lock: a sync writing a large batch may hold it a while.
