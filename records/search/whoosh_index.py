@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from itertools import chain, islice
 from pathlib import Path
 
@@ -47,6 +48,7 @@ from records.search.whoosh_schema import (
     PackedPositions,
     build_schema,
     document_fields,
+    rebuild_term_cache,
     same_layout,
 )
 from records.search.whoosh_search import SegmentColumns, Window, run_search
@@ -173,21 +175,32 @@ class WhooshIndex:
             docs = first[0] if first else []  # one segment: not worth starting processes
         iterator = iter(docs)
         batch = list(islice(iterator, BATCH_SIZE))
-        while batch:
-            with writing(self._ix, self.lock_timeout) as writer:
-                written: set[int] = set()
-                chars = 0
-                while batch and len(written) < SEGMENT_DOCS and chars < SEGMENT_CHARS:
-                    # The last version of a repeated id wins: a writer cannot replace a
-                    # document it added itself before committing, so the next writer does.
-                    latest = {doc.id: doc for doc in batch}
-                    if not written.isdisjoint(latest):
-                        break
-                    for doc in latest.values():
-                        writer.update_document(**document_fields(doc))
-                        chars += len(doc.text)
-                    written.update(latest)
-                    batch = list(islice(iterator, BATCH_SIZE))
+        with ExitStack() as stack:
+            rebuilding = False
+            while batch:
+                batch = self._write_segment(batch, iterator)
+                if batch and not rebuilding:  # longer than a segment: a rebuild
+                    stack.enter_context(rebuild_term_cache())
+                    rebuilding = True
+
+    def _write_segment(self, batch: list[IndexDoc], iterator: Iterator[IndexDoc]) -> list[IndexDoc]:
+        """Commit ``batch`` and what follows from ``iterator`` as one segment, up to its bounds; returns
+        the batch that did not fit."""
+        with writing(self._ix, self.lock_timeout) as writer:
+            written: set[int] = set()
+            chars = 0
+            while batch and len(written) < SEGMENT_DOCS and chars < SEGMENT_CHARS:
+                # The last version of a repeated id wins: a writer cannot replace a
+                # document it added itself before committing, so the next writer does.
+                latest = {doc.id: doc for doc in batch}
+                if not written.isdisjoint(latest):
+                    break
+                for doc in latest.values():
+                    writer.update_document(**document_fields(doc))
+                    chars += len(doc.text)
+                written.update(latest)
+                batch = list(islice(iterator, BATCH_SIZE))
+        return batch
 
     def delete(self, ids: Iterable[int]) -> None:
         wanted = [str(doc_id) for doc_id in ids]

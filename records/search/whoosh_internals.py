@@ -109,7 +109,7 @@ from collections.abc import Iterator
 from heapq import merge
 from importlib.metadata import version
 from itertools import groupby, repeat
-from operator import itemgetter
+from operator import itemgetter, sub
 from typing import Any
 
 import numpy as np
@@ -354,24 +354,73 @@ class CompactTermInfo(_TermInfo):
         return _read_varint(data, 1)[0]
 
 
+_WHOLE_INLINED = bytes((_INLINED | _WHOLE_WEIGHTS,))
+_WHOLE_INLINED_VALUES = bytes((_INLINED | _WHOLE_WEIGHTS | _HAS_VALUES,))
+
+
+def inlined_entry(ids: list[int], weights: list[float], values: list[bytes]) -> bytes | None:
+    """The ``CompactTermInfo`` entry of a term whose few postings are inlined, made straight from them;
+    ``None`` unless every weight is a whole number from 0 to 16,383 (then the entry goes the general way).
+
+    Nearly every term of a segment is one of these (the long tail of words in one or a few documents),
+    so the object, the float array and the flag logic of the general way are skipped here. The bytes are
+    the same (``tests/unit/test_whoosh_compact.py`` compares them).
+    """
+    counts = [int(weight) for weight in weights]
+    top = max(counts)
+    if counts != weights or top >= 16384 or min(counts) < 0:
+        return None
+    small = _SMALL
+    present = [value for value in values if value]
+    total = sum(counts)
+    parts = [_WHOLE_INLINED_VALUES if present else _WHOLE_INLINED, small[len(ids)],
+             small[total] if total < 16384 else _varint(total), small[top]]
+    last = 0
+    for docnum in ids:
+        gap = docnum - last
+        parts.append(small[gap] if gap < 16384 else _varint(gap))
+        last = docnum
+    parts += [small[count] for count in counts]
+    for value in present:
+        parts.append(small[len(value)] if len(value) < 16384 else _varint(len(value)))
+        parts.append(value)
+    return b"".join(parts)
+
+
+def single_entry(docnum: int, weight: float, value: bytes) -> bytes | None:
+    """``inlined_entry`` of a term in one document (most terms of a segment), without building lists."""
+    count = int(weight)
+    if count != weight or not 0 <= count < 16384 or not 0 <= docnum < 16384 or len(value) >= 16384:
+        return None
+    small = _SMALL
+    counted = small[count]
+    if value:
+        return b"".join((_WHOLE_INLINED_VALUES, b"\x01", counted, counted, small[docnum], counted,
+                         small[len(value)], value))
+    return b"".join((_WHOLE_INLINED, b"\x01", counted, counted, small[docnum], counted))
+
+
 class _TermTableWriter(OrderedHashWriter):  # type: ignore[misc]
     """Whoosh's ordered hash file (the term table), written through a buffer and hashed with CRC-32.
 
     ``OrderedHashWriter.add`` makes three writes, a ``tell`` and an MD5 digest per term; here a term is
     appended to a buffer, and the hash is ``zlib.crc32``, which the file's header names (hash type 1),
-    so Whoosh's reader hashes lookups the same way. Keys must still come in increasing order.
+    so Whoosh's reader hashes lookups the same way. Keys must still come in increasing order. The
+    positions of the keys and the 256 hash tables are written in one piece each, as the same bytes
+    Whoosh writes (``HashWriter._write_hashes``, ``GrowableArray.to_file``).
     """
 
     def __init__(self, dbfile: Any) -> None:
         HashWriter.__init__(self, dbfile, hashtype=1)
         self.index = GrowableArray("H")
+        self._positions = array("q")
         self.lastkey = b""
         self._buffer = bytearray()
         self._position = dbfile.tell()
 
     def add(self, key: bytes, value: bytes) -> None:
         position = self._position
-        self.index.append(position)
+        self._positions.append(position)
         hashed = zlib.crc32(key)
         self.buckets[hashed & 255].append((hashed, position))
         record = _lengths.pack(len(key), len(value)) + key + value
@@ -389,7 +438,43 @@ class _TermTableWriter(OrderedHashWriter):  # type: ignore[misc]
 
     def close(self) -> None:
         self._flush()
+        self.index = _positions_array(self._positions)
         super().close()
+
+    def _write_hashes(self) -> None:
+        dbfile = self.dbfile
+        for entries in self.buckets:
+            numslots = 2 * len(entries)
+            self.directory.append((dbfile.tell(), numslots))
+            # Open addressing, as Whoosh's: the slot the hash names, else the next free one.
+            taken = bytearray(numslots)
+            slots = []
+            for hashval, _ in entries:
+                slot = (hashval >> 8) % numslots
+                while taken[slot]:
+                    slot = (slot + 1) % numslots
+                taken[slot] = 1
+                slots.append(slot)
+            table = np.zeros(numslots, dtype=_HASH_SLOT)
+            if entries:
+                found = np.array(entries, dtype=np.int64)
+                table["hash"][slots] = found[:, 0]
+                table["position"][slots] = found[:, 1]
+            dbfile.write(table.tobytes())
+
+
+# A hash table slot as Whoosh packs it (``whoosh.filedb.filetables._pointer``, "!Iq"): hash, key position.
+_HASH_SLOT = np.dtype([("hash", ">u4"), ("position", ">i8")])
+
+
+def _positions_array(positions: array[int]) -> GrowableArray:
+    """The key positions as the ``GrowableArray`` Whoosh's writer grows them into: the smallest of its
+    types that holds the last (largest) position."""
+    grown = GrowableArray("H")
+    if positions and positions[-1] >= 2**16:
+        grown._retype(positions[-1])
+    grown.array = array(grown.typecode, positions)
+    return grown
 
 
 class _CompactFieldWriter(W3FieldWriter):  # type: ignore[misc]
@@ -406,34 +491,61 @@ class _CompactFieldWriter(W3FieldWriter):  # type: ignore[misc]
         self._fieldmap = self._tindex.extras["fieldmap"] = {}
 
     def add_postings(self, schema: Schema, lengths: Any, items: Any) -> None:
-        terms = items.terms() if isinstance(items, _Postings) else _grouped(items)
         codec = self._codec
         inline_below, limit, level = codec._inlinelimit, codec._blocklimit, codec._compression
         tindex_add, fieldmap = self._tindex.add, self._fieldmap
         postfile = self._postfile
-        lastfield, prefix, fixedsize = None, b"", None
-        for fieldname, text, ids, weights, values in terms:
-            if fieldname != lastfield:
-                if fieldname not in fieldmap:
-                    fieldmap[fieldname] = len(fieldmap)
-                prefix = pack_ushort(fieldmap[fieldname])
-                fixedsize = schema[fieldname].format.fixed_value_size()
-                lastfield = fieldname
-            info = CompactTermInfo()
-            top = max(weights)  # as given, as Whoosh's postings writer keeps it
-            weights = array("f", weights)  # stored as 32-bit floats, as Whoosh's postings writer stores them
-            info._df = len(ids)
-            info._weight = sum(weights)
-            info._maxweight = top
-            info._minlength, info._maxlength = None, 0
-            info._minid, info._maxid = ids[0], ids[-1]
+        prefixes: dict[str, bytes] = {}
+
+        def prefix_of(fieldname: str) -> bytes:
+            if fieldname not in fieldmap:
+                fieldmap[fieldname] = len(fieldmap)
+            prefix = prefixes[fieldname] = pack_ushort(fieldmap[fieldname])
+            return prefix
+
+        def add_term(fieldname: str, key: bytes, ids: list[int], weights: list[float], values: list[bytes]) -> None:
             if len(ids) < inline_below:
-                info._inlined = (tuple(ids), tuple(weights), tuple(v for v in values if v))
+                entry = inlined_entry(ids, weights, values)
+                if entry is None:
+                    entry = general_entry(ids, weights, values).to_bytes()
             else:
+                info = general_entry(ids, weights, None)
                 start = postfile.tell()
-                _write_blocks(postfile, ids, weights, values, fixedsize, limit, level)
+                _write_blocks(postfile, ids, array("f", weights), values,
+                              schema[fieldname].format.fixed_value_size(), limit, level)
                 info._offset, info._length = start, postfile.tell() - start
-            tindex_add(prefix + text, info.to_bytes())
+                entry = info.to_bytes()
+            tindex_add(key, entry)
+
+        if isinstance(items, _Postings) and not items.buffer.merging:
+            # The writer's own documents alone (a new segment): most terms are in one document.
+            for fieldname, text, flat in items.buffer.flat_terms():
+                key = (prefixes.get(fieldname) or prefix_of(fieldname)) + text
+                if len(flat) == 3:
+                    entry = single_entry(flat[0], flat[1], flat[2])
+                    if entry is not None:
+                        tindex_add(key, entry)
+                        continue
+                add_term(fieldname, key, flat[0::3], flat[1::3], flat[2::3])
+            return
+        terms = items.terms() if isinstance(items, _Postings) else _grouped(items)
+        for fieldname, text, ids, weights, values in terms:
+            add_term(fieldname, (prefixes.get(fieldname) or prefix_of(fieldname)) + text, ids, weights, values)
+
+
+def general_entry(ids: list[int], weights: list[float], inlined_values: list[bytes] | None) -> CompactTermInfo:
+    """A term's entry the general way: with its postings inlined when ``inlined_values`` are given, else
+    for postings written to the postings file (whose place the caller fills in)."""
+    info = CompactTermInfo()
+    stored = array("f", weights)  # 32-bit floats, as Whoosh's postings writer stores them
+    info._df = len(ids)
+    info._weight = sum(stored)
+    info._maxweight = max(weights)  # as given, as Whoosh's postings writer keeps it
+    info._minlength, info._maxlength = None, 0
+    info._minid, info._maxid = ids[0], ids[-1]
+    if inlined_values is not None:
+        info._inlined = (tuple(ids), tuple(stored), tuple(v for v in inlined_values if v))
+    return info
 
 
 def _write_blocks(postfile: Any, ids: Any, weights: Any, values: Any, fixedsize: int | None, limit: int,
@@ -445,17 +557,17 @@ def _write_blocks(postfile: Any, ids: Any, weights: Any, values: Any, fixedsize:
         end = min(start + limit, count)
         block_ids = ids[start:end]
         block_weights = weights[start:end]
-        gaps = (block_ids[0], *(b - a for a, b in zip(block_ids, block_ids[1:])))
+        gaps = tuple(map(sub, block_ids, (0, *block_ids[:-1])))
         first = block_weights[0]
-        if all(w == 1.0 for w in block_weights):
+        if block_weights.count(1.0) == end - start:
             mini_weights: Any = None
-        elif all(w == first for w in block_weights):
+        elif block_weights.count(first) == end - start:
             mini_weights = first
         else:
             mini_weights = tuple(block_weights)
         block_values = values[start:end]
         if fixedsize is None or fixedsize < 0:
-            mini_values: Any = tuple(v for v in block_values if v)  # Whoosh keeps no empty value
+            mini_values: Any = tuple(filter(None, block_values))  # Whoosh keeps no empty value
         elif fixedsize == 0:
             mini_values = None
         else:
@@ -638,12 +750,22 @@ class PostingBuffer:
     def iter_postings(self) -> _Postings:
         return _Postings(self)
 
-    def _own_terms(self) -> Iterator[TermPostings]:
+    @property
+    def merging(self) -> bool:
+        """Whether segments are merged into the new one (else it holds the writer's own documents alone)."""
+        return bool(self._streams)
+
+    def flat_terms(self) -> Iterator[tuple[str, bytes, list[Any]]]:
+        """The writer's own terms in term order, each with its flat postings list (document, weight,
+        value, document, ...), each list handed out once and then freed."""
         for fieldname in sorted(self._terms):
             terms = self._terms.pop(fieldname)
             for text in sorted(terms):
-                flat = terms.pop(text)  # written once, then freed
-                yield fieldname, text, flat[0::3], flat[1::3], flat[2::3]
+                yield fieldname, text, terms.pop(text)
+
+    def _own_terms(self) -> Iterator[TermPostings]:
+        for fieldname, text, flat in self.flat_terms():
+            yield fieldname, text, flat[0::3], flat[1::3], flat[2::3]
 
     def terms(self) -> Iterator[TermPostings]:
         """Every term's postings, in term order: the writer's own documents' and the merged segments'."""

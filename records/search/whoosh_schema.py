@@ -13,7 +13,9 @@ import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
+from itertools import accumulate
 from functools import lru_cache
 from typing import Any
 
@@ -26,21 +28,43 @@ from records.search.analysis import exact_analyzer, fold, folded_words, normaliz
 from records.search.analysis import stems as word_stems
 from records.search.base import SNIPPET_SOURCE_CHARS, IndexDoc
 
-__all__ = ["SNIPPET_SOURCE_CHARS", "AnalyzedText", "DocumentWords", "PackedPositions", "build_schema",
-           "document_fields", "normalize_case_index", "same_layout", "searchable_text"]
+__all__ = ["REBUILD_TERM_CACHE", "SNIPPET_SOURCE_CHARS", "AnalyzedText", "DocumentWords", "PackedPositions",
+           "build_schema", "document_fields", "normalize_case_index", "rebuild_term_cache", "same_layout",
+           "searchable_text", "set_term_cache"]
 
-PICKLED_IN = "records.search.whoosh_index"
-_PACKS_LITTLE_U4 = sys.byteorder == "little" and array("I").itemsize == 4  # where the index files look up the classes they name
+PICKLED_IN = "records.search.whoosh_index"  # where the index files look up the classes they name
+# A C array of unsigned ints is the packed positions' bytes here:
+_PACKS_LITTLE_U4 = sys.byteorder == "little" and array("I").itemsize == 4
 
 
 class DocumentWords:
     """The folded words of one document, split once and handed to every field that indexes them."""
 
-    __slots__ = ("counts", "words")
+    __slots__ = ("_terms", "counts", "words")
 
     def __init__(self, text: str) -> None:
         self.words = folded_words(unicodedata.normalize("NFC", text))
-        self.counts = Counter(self.words)
+        self.counts = Counter(self.words)  # in the order of first occurrence
+        self._terms: list[bytes] | None = None
+
+    @property
+    def terms(self) -> list[bytes]:
+        """The distinct words as the unstemmed fields' terms (UTF-8), in ``counts``' order."""
+        if self._terms is None:
+            self._terms = [word.encode("utf-8") for word in self.counts]
+        return self._terms
+
+    def packed_positions(self) -> list[bytes]:
+        """Each distinct word's positions as ``PackedPositions`` encodes them, in ``counts``' order.
+
+        A stable sort of the positions by word gives every word's positions in increasing order, one
+        after the other, so the words are numbered and sorted once instead of appended to one list each.
+        """
+        number = dict(zip(self.counts, range(len(self.counts))))
+        numbers = np.fromiter(map(number.__getitem__, self.words), dtype=np.intp, count=len(self.words))
+        packed = np.argsort(numbers, kind="stable").astype("<u4").tobytes()
+        ends = list(accumulate(count * 4 for count in self.counts.values()))
+        return [packed[start:end] for start, end in zip([0, *ends], ends)]
 
 
 class PackedPositions(formats.Positions):  # type: ignore[misc]
@@ -70,6 +94,42 @@ class PackedPositions(formats.Positions):  # type: ignore[misc]
         return self.decode_frequency(valuestring) * self.field_boost  # type: ignore[no-any-return]
 
 
+# A word's stems as the stemmed fields' terms (UTF-8), for documents' postings. Held in a plain dict
+# emptied when full rather than a least-recently-used cache: a rebuild meets every word of the corpus
+# in turn, which evicts an LRU cache smaller than the vocabulary before the words come round again.
+# A stream longer than one segment (a rebuild) raises the bound to ``REBUILD_TERM_CACHE`` for its
+# duration (``rebuild_term_cache``).
+_TERMS: dict[str, tuple[bytes, ...]] = {}
+TERM_CACHE = 200_000
+REBUILD_TERM_CACHE = 1_000_000  # about 150 MB
+_TERMS_LIMIT = [TERM_CACHE]
+
+
+def set_term_cache(words: int) -> None:
+    """Remember up to ``words`` words' terms from now on (emptying what is remembered)."""
+    _TERMS_LIMIT[0] = words
+    _TERMS.clear()
+
+
+@contextmanager
+def rebuild_term_cache() -> Iterator[None]:
+    """Remember ``REBUILD_TERM_CACHE`` words' terms meanwhile; afterwards the usual bound, emptied."""
+    set_term_cache(REBUILD_TERM_CACHE)
+    try:
+        yield
+    finally:
+        set_term_cache(TERM_CACHE)
+
+
+def _word_terms(word: str) -> tuple[bytes, ...]:
+    terms = _TERMS.get(word)
+    if terms is None:
+        if len(_TERMS) >= _TERMS_LIMIT[0]:
+            _TERMS.clear()
+        terms = _TERMS[word] = tuple(stem.encode("utf-8") for stem in word_stems(word))
+    return terms
+
+
 class AnalyzedText(TEXT):  # type: ignore[misc]
     """A text field that also takes ``DocumentWords``, indexing them without running the analyzer again.
 
@@ -90,17 +150,21 @@ class AnalyzedText(TEXT):  # type: ignore[misc]
             return None
         boost = self.format.field_boost
         if self.analyzer.stemming:
-            counts: Counter[str] = Counter()
+            counts: dict[bytes, int] = {}
+            known, get = _TERMS.get, counts.get
             for word, count in value.counts.items():
-                for stem in word_stems(word):
-                    counts[stem] += count
+                for term in known(word) or _word_terms(word):
+                    counts[term] = get(term, 0) + count
             postings = [frequency_posting(count, boost) for count in counts.values()]
-            return ([stem.encode("utf-8") for stem in counts], list(counts.values()),
+            return (list(counts), list(counts.values()),
                     [weight for weight, _ in postings], [packed for _, packed in postings])
         if not self.format.supports("positions"):
             # Which documents hold a word, nothing more (prefix matching).
             size = len(value.counts)
-            return [word.encode("utf-8") for word in value.counts], [1] * size, [boost] * size, [b""] * size
+            return value.terms, [1] * size, [boost] * size, [b""] * size
+        if isinstance(self.format, PackedPositions):
+            frequencies = list(value.counts.values())
+            return value.terms, frequencies, [count * boost for count in frequencies], value.packed_positions()
         positions: dict[str, list[int]] = {}
         for position, word in enumerate(value.words):
             found = positions.get(word)

@@ -101,3 +101,82 @@ def test_compact_term_entries_read_back_as_whooshs_own(inlined: bool, weights: l
     assert ours._weight == pytest.approx(whooshs._weight) and ours._maxweight == pytest.approx(whooshs._maxweight)
     assert CompactTermInfo.doc_frequency_of(filled(CompactTermInfo()).to_bytes()) == 3
     assert len(filled(CompactTermInfo()).to_bytes()) < len(filled(W3TermInfo()).to_bytes())
+
+
+@pytest.mark.parametrize(("ids", "weights", "values"), [
+    ([0], [1.0], [b"\x01\x00\x00\x00"]),
+    ([5], [3.0], [b""]),
+    ([1, 2, 9], [1.0, 2.0, 1.0], [b"", b"", b""]),
+    ([3, 20_000, 90_000], [4000.0, 12000.0, 7.0], [b"a", b"c", b"b" * 20_000]),  # a total, gaps, a value past 2 bytes
+    ([0, 1, 2, 3, 4, 5, 6, 7], [1.0] * 8, [bytes([n]) * (n + 1) for n in range(8)]),
+])
+def test_inlined_entries_are_the_bytes_of_the_general_way(ids: list[int], weights: list[float],
+                                                          values: list[bytes]) -> None:
+    from records.search.whoosh_internals import CompactTermInfo, general_entry, inlined_entry
+
+    general = general_entry(ids, weights, values).to_bytes()
+    assert inlined_entry(ids, weights, values) == general
+    read = CompactTermInfo.from_bytes(general)
+    assert read._inlined == (tuple(ids), tuple(weights), tuple(v for v in values if v))
+
+
+@pytest.mark.parametrize("weights", [[0.5], [1.0, 2.5], [16384.0], [-1.0]])
+def test_inlined_entries_leave_other_weights_to_the_general_way(weights: list[float]) -> None:
+    from records.search.whoosh_internals import inlined_entry
+
+    assert inlined_entry(list(range(len(weights))), weights, [b""] * len(weights)) is None
+
+
+def test_the_term_table_is_the_file_whooshs_writer_makes(tmp_path: Path) -> None:
+    """Keys, values, hash tables and the key positions byte for byte as ``OrderedHashWriter`` writes
+    them with the same hash, and every key found again by Whoosh's reader."""
+    import random
+    import zlib
+
+    from whoosh.filedb.filetables import HashWriter, OrderedHashReader, OrderedHashWriter
+
+    from records.search.whoosh_internals import _TermTableWriter
+
+    rng = random.Random(5)
+    items = sorted({bytes(rng.randrange(256) for _ in range(rng.randint(1, 12))): None for _ in range(5000)})
+    values = {key: bytes(rng.randrange(256) for _ in range(rng.randint(0, 40))) for key in items}
+
+    class WhooshsCrc(OrderedHashWriter):  # type: ignore[misc]
+        def __init__(self, dbfile: object) -> None:
+            HashWriter.__init__(self, dbfile, hashtype=1)
+            self.index = whoosh_internals.GrowableArray("H")
+            self.lastkey = b""
+
+    storage = filestore.FileStorage(str(tmp_path))
+    for name, writer_class in (("ours", _TermTableWriter), ("whooshs", WhooshsCrc)):
+        writer = writer_class(storage.create_file(name))
+        for key in items:
+            writer.add(key, values[key])
+        writer.close()
+    assert (tmp_path / "ours").read_bytes() == (tmp_path / "whooshs").read_bytes()
+    reader = OrderedHashReader.open(storage, "ours")
+    try:
+        assert all(reader[key] == values[key] for key in items[::97])
+        assert [key for key, _ in reader.items()] == items
+        assert reader.hashtype == 1 and reader.hashfn(items[0]) == zlib.crc32(items[0])
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(("docnum", "weight", "value"), [
+    (0, 1.0, b"\x01\x00\x00\x00"), (16383, 3.0, b""), (200, 16383.0, b"x" * 300), (7, 2.0, b"y" * 16383),
+])
+def test_single_posting_entries_are_the_bytes_of_the_general_way(docnum: int, weight: float, value: bytes) -> None:
+    from records.search.whoosh_internals import general_entry, inlined_entry, single_entry
+
+    general = general_entry([docnum], [weight], [value]).to_bytes()
+    assert single_entry(docnum, weight, value) == inlined_entry([docnum], [weight], [value]) == general
+
+
+@pytest.mark.parametrize(("docnum", "weight", "value"), [
+    (16384, 1.0, b""), (1, 0.5, b""), (1, 16384.0, b""), (1, 1.0, b"z" * 16384), (-1, 1.0, b""),
+])
+def test_single_posting_entries_leave_the_rest_to_the_general_way(docnum: int, weight: float, value: bytes) -> None:
+    from records.search.whoosh_internals import single_entry
+
+    assert single_entry(docnum, weight, value) is None
