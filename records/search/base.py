@@ -71,9 +71,9 @@ class SearchResult:
 
 
 class SearchIndex(Protocol):
-    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1) -> None:
+    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1, expected: int | None = None) -> None:
         """Insert or replace documents by id; a backend may use up to ``processes`` processes for a
-        long stream (a rebuild)."""
+        long stream (a rebuild), which holds about ``expected`` documents when the caller knows."""
 
     def delete(self, ids: Iterable[int]) -> None:
         """Remove documents; unknown ids are ignored."""

@@ -274,7 +274,7 @@ def reindex(app: Flask, batch: int = 200, progress: Callable[[int], None] | None
 
     # One stream, so the index writes it in segments as large as it takes (see ``WhooshIndex.add``),
     # on every core unless told otherwise (``SANDYK_INDEX_PROCESSES``).
-    index.add(entries(), processes=index_processes(app))
+    index.add(entries(), processes=index_processes(app), expected=live_count(app))
     return done
 
 

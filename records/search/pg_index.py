@@ -384,8 +384,8 @@ class PgIndex:
             raise ValueError("INDEX_URL postgres-fts: needs the database to be PostgreSQL (SANDYK_DATABASE_URL)")
         self.engine: Engine = database.engine
 
-    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1) -> None:
-        # One process: ``processes`` is for the Whoosh backend's rebuild.
+    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1, expected: int | None = None) -> None:
+        # One process: ``processes`` and ``expected`` are for the Whoosh backend's rebuild.
         iterator = iter(docs)
         while batch := list(islice(iterator, BATCH_SIZE)):
             latest = {doc.id: _row(doc) for doc in batch}  # the last version of a repeated id wins

@@ -39,7 +39,7 @@ from records.search.whoosh_internals import (
 from records.search.whoosh_schema import REBUILD_TERM_CACHE, build_schema, document_fields, set_term_cache
 from records.search.whoosh_writing import BATCH_SIZE, acquire_writer, new_codec, tiered_merge
 
-__all__ = ["BUILD_LOCK_TIMEOUT", "WORK_PREFIX", "build", "default_processes", "segment_chunks"]
+__all__ = ["BUILD_LOCK_TIMEOUT", "WORK_PREFIX", "build", "default_processes", "even_segments", "segment_chunks"]
 
 
 WORK_PREFIX = ".building-"  # work folders inside the index's folder; Whoosh's file cleaning skips dot names
@@ -55,6 +55,18 @@ def default_processes() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def even_segments(expected: int | None, max_docs: int, processes: int) -> int:
+    """Documents per segment for a stream of about ``expected`` documents: at most ``max_docs``, in a
+    number of segments that is a multiple of ``processes``, so they are written in full rounds (five
+    segments of 2,000 on two processes took three rounds, the last with one process idle; six of
+    1,667 take three full ones)."""
+    if not expected or expected <= max_docs:
+        return max_docs
+    segments = -(-expected // max_docs)
+    segments = -(-segments // processes) * processes
+    return -(-expected // segments)
+
+
 def segment_chunks(docs: Iterable[IndexDoc], max_docs: int, max_chars: int,
                    batch: int = BATCH_SIZE) -> Iterator[list[IndexDoc]]:
     """The stream cut into segments of at most ``max_docs`` documents or ``max_chars`` characters of text.
@@ -66,7 +78,7 @@ def segment_chunks(docs: Iterable[IndexDoc], max_docs: int, max_chars: int,
     iterator = iter(docs)
     chunk: dict[int, IndexDoc] = {}
     chars = 0
-    while read := list(islice(iterator, batch)):
+    while read := list(islice(iterator, min(batch, max_docs - len(chunk)) or batch)):  # full up to max_docs
         latest = {doc.id: doc for doc in read}
         if chunk and (not chunk.keys().isdisjoint(latest) or len(chunk) >= max_docs or chars >= max_chars):
             yield list(chunk.values())

@@ -39,7 +39,7 @@ from whoosh.writing import CLEAR, LockError
 
 from records.search.base import IndexDoc, IndexLayoutChanged, SearchResult, Sort
 from records.search.query import parse_query
-from records.search.whoosh_build import build, segment_chunks
+from records.search.whoosh_build import build, even_segments, segment_chunks
 from records.search.whoosh_internals import CompactCodec, InliningCodec, MappedStorage
 from records.search.whoosh_query import PREFIX_EXPANSION_LIMIT, filters_query, to_whoosh
 from records.search.whoosh_schema import (
@@ -154,20 +154,21 @@ class WhooshIndex:
 
     # -- writing -------------------------------------------------------------
 
-    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1) -> None:
+    def add(self, docs: Iterable[IndexDoc], *, processes: int = 1, expected: int | None = None) -> None:
         """Insert or replace ``docs``, one commit (one new segment) per ``SEGMENT_DOCS`` documents or
         ``SEGMENT_CHARS`` characters of text, whichever comes first.
 
         A long stream (a rebuild) thus becomes a few large segments: every segment writes its own term
         table, so small ones repeat the common words again and again, and are merged (written again) soon.
         With ``processes`` above 1 the segments are written by that many processes at once
-        (``records.search.whoosh_build``).
+        (``records.search.whoosh_build``), in segments evened out so that, for a stream of about
+        ``expected`` documents, no process is left writing the last one alone.
         """
         if processes > 1:
             # Each process holds one segment's postings (smaller segments would save memory, but repeat the
             # common words in more term tables and leave more to merge: 2.00x the text instead of 1.74x at
             # 10,000 documents with half-size segments).
-            chunks = segment_chunks(docs, SEGMENT_DOCS, SEGMENT_CHARS, BATCH_SIZE)
+            chunks = segment_chunks(docs, even_segments(expected, SEGMENT_DOCS, processes), SEGMENT_CHARS, BATCH_SIZE)
             first = list(islice(chunks, 2))
             if len(first) > 1:
                 build(self._ix, self.path, chain(first, chunks), processes)

@@ -267,3 +267,26 @@ def test_segments_of_the_earlier_term_table_are_read_searched_and_merged_with_co
     whole = WhooshIndex(tmp_path / "whole")
     whole.add(docs)
     assert _all_postings(mixed) == _all_postings(whole)
+
+
+@pytest.mark.parametrize(("expected", "processes", "per_segment"), [
+    (None, 2, 2000), (1500, 2, 2000), (10_000, 2, 1667), (100_000, 2, 2000), (3000, 2, 1500), (10_000, 4, 1250),
+    (10_000, 1, 2000),
+])
+def test_a_rebuild_is_cut_into_full_rounds_of_segments(expected: int | None, processes: int,
+                                                       per_segment: int) -> None:
+    from records.search.whoosh_build import even_segments
+
+    assert even_segments(expected, 2000, processes) == per_segment
+
+
+def test_a_rebuild_of_known_length_keeps_every_process_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from records.search import whoosh_index
+
+    monkeypatch.setattr(whoosh_index, "BATCH_SIZE", 2)  # segments are cut inside a batch read
+    monkeypatch.setattr(whoosh_index, "SEGMENT_DOCS", 4)
+    index = WhooshIndex(tmp_path / "index")
+    index.add((make_doc(n, text=f"кат {n}") for n in range(1, 11)), processes=2, expected=10)
+    with index._ix.reader() as reader:  # four segments of at most 3, not 4 + 4 + 2
+        assert sorted(leaf.doc_count() for leaf, _ in reader.leaf_readers()) == [1, 3, 3, 3]
+    assert index.ids() == set(range(1, 11))
