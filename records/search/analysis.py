@@ -101,8 +101,23 @@ def words(text: str) -> Iterator[tuple[str, int, int]]:
         yield _fold_word(match.group()), match.start(), match.end()
 
 
+# Characters whose case folding turns a letter into something else than letters (İ -> i + a combining
+# dot, ΐ -> ι + two marks...), the only ones after which folding a whole text would split it into other
+# words than folding each word does. Astral characters are left to the word-by-word way altogether.
+# ``tests/unit/test_analysis.py`` recomputes the list from the running Python's Unicode tables.
+FOLD_SPLITS_WORDS = "\u0130\u01f0\u0345\u0390\u03b0\u1e96-\u1e99\u1f50\u1f52\u1f54\u1f56\u1fb6\u1fb7\u1fc6\u1fc7" \
+    "\u1fd2\u1fd3\u1fd6\u1fd7\u1fe2-\u1fe4\u1fe6\u1fe7\u1ff6\u1ff7"
+_FOLD_SPLITS_WORDS = re.compile(f"[{FOLD_SPLITS_WORDS}\U00010000-\U0010ffff]")
+
+
 def folded_words(text: str) -> list[str]:
-    """The folded words of NFC-normalised ``text`` without offsets: what ``words`` yields, for indexing."""
+    """The folded words of NFC-normalised ``text`` without offsets: what ``words`` yields, for indexing.
+
+    Case folding goes character by character, so the text is folded in one piece and then split, which
+    gives the same words as folding each word, unless the text holds a character of ``FOLD_SPLITS_WORDS``.
+    """
+    if _FOLD_SPLITS_WORDS.search(text) is None:
+        return _WORD.findall(text.casefold().replace("ё", "е"))
     return [_fold_word(word) for word in _WORD.findall(text)]
 
 

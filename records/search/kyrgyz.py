@@ -193,8 +193,8 @@ def _any_spelling(pattern: str) -> frozenset[str]:
 
 
 # The suffixes of a slot by their possible spellings, so a word is looked up by its last letters
-# instead of trying every suffix in turn.
-_Slot = dict[str, tuple[_Suffix, ...]]
+# instead of trying every suffix in turn; with the longest spelling, past which no ending is looked up.
+_Slot = tuple[dict[str, tuple[_Suffix, ...]], int]
 
 
 def _slot(suffixes: tuple[_Suffix, ...]) -> _Slot:
@@ -202,19 +202,22 @@ def _slot(suffixes: tuple[_Suffix, ...]) -> _Slot:
     for suffix in suffixes:
         for spelling in _any_spelling(suffix.pattern):
             table.setdefault(spelling, []).append(suffix)
-    return {spelling: tuple(found) for spelling, found in table.items()}
+    return {spelling: tuple(found) for spelling, found in table.items()}, max(map(len, table))
 
 
 _CASE_SLOT, _POSSESSIVE_SLOT, _PLURAL_SLOT = _slot(_CASES), _slot(_POSSESSIVES), _slot(_PLURALS)
-_LONGEST_ENDING = max(len(suffix.pattern) for suffix in (*_CASES, *_POSSESSIVES, *_PLURALS))
 
 
 def _strip(word: str, slot: _Slot) -> list[tuple[str, _Suffix]]:
     """Each ``(rest, suffix)`` where ``word`` is ``rest`` plus a suffix of ``slot`` fitting ``rest``."""
     found = []
-    for size in range(1, min(_LONGEST_ENDING, len(word) - 1) + 1):
+    table, longest = slot
+    for size in range(1, min(longest, len(word) - 1) + 1):
+        suffixes = table.get(word[-size:])
+        if suffixes is None:  # most endings are no suffix's spelling
+            continue
         ending, rest = word[-size:], word[:-size]
-        for suffix in slot.get(ending, ()):
+        for suffix in suffixes:
             if suffix.after == "V" and rest[-1] not in _VOWELS or suffix.after == "C" and rest[-1] in _VOWELS:
                 continue
             if ending in _realise(suffix.pattern, rest):
@@ -288,7 +291,7 @@ class Stem:
 @lru_cache(maxsize=65536)
 def analyse(word: str) -> Stem:
     """The stem of a folded word (see the module's description); other words come back unchanged."""
-    if len(word) < 2 or not all(letter in _LETTERS for letter in word):
+    if len(word) < 2 or not _LETTERS.issuperset(word):
         return Stem(word, None)
     readings = _readings(word)
     listed = [(reading, entry) for reading in readings if (entry := _listed(reading)) is not None]

@@ -111,3 +111,32 @@ def test_exact_analyzer_keeps_one_folded_token_per_word() -> None:
 def test_analyzers_compare_by_kind() -> None:
     assert stemming_analyzer() == stemming_analyzer()
     assert stemming_analyzer() != exact_analyzer()
+
+
+def test_the_characters_whose_folding_splits_words_are_the_running_pythons() -> None:
+    """``folded_words`` folds a text in one piece unless it holds one of these; recomputed from the
+    Unicode tables of this Python, so an upgrade that adds one fails here."""
+    import re
+
+    from records.search.analysis import _FOLD_SPLITS_WORDS
+
+    word = re.compile(r"[^\W_]+")
+    splitting = {char for char in map(chr, range(0x10000)) if char.casefold() != char and any(
+        bool(word.fullmatch(part)) != bool(word.fullmatch(char)) for part in char.casefold())}
+    listed = {char for char in map(chr, range(0x10000)) if _FOLD_SPLITS_WORDS.match(char)}
+    assert listed == splitting and "\u0130" in listed
+
+
+@pytest.mark.parametrize("text", [
+    "Кафедранын ОТУРУМУНУН протоколу №5, Ёлка ёлки; ӨНДҮРҮШТҮК практика — ҢЫ.",
+    "Straße STRASSE ﬁle ŉ Σίσυφος ΣΊΣΥΦΟΣ µ",
+    "İstanbul ΐ ΰ ǰ istanbul",  # folding splits these: the word-by-word way
+    "𐐀𐐨 Deseret, 12-4-7 protocol_5.pdf",
+])
+def test_a_whole_text_folds_into_the_words_of_folding_each_word(text: str) -> None:
+    import unicodedata
+
+    from records.search.analysis import fold_word, folded_words, word_matches
+
+    text = unicodedata.normalize("NFC", text)
+    assert folded_words(text) == [fold_word(match.group()) for match in word_matches(text)]
