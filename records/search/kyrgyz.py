@@ -63,7 +63,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from records.search.kyrgyz_lexicon import LOANS, NATIVE
 
@@ -225,8 +225,7 @@ def _strip(word: str, slot: _Slot) -> list[tuple[str, _Suffix]]:
     return found
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):  # a tuple: made several times for every word stemmed
     root: str  # the stem as written before its first ending
     endings: tuple[tuple[_Suffix, str], ...]  # suffixes and their spellings, nearest the stem first
 

@@ -366,21 +366,18 @@ def inlined_entry(ids: list[int], weights: list[float], values: list[bytes]) -> 
     so the object, the float array and the flag logic of the general way are skipped here. The bytes are
     the same (``tests/unit/test_whoosh_compact.py`` compares them).
     """
-    counts = [int(weight) for weight in weights]
+    counts = list(map(int, weights))
     top = max(counts)
     if counts != weights or top >= 16384 or min(counts) < 0:
         return None
     small = _SMALL
-    present = [value for value in values if value]
+    present = list(filter(None, values))
     total = sum(counts)
     parts = [_WHOLE_INLINED_VALUES if present else _WHOLE_INLINED, small[len(ids)],
              small[total] if total < 16384 else _varint(total), small[top]]
-    last = 0
-    for docnum in ids:
-        gap = docnum - last
-        parts.append(small[gap] if gap < 16384 else _varint(gap))
-        last = docnum
-    parts += [small[count] for count in counts]
+    gaps = map(sub, ids, (0, *ids[:-1]))
+    parts += map(small.__getitem__, gaps) if ids[-1] < 16384 else map(_varint, gaps)
+    parts += map(small.__getitem__, counts)
     for value in present:
         parts.append(small[len(value)] if len(value) < 16384 else _varint(len(value)))
         parts.append(value)
