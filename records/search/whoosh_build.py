@@ -113,7 +113,7 @@ def _write_segment(docs: list[IndexDoc]) -> tuple[Any, str, list[str]]:
     # A segment's postings are a few million lists and tuples that live until it is written: the cycle
     # collector would walk them again and again as they grow (a sixth of the time). None of them forms
     # a cycle, so it is paused while the segment is written, and what cycles there are go afterwards
-    # (the objects allocated meanwhile are all still in the youngest generation: only that one is walked).
+    # (one full collection: walking only the youngest generation was measured no quicker).
     gc.disable()
     writer = unlocked_segment_writer(_staging, new_codec())
     buffer = PostingBuffer.install(writer)
@@ -127,7 +127,7 @@ def _write_segment(docs: list[IndexDoc]) -> tuple[Any, str, list[str]]:
     finally:
         buffer.cleanup()
         gc.enable()
-        gc.collect(0)  # what the segment allocated is all in the youngest generation
+        gc.collect()
     folder = _staging.storage.folder
     prefix = segment.segment_id() + "."
     return segment, folder, sorted(name for name in os.listdir(folder) if name.startswith(prefix))
